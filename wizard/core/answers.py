@@ -1,0 +1,83 @@
+"""Typed results of DNS lookups: every outcome is a value, never an exception. Plain data, no I/O."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Protocol
+
+from wizard.core.txt import join_strings
+
+
+class Outcome(StrEnum):
+    OK = "ok"  # records found
+    NXDOMAIN = "nxdomain"  # the name does not exist
+    NODATA = "nodata"  # the name exists, but has no records of this type
+    TIMEOUT = "timeout"  # no answer within the deadline
+    SERVFAIL = "servfail"
+    REFUSED = "refused"
+    UNREACHABLE = "unreachable"  # network error: no route, connection refused
+    ERROR = "error"  # anything else: FORMERR, a malformed reply, a lame server
+
+    @property
+    def is_failure(self) -> bool:
+        """A failure to get an answer (temperror), as opposed to an answer that says "nothing here"."""
+        return self not in (Outcome.OK, Outcome.NXDOMAIN, Outcome.NODATA)
+
+
+@dataclass(frozen=True)
+class TxtRecord:
+    """One TXT record: its character-strings as published, and their concatenation."""
+
+    strings: tuple[bytes, ...]
+
+    @property
+    def text(self) -> str:
+        return join_strings(self.strings)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What one source said about one name and type.
+
+    values: the records in presentation form (addresses for A/AAAA, "10 mx.example.com." for MX,
+    the target for CNAME/PTR/NS, the joined text for TXT); txt keeps TXT strings as published.
+    ttl: the record set's TTL, or for NXDOMAIN/NODATA the negative-caching TTL from the SOA.
+    server: who answered ("resolver", "127.0.0.1:53", "Google 8.8.8.8:53").
+    canonical: the name the records belong to after following CNAMEs.
+    """
+
+    name: str
+    rdtype: str
+    outcome: Outcome
+    values: tuple[str, ...] = ()
+    txt: tuple[TxtRecord, ...] = ()
+    ttl: int | None = None
+    server: str = ""
+    canonical: str = ""
+    detail: str = ""
+    received_at: float = field(default_factory=time.time)
+    authoritative: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome is Outcome.OK
+
+    @property
+    def texts(self) -> list[str]:
+        """The TXT records, each one's strings joined."""
+        return [t.text for t in self.txt]
+
+    def expires_in(self, now: float | None = None) -> float | None:
+        """Seconds until this answer's TTL runs out, counted from when it was received."""
+        if self.ttl is None:
+            return None
+        elapsed = (time.time() if now is None else now) - self.received_at
+        return max(0.0, self.ttl - elapsed)
+
+
+class Source(Protocol):
+    """Anything that answers DNS questions the way a resolver would: the lookup layer, or a test's zone data."""
+
+    async def resolve(self, name: str, rdtype: str) -> Answer: ...

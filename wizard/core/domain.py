@@ -1,0 +1,90 @@
+"""Domain-name input: what an admin types or pastes, turned into one ASCII DNS name or a clear refusal."""
+
+from __future__ import annotations
+
+import re
+
+import idna
+
+
+class DomainError(ValueError):
+    """The text is not a usable domain name; the message says why, in plain words."""
+
+    def __init__(self, text: str, reason: str) -> None:
+        self.text = text
+        self.reason = reason
+        super().__init__(f"{text!r} is not a domain name: {reason}")
+
+
+_LDH = re.compile(r"^[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?$")
+_URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
+MAX_NAME = 253
+MAX_LABEL = 63
+
+
+def normalize_domain(text: str, *, allow_email: bool = False) -> str:
+    """Return the lower-case ASCII (A-label) form of a domain name, without the trailing dot.
+
+    Unicode names are converted with IDNA 2008 (UTS #46 mapping, so "Bücher.DE" works).
+    With allow_email, "someone@example.com" gives "example.com"; without it, it is refused.
+    Raises DomainError naming the problem.
+    """
+    raw = text
+    name = text.strip()
+    if not name:
+        raise DomainError(raw, "it is empty")
+    if _URL.match(name) or "/" in name:
+        raise DomainError(raw, "it looks like a web address; enter only the domain, e.g. example.com")
+    if "@" in name:
+        local, _, host = name.rpartition("@")
+        if not allow_email or not local or not host:
+            raise DomainError(raw, "it looks like an email address; enter only the part after @")
+        name = host.strip()
+    if any(c.isspace() for c in name):
+        raise DomainError(raw, "it contains a space")
+    if name.endswith("."):
+        name = name[:-1]
+    if not name:
+        raise DomainError(raw, "it is only a dot")
+    labels = name.split(".")
+    if any(label == "" for label in labels):
+        raise DomainError(raw, "it has an empty label (two dots in a row, or a leading dot)")
+    ascii_labels = []
+    for label in labels:
+        ascii_labels.append(_to_ascii_label(raw, label))
+    result = ".".join(ascii_labels)
+    if len(result) > MAX_NAME:
+        raise DomainError(raw, f"it is {len(result)} characters long; a domain name has at most {MAX_NAME}")
+    if len(ascii_labels) < 2:
+        raise DomainError(raw, "it has only one label; a mail domain looks like example.com")
+    if ascii_labels[-1].isdigit():
+        raise DomainError(raw, "it looks like an IP address, not a domain name")
+    return result
+
+
+def _to_ascii_label(raw: str, label: str) -> str:
+    if label.isascii():
+        ascii_label = label.lower()
+    else:
+        try:
+            ascii_label = idna.encode(label, uts46=True).decode("ascii")
+        except idna.IDNAError as exc:
+            raise DomainError(raw, f"the label {label!r} is not a valid international name ({exc})") from None
+    if len(ascii_label) > MAX_LABEL:
+        raise DomainError(
+            raw, f"the label {label[:20]!r}... is {len(ascii_label)} characters; a label has at most {MAX_LABEL}"
+        )
+    if not _LDH.match(ascii_label):
+        bad = sorted({c for c in ascii_label if not (c.isalnum() or c in "-_")})
+        if bad:
+            raise DomainError(raw, f"the label {label!r} contains {''.join(bad)!r}; use letters, digits and hyphens")
+        raise DomainError(raw, f"the label {label!r} starts or ends with a hyphen")
+    return ascii_label
+
+
+def to_unicode(name: str) -> str:
+    """The display form of an ASCII name (xn-- labels decoded), for showing to people."""
+    try:
+        return ".".join(idna.decode(label) if label.startswith("xn--") else label for label in name.split("."))
+    except idna.IDNAError:
+        return name

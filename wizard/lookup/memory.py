@@ -1,0 +1,68 @@
+"""An in-memory answer source behind the same interface as the lookup layer, for offline use and tests."""
+
+from __future__ import annotations
+
+import asyncio
+
+from wizard.core.answers import Answer, Outcome, TxtRecord
+
+
+def _key(name: str) -> str:
+    return name.rstrip(".").lower()
+
+
+class MemorySource:
+    """Answers from a dict of names, like a tiny authoritative zone, with optional delay and timeouts.
+
+    `queries` records every question asked, in order, so a caller can count lookups.
+    """
+
+    def __init__(self, delay: float = 0.0, ttl: int = 300) -> None:
+        self._data: dict[str, dict[str, list[str | TxtRecord]]] = {}
+        self._timeouts: set[tuple[str, str]] = set()
+        self.delay = delay
+        self.ttl = ttl
+        self.queries: list[tuple[str, str]] = []
+
+    def add(self, name: str, rdtype: str, value: str | TxtRecord | tuple[bytes, ...]) -> None:
+        """Add a record. TXT values may be a str (one string), a tuple of byte strings or a TxtRecord."""
+        rdtype = rdtype.upper()
+        if rdtype in ("TXT", "SPF") and not isinstance(value, TxtRecord):
+            value = TxtRecord(value if isinstance(value, tuple) else (value.encode("utf-8"),))
+        assert not isinstance(value, tuple)
+        self._data.setdefault(_key(name), {}).setdefault(rdtype, []).append(value)
+
+    def add_name(self, name: str) -> None:
+        """Make the name exist with no records (so questions get NODATA, not NXDOMAIN)."""
+        self._data.setdefault(_key(name), {})
+
+    def add_timeout(self, name: str, rdtype: str = "*") -> None:
+        """Questions for this name (and type, or every type with "*") never get an answer."""
+        self._timeouts.add((_key(name), rdtype.upper()))
+
+    async def resolve(self, name: str, rdtype: str) -> Answer:
+        rdtype = rdtype.upper()
+        self.queries.append((_key(name), rdtype))
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        current = _key(name)
+        for _ in range(16):
+            if (current, rdtype) in self._timeouts or (current, "*") in self._timeouts:
+                return Answer(name, rdtype, Outcome.TIMEOUT, server="memory", detail="no answer (simulated)")
+            node = self._data.get(current)
+            if node is None:
+                return Answer(name, rdtype, Outcome.NXDOMAIN, ttl=self.ttl, server="memory", canonical=current)
+            if rdtype != "CNAME" and "CNAME" in node:
+                target = node["CNAME"][0]
+                assert isinstance(target, str)
+                current = _key(target)
+                continue
+            records = node.get(rdtype, [])
+            if not records:
+                return Answer(name, rdtype, Outcome.NODATA, ttl=self.ttl, server="memory", canonical=current)
+            txt = tuple(r for r in records if isinstance(r, TxtRecord))
+            values = tuple(r.text if isinstance(r, TxtRecord) else r for r in records)
+            return Answer(
+                name, rdtype, Outcome.OK, values=values, txt=txt, ttl=self.ttl, server="memory", canonical=current
+            )
+        return Answer(name, rdtype, Outcome.ERROR, server="memory", detail="CNAME chain too long")
