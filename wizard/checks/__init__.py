@@ -56,7 +56,7 @@ class CheckOptions:
     dkim_selectors: tuple[str, ...] = ()
     # (NAME, CONTENT) pairs as given to --dkim-record: NAME relative (every domain) or an FQDN.
     dkim_records: tuple[tuple[str, str], ...] = ()
-    only: tuple[str, ...] = ()  # run only these checks (and those they await); empty: all
+    only: tuple[str, ...] = ()  # run only these checks (and those they await); empty: all of them
 
 
 @dataclass
@@ -64,11 +64,21 @@ class CheckContext:
     domain: str
     lookup: Lookup
     options: CheckOptions
+    _checks: dict[str, CheckFn] = field(default_factory=dict)
     _tasks: dict[str, asyncio.Task[CheckOutput]] = field(default_factory=dict)
 
+    def start(self, check: str) -> asyncio.Task[CheckOutput] | None:
+        """Start a check once (later calls return the same task); None if no such check is registered."""
+        if check not in self._tasks:
+            fn = self._checks.get(check)
+            if fn is None:
+                return None
+            self._tasks[check] = asyncio.ensure_future(_guarded(check, fn, self))
+        return self._tasks[check]
+
     async def result(self, check: str) -> CheckOutput | None:
-        """The result of another check on the same domain (None if it is not registered)."""
-        task = self._tasks.get(check)
+        """The result of another check on the same domain, run on demand (None if it is not registered)."""
+        task = self.start(check)
         if task is None:
             return None
         return await asyncio.shield(task)
@@ -103,14 +113,11 @@ async def _guarded(name: str, fn: CheckFn, ctx: CheckContext) -> CheckOutput:
 async def run_domain(domain: str, lookup: Lookup, options: CheckOptions | None = None) -> dict[str, CheckOutput]:
     """Run every registered check (or options.only) for one domain concurrently."""
     options = options or CheckOptions()
-    ctx = CheckContext(domain, lookup, options)
     checks = all_checks()
-    for name, fn in checks.items():
-        ctx._tasks[name] = asyncio.ensure_future(_guarded(name, fn, ctx))
-    results = {name: await task for name, task in ctx._tasks.items()}
-    if options.only:
-        results = {k: v for k, v in results.items() if k in options.only}
-    return results
+    ctx = CheckContext(domain, lookup, options, checks)
+    wanted = [name for name in checks if not options.only or name in options.only]
+    tasks = {name: ctx.start(name) for name in wanted}
+    return {name: await task for name, task in tasks.items() if task is not None}
 
 
 async def run_domains(
