@@ -1,0 +1,289 @@
+"""DMARC records: parsing and validation, policy discovery over in-memory answers, external report authorization,
+and the composer with its CIMcloud DKIM guard."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from wizard.core.dmarc import (
+    Alignment,
+    AuthStatus,
+    ComposeError,
+    DmarcChoice,
+    Policy,
+    check_authorizations,
+    compose_dmarc,
+    discover_policy,
+    is_dmarc_record,
+    organizational_domain,
+    parse_dmarc,
+    recommend_policy,
+    walk_names,
+)
+from wizard.core.findings import Severity
+from wizard.lookup.memory import MemorySource
+
+
+def codes(record_text: str) -> list[str]:
+    return [p.code for p in parse_dmarc(record_text).problems]
+
+
+# ---------------------------------------------------------------- parser
+
+
+def test_full_record_is_parsed_into_its_values() -> None:
+    r = parse_dmarc(
+        "v=DMARC1; p=quarantine; sp=reject; np=reject; adkim=s; aspf=r; t=y; psd=n; fo=1:d; "
+        "rua=mailto:agg@example.com!10m, mailto:dmarc@vendor.net; ruf=mailto:forensic@example.com"
+    )
+    assert r.valid and r.problems == ()
+    assert (r.policy, r.subdomain_policy, r.nonexistent_policy) == (Policy.QUARANTINE, Policy.REJECT, Policy.REJECT)
+    assert (r.adkim, r.aspf, r.testing, r.psd, r.fo) == (Alignment.STRICT, Alignment.RELAXED, True, "n", ("1", "d"))
+    assert [(u.address, u.domain, u.size_limit) for u in r.rua] == [
+        ("agg@example.com", "example.com", 10 * 1024 * 1024),
+        ("dmarc@vendor.net", "vendor.net", None),
+    ]
+    assert r.ruf[0].address == "forensic@example.com"
+
+
+def test_minimal_record_needs_only_v_and_p() -> None:
+    r = parse_dmarc("v=DMARC1;p=none")
+    assert r.valid and r.policy is Policy.NONE and r.adkim is Alignment.RELAXED
+
+
+def test_tag_names_and_keywords_are_case_insensitive() -> None:
+    assert parse_dmarc("V=dmarc1; P=Reject").policy is Policy.REJECT
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("p=none; v=DMARC1", "must start with v=DMARC1"),
+        ("v=DMARC1; p=block", "p=block is not valid"),
+        ("v=DMARC1; p=none; sp=maybe", "sp=maybe"),
+        ("v=DMARC1; p=none; adkim=x", "adkim=x"),
+        ("v=DMARC1; p=none; pct=150", "pct=150 must be a whole number"),
+        ("v=DMARC1; p=none; fo=2", "fo=2"),
+        ("v=DMARC1; p=none; rua=dmarc@example.com", "must start with mailto:"),
+        ("v=DMARC1; p=none; rua=mailto:nobody", "not an email address"),
+        ("v=DMARC1; p=none; rua=mailto:a@example.com!10x", "size limit"),
+        ("v=DMARC1; p=none; rua=mailto:a@exa mple.com", "contains a space"),
+        ("v=DMARC1; rua=mailto:a@example.com", "no p= tag"),
+        ("v=DMARC1; p=none; garbage", "not a tag=value pair"),
+    ],
+)
+def test_bad_values_are_syntax_errors_that_say_what_is_wrong(text: str, fragment: str) -> None:
+    r = parse_dmarc(text)
+    assert not r.valid
+    messages = [p.message for p in r.problems if p.code == "dmarc.syntax"]
+    assert any(fragment in m for m in messages), messages
+
+
+def test_retired_and_unknown_tags_are_reported_but_do_not_invalidate() -> None:
+    r = parse_dmarc("v=DMARC1; p=none; pct=100; rf=afrf; ri=86400; colour=blue")
+    assert r.valid
+    assert sorted(codes(r.text)) == ["dmarc.retired-tag"] * 3 + ["dmarc.unknown-tag"]
+    assert {p.severity for p in r.problems if p.code == "dmarc.retired-tag"} == {Severity.INFO}
+
+
+def test_every_tag_repeated_reports_each_once_and_keeps_the_first_value() -> None:
+    tags = "p=reject; sp=none; np=none; pct=10; t=n; rua=mailto:a@example.com; ruf=mailto:b@example.com; "
+    tags += "adkim=s; aspf=s; fo=1; rf=afrf; ri=3600; psd=n"
+    r = parse_dmarc(f"v=DMARC1; {tags}; {tags}; {tags}")
+    repeated = [p.message for p in r.problems if "appears 3 times" in p.message]
+    assert len(repeated) == 13
+    assert r.policy is Policy.REJECT and r.pct == 10
+
+
+def test_a_hundred_rua_addresses_are_all_parsed() -> None:
+    rua = ",".join(f"mailto:r{i}@reports{i}.example.net" for i in range(100))
+    r = parse_dmarc(f"v=DMARC1; p=none; rua={rua}")
+    assert r.valid and len(r.rua) == 100
+
+
+def test_non_ascii_is_an_error_naming_the_position() -> None:
+    r = parse_dmarc("v=DMARC1; p=none; rua=mailto:dmarc@exämple.com")
+    assert not r.valid
+    assert any("position 38" in p.message for p in r.problems)
+
+
+def test_replacement_character_from_undecodable_bytes_is_named() -> None:
+    r = parse_dmarc("v=DMARC1; p=\ufffd")
+    assert any("not UTF-8" in p.message for p in r.problems)
+
+
+def test_is_dmarc_record_matches_what_receivers_select() -> None:
+    assert is_dmarc_record("v=DMARC1; p=none")
+    assert is_dmarc_record("v = DMARC1 ;p=none")
+    assert is_dmarc_record("v=DMARC1")
+    assert not is_dmarc_record("v=DMARC10; p=none")
+    assert not is_dmarc_record("p=none; v=DMARC1")
+    assert not is_dmarc_record("v=spf1 -all")
+
+
+def test_invalid_p_with_rua_acts_as_none() -> None:
+    r = parse_dmarc("v=DMARC1; p=bogus; rua=mailto:a@example.com")
+    assert r.policy_for(subdomain=False) is Policy.NONE
+
+
+@given(st.text(max_size=300))
+def test_parser_never_raises(text: str) -> None:
+    parse_dmarc(text)
+    parse_dmarc("v=DMARC1; " + text)
+
+
+# ---------------------------------------------------------------- discovery
+
+
+def test_organizational_domain_uses_the_public_suffix_list() -> None:
+    assert organizational_domain("sub.example.test") == "example.test"
+    assert organizational_domain("example.test") == "example.test"
+    assert organizational_domain("a.b.example.co.uk") == "example.co.uk"
+    assert organizational_domain("co.uk") == "co.uk"
+
+
+def test_walk_names_jump_to_seven_labels_for_long_names() -> None:
+    assert walk_names("mail.sub.example.test") == ["mail.sub.example.test", "sub.example.test", "example.test", "test"]
+    long = walk_names("a.b.c.d.e.f.g.h.example.com")
+    assert long[0] == "a.b.c.d.e.f.g.h.example.com"
+    assert long[1] == "d.e.f.g.h.example.com"  # 7 labels
+    assert long[-1] == "com" and len(long) == 8
+
+
+def run(coro):  # type: ignore[no-untyped-def]
+    return asyncio.run(coro)
+
+
+def test_own_record_applies() -> None:
+    src = MemorySource()
+    src.add("_dmarc.example.test", "TXT", "v=DMARC1; p=reject")
+    d = run(discover_policy(src, "example.test"))
+    assert d.policy_domain == "example.test" and not d.inherited and d.policy is Policy.REJECT
+
+
+def test_subdomain_inherits_the_organizational_record_with_sp() -> None:
+    src = MemorySource()
+    src.add("_dmarc.example.test", "TXT", "v=DMARC1; p=reject; sp=quarantine")
+    d = run(discover_policy(src, "shop.sub.example.test"))
+    assert d.inherited and d.policy_domain == "example.test" and d.org_domain == "example.test"
+    assert d.policy is Policy.QUARANTINE
+
+
+def test_tree_walk_finds_an_intermediate_record_that_rfc7489_would_miss() -> None:
+    src = MemorySource()
+    src.add("_dmarc.example.test", "TXT", "v=DMARC1; p=none")
+    src.add("_dmarc.sub.example.test", "TXT", "v=DMARC1; p=reject")
+    d = run(discover_policy(src, "shop.sub.example.test"))
+    assert d.policy_domain == "sub.example.test" and d.policy is Policy.REJECT
+    assert d.rfc7489_policy_domain == "example.test"
+
+
+def test_non_dmarc_txt_at_dmarc_name_is_ignored_and_two_records_count_as_none() -> None:
+    src = MemorySource()
+    src.add("_dmarc.sub.example.test", "TXT", "google-site-verification=abc")
+    src.add("_dmarc.example.test", "TXT", "v=DMARC1; p=none")
+    src.add("_dmarc.example.test", "TXT", "v=DMARC1; p=reject")
+    d = run(discover_policy(src, "sub.example.test"))
+    assert d.record is None
+    assert d.steps[0].others == ("google-site-verification=abc",)
+    assert len(d.step("example.test").records) == 2  # type: ignore[union-attr]
+
+
+def test_a_failed_lookup_before_the_record_is_reported() -> None:
+    src = MemorySource()
+    src.add_timeout("_dmarc.sub.example.test")
+    src.add("_dmarc.example.test", "TXT", "v=DMARC1; p=none")
+    d = run(discover_policy(src, "sub.example.test"))
+    assert d.failure is not None and d.failure.domain == "sub.example.test"
+    assert d.policy_domain == "example.test"
+
+
+# ---------------------------------------------------------------- external destinations
+
+
+def test_external_destinations_are_checked_and_internal_ones_are_not() -> None:
+    src = MemorySource()
+    src.add("example.test._report._dmarc.good.test", "TXT", "v=DMARC1")
+    r = parse_dmarc(
+        "v=DMARC1; p=none; rua=mailto:a@example.test,mailto:b@reports.example.test,"
+        "mailto:c@good.test,mailto:d@missing.test"
+    )
+    auths = run(check_authorizations(src, "example.test", r.rua))
+    assert [(a.destination, a.status) for a in auths] == [
+        ("good.test", AuthStatus.AUTHORIZED),
+        ("missing.test", AuthStatus.MISSING),
+    ]
+    assert auths[1].name == "example.test._report._dmarc.missing.test" and auths[1].record == "v=DMARC1;"
+    assert len(src.queries) == 2
+
+
+def test_a_hundred_destinations_cost_at_most_twenty_queries() -> None:
+    src = MemorySource()
+    r = parse_dmarc("v=DMARC1; p=none; rua=" + ",".join(f"mailto:r@d{i}.test" for i in range(100)))
+    auths = run(check_authorizations(src, "example.test", r.rua))
+    assert len(auths) == 100 and len(src.queries) == 20
+    assert sum(a.status is AuthStatus.UNCHECKED for a in auths) == 80
+
+
+# ---------------------------------------------------------------- composer
+
+
+def test_composer_builds_the_record_and_its_zone_file_form() -> None:
+    c = compose_dmarc(
+        DmarcChoice(
+            "Example.COM",
+            policy=Policy.NONE,
+            rua=("dmarc@example.com",),
+            ruf=("mailto:forensic@example.com",),
+            failure_options=("1",),
+            adkim=Alignment.STRICT,
+            subdomain_policy=Policy.REJECT,
+            dkim_verified=True,
+        )
+    )
+    assert c.name == "_dmarc.example.com"
+    assert c.value == (
+        "v=DMARC1; p=none; sp=reject; rua=mailto:dmarc@example.com; ruf=mailto:forensic@example.com; fo=1; adkim=s"
+    )
+    assert c.zone_file == f'"{c.value}"'
+    assert parse_dmarc(c.value).valid
+    assert c.authorizations == ()
+
+
+def test_composer_without_verified_dkim_recommends_none_and_says_why() -> None:
+    c = compose_dmarc(DmarcChoice("example.com", policy=Policy.REJECT, current=Policy.NONE, dkim_verified=False))
+    assert c.recommended is Policy.NONE
+    assert "CIMcloud DKIM is not verified for example.com" in c.guard
+    assert "p=reject" in c.value  # the admin's own choice is still composed, with the warning beside it
+
+
+def test_composer_with_verified_dkim_recommends_the_next_stage() -> None:
+    c = compose_dmarc(DmarcChoice("example.com", current=Policy.NONE, dkim_verified=True))
+    assert c.recommended is Policy.QUARANTINE and c.guard == ""
+    assert recommend_policy("example.com", Policy.QUARANTINE, True) == (Policy.REJECT, "")
+    assert recommend_policy("example.com", None, True) == (Policy.NONE, "")
+
+
+def test_composer_lists_the_records_external_destinations_must_publish() -> None:
+    c = compose_dmarc(DmarcChoice("example.com", rua=("a@example.com", "rua@vendor.net")))
+    assert c.authorizations == (("example.com._report._dmarc.vendor.net", "v=DMARC1;"),)
+
+
+@pytest.mark.parametrize(
+    ("choice", "field"), [(DmarcChoice("not a domain"), "domain"), (DmarcChoice("example.com", rua=("nobody",)), "rua")]
+)
+def test_composer_refuses_unusable_input_naming_the_field(choice: DmarcChoice, field: str) -> None:
+    with pytest.raises(ComposeError) as exc:
+        compose_dmarc(choice)
+    assert exc.value.field == field
+
+
+def test_thousands_of_bad_tags_give_a_bounded_list_of_findings() -> None:
+    r = parse_dmarc("v=DMARC1; p=none; " + "; ".join(f"x{i}=1" for i in range(10_000)))
+    unknown = [p for p in r.problems if p.code == "dmarc.unknown-tag"]
+    assert len(unknown) == 21
+    assert unknown[-1].message == "... and 9980 more problems like these."
