@@ -1,0 +1,132 @@
+"""The dmarc check against the BIND lab: discovery, inheritance, report authorization, and the DKIM guard."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from tests.lab import Lab
+from wizard.checks import CheckContext, CheckFn, CheckOptions, CheckOutput
+from wizard.checks.dmarc import DkimState, check_dmarc, dkim_state
+from wizard.core.findings import CheckResult, error, info
+from wizard.lookup.lookup import Lookup
+
+
+def dkim_check(output: CheckOutput | None) -> CheckFn:
+    async def fake(ctx: CheckContext) -> CheckOutput:
+        assert output is not None
+        return output
+
+    return fake
+
+
+PASSED = [CheckResult("dkim", [info("dkim.testing", "t=y")], {"selector": "cimcloud"})]
+FAILED = [PASSED[0], CheckResult("dkim", [error("dkim.missing", "not there")], {"selector": "other"})]
+
+
+def run_check(lab: Lab, domain: str, dkim: CheckOutput | None = None) -> dict[str, Any]:
+    checks = {} if dkim is None else {"dkim": dkim_check(dkim)}
+    ctx = CheckContext(domain, Lookup(lab.settings()), CheckOptions(), _checks=checks)
+    result = asyncio.run(check_dmarc(ctx))
+    return result.to_json()
+
+
+def codes(result: dict[str, Any]) -> list[str]:
+    return [f["code"] for f in result["findings"]]
+
+
+def finding(result: dict[str, Any], code: str) -> dict[str, str]:
+    return next(f for f in result["findings"] if f["code"] == code)
+
+
+def test_dkim_state_follows_the_dkim_check_output() -> None:
+    assert dkim_state(None) is DkimState.NOT_RUN
+    assert dkim_state([]) is DkimState.NOT_RUN
+    assert dkim_state(PASSED) is DkimState.PASSED
+    assert dkim_state(PASSED[0]) is DkimState.PASSED
+    assert dkim_state(FAILED) is DkimState.FAILED
+
+
+def test_enforced_policy_with_dkim_passing_is_clean(dns_lab: Lab) -> None:
+    result = run_check(dns_lab, "dmarc-good.test", PASSED)
+    assert result["status"] == "pass", result["findings"]
+    assert result["record"].startswith("v=DMARC1; p=reject")
+    assert (result["policy_domain"], result["policy"], result["inherited"]) == ("dmarc-good.test", "reject", False)
+
+
+@pytest.mark.parametrize(("dkim", "severity"), [(None, "warning"), ([], "warning"), (FAILED, "error")])
+def test_enforced_policy_without_verified_dkim_is_flagged(dns_lab: Lab, dkim: Any, severity: str) -> None:
+    result = run_check(dns_lab, "dmarc-good.test", dkim)
+    guard = finding(result, "dmarc.enforced-without-dkim")
+    assert guard["severity"] == severity
+    assert "website email from CIMcloud" in guard["message"]
+
+
+def test_subdomain_inherits_the_parent_policy_with_sp(dns_lab: Lab) -> None:
+    result = run_check(dns_lab, "shop.dmarc-good.test", PASSED)
+    assert result["inherited"] is True
+    assert (result["policy_domain"], result["org_domain"], result["policy"]) == (
+        "dmarc-good.test",
+        "dmarc-good.test",
+        "quarantine",
+    )
+    assert codes(result) == ["dmarc.inherited"]
+
+
+def test_monitoring_without_reports(dns_lab: Lab) -> None:
+    result = run_check(dns_lab, "dmarc-none.test")
+    assert sorted(codes(result)) == ["dmarc.no-rua", "dmarc.policy-none"]
+    assert finding(result, "dmarc.policy-none")["severity"] == "info"  # the right stage while DKIM is unverified
+    with_dkim = run_check(dns_lab, "dmarc-none.test", PASSED)
+    assert finding(with_dkim, "dmarc.policy-none")["severity"] == "warning"
+
+
+def test_missing_record(dns_lab: Lab) -> None:
+    result = run_check(dns_lab, "dmarc-missing.test")
+    assert codes(result) == ["dmarc.missing"] and result["status"] == "fail"
+    assert "_dmarc.dmarc-missing.test" in finding(result, "dmarc.missing")["fix"]
+    assert [w["outcome"] for w in result["walk"]] == ["nxdomain", "nxdomain"]
+
+
+def test_two_records_are_reported_as_multiple(dns_lab: Lab) -> None:
+    result = run_check(dns_lab, "dmarc-multi.test")
+    assert codes(result) == ["dmarc.multiple"] and result["record"] is None
+
+
+def test_syntax_errors_are_reported_with_the_bad_value(dns_lab: Lab) -> None:
+    result = run_check(dns_lab, "dmarc-syntax.test")
+    assert "dmarc.syntax" in codes(result) and "dmarc.retired-tag" in codes(result)
+    assert "p=block" in finding(result, "dmarc.syntax")["message"]
+
+
+def test_record_not_starting_with_v_dmarc1_is_a_syntax_error_not_missing(dns_lab: Lab) -> None:
+    result = run_check(dns_lab, "near.dmarc-syntax.test")
+    assert codes(result)[0] == "dmarc.syntax"
+    assert "does not start with v=DMARC1" in result["findings"][0]["message"]
+
+
+def test_external_destination_without_authorization_gets_the_exact_record(dns_lab: Lab) -> None:
+    result = run_check(dns_lab, "dmarc-ext.test")
+    assert [(a["destination"], a["status"]) for a in result["report_authorizations"]] == [
+        ("dmarc-reports.test", "authorized"),
+        ("dmarc-good.test", "missing"),
+    ]
+    unauthorized = [f for f in result["findings"] if f["code"] == "dmarc.rua-unauthorized"]
+    assert len(unauthorized) == 1
+    assert unauthorized[0]["fix"] == (
+        'The owner of dmarc-good.test must publish TXT dmarc-ext.test._report._dmarc.dmarc-good.test. = "v=DMARC1;"'
+    )
+
+
+def test_authorization_published_later_is_seen_on_recheck(dns_lab: Lab) -> None:
+    dns_lab.update("dmarc-good.test", add=[("dmarc-ext.test._report._dmarc", 300, "TXT", '"v=DMARC1"')])
+    result = run_check(dns_lab, "dmarc-ext.test")
+    assert "dmarc.rua-unauthorized" not in codes(result)
+
+
+def test_unanswered_lookup_is_a_lookup_failure_within_the_deadline(dns_lab: Lab) -> None:
+    result = run_check(dns_lab, "dead.test")
+    assert "dmarc.lookup-failed" in codes(result) and "dmarc.missing" not in codes(result)
+    assert result["status"] == "fail"
