@@ -1,0 +1,46 @@
+"""pytest fixtures of the DNS lab; enabled by ``pytest_plugins = ["tests.lab.plugin"]`` in tests/conftest.py.
+
+- ``lab_zone_dir``: the zone folder (tests/zones). Override it in a test module or conftest to serve other zones::
+
+      @pytest.fixture
+      def lab_zone_dir() -> Path:
+          return Path(__file__).parent / "my_zones"
+
+- ``dns_lab``: a fresh :class:`tests.lab.Lab` per test (its own ports, processes, zone copies and cache),
+  stopped after the test. Tests using it get the ``lab`` marker, so ``-m "not lab"`` leaves them out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from .lab import Lab
+
+ZONES = Path(__file__).resolve().parent.parent / "zones"
+
+
+@pytest.fixture
+def lab_zone_dir() -> Path:
+    """The folder whose ``<zone>.zone`` files the lab serves (tests/zones)."""
+    return ZONES
+
+
+@pytest.fixture
+def dns_lab(lab_zone_dir: Path, tmp_path: Path) -> Iterator[Lab]:
+    """A running lab for one test, serving ``lab_zone_dir``; its files are under ``tmp_path/"lab"``."""
+    lab = Lab.start(lab_zone_dir, tmp_path / "lab")
+    try:
+        yield lab
+    finally:
+        lab.stop()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that uses ``dns_lab`` with ``lab`` (before ``-m`` deselects)."""
+    for item in items:
+        if "dns_lab" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.lab)
