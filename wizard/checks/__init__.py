@@ -28,6 +28,7 @@ DEFAULT_SPF_INCLUDE = "_spf.mycimcloud.com"
 CHECK_MODULES = (
     "wizard.checks.dnscheck",
     "wizard.checks.dmarc",
+    "wizard.checks.tls_rpt",
 )
 
 _REGISTRY: dict[str, CheckFn] = {}

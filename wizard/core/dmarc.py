@@ -545,8 +545,8 @@ def compose_dmarc(choice: DmarcChoice) -> DmarcComposition:
         domain = normalize_domain(choice.domain)
     except DomainError as exc:
         raise ComposeError("domain", choice.domain, exc.reason) from None
-    rua = [_mailto("rua", a) for a in choice.rua]
-    ruf = [_mailto("ruf", a) for a in choice.ruf]
+    rua = [report_uri("rua", a) for a in choice.rua]
+    ruf = [report_uri("ruf", a) for a in choice.ruf]
     parts = ["v=DMARC1", f"p={choice.policy}"]
     if choice.subdomain_policy is not None and choice.subdomain_policy is not choice.policy:
         parts.append(f"sp={choice.subdomain_policy}")
@@ -569,11 +569,14 @@ def compose_dmarc(choice: DmarcChoice) -> DmarcComposition:
     )
 
 
-def _mailto(field_name: str, address: str) -> ReportUri:
+def report_uri(
+    field_name: str, address: str, schemes: Sequence[str] = ("mailto",), allow_size: bool = True
+) -> ReportUri:
+    """One destination typed by the admin (a bare address becomes mailto:); ComposeError if unusable."""
     text = address.strip()
-    if not text.lower().startswith("mailto:"):
+    if not text.lower().startswith(tuple(s + ":" for s in schemes)):
         text = "mailto:" + text
-    uris, problems = parse_uri_list(text, field_name, "dmarc.syntax")
+    uris, problems = parse_uri_list(text, field_name, "dmarc.syntax", schemes, allow_size)
     if problems or len(uris) != 1:
         reason = problems[0].message if problems else "give one address per entry"
         raise ComposeError(field_name, address, reason)
