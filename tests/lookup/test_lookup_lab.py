@@ -118,3 +118,25 @@ def test_public_view_can_be_pointed_at_lab_resolvers(dns_lab) -> None:  # type: 
 
 def test_public_resolvers_off_asks_none(dns_lab) -> None:  # type: ignore[no-untyped-def]
     assert run(Lookup(dns_lab.settings(public_resolvers=False)).public("example.test", "TXT")) == ()
+
+
+def test_alias_to_another_zone_is_followed_to_that_zones_servers(dns_lab) -> None:  # type: ignore[no-untyped-def]
+    views = run(Lookup(dns_lab.settings()).views("sel._domainkey.lookup-alias.test", "TXT"))
+    assert views.resolver.texts == ["v=DKIM1; k=rsa; p=MIGfMA0"]
+    assert views.resolver.canonical == "sel.keys.lookup-target.test"
+    auth = views.authoritative
+    assert auth.zone == "lookup-alias.test"
+    assert all(a.canonical == "sel.keys.lookup-target.test" and not a.values for a in auth.servers)
+    assert auth.final.zone == "lookup-target.test"
+    consensus = auth.consensus
+    assert consensus is not None and consensus.texts == ["v=DKIM1; k=rsa; p=MIGfMA0"]
+
+
+def test_one_dead_name_server_times_out_and_the_other_still_answers(dns_lab) -> None:  # type: ignore[no-untyped-def]
+    lookup = Lookup(dns_lab.settings(timeout=2.0, query_timeout=0.3, retries=1))
+    start = time.monotonic()
+    view = run(lookup.authoritative("halfdead.test", "TXT"))
+    elapsed = time.monotonic() - start
+    outcomes = {a.server: a.outcome for a in view.servers}
+    assert outcomes == {"ns1.lab.test (127.0.0.1)": Outcome.OK, "ns3.lab.test (127.0.0.3)": Outcome.TIMEOUT}
+    assert elapsed < 2.0 + 0.5

@@ -59,19 +59,19 @@ def _failure(outcome: Outcome, who: str, detail: str) -> Finding:
     if outcome is Outcome.TIMEOUT:
         return error(
             "dns.timeout",
-            f"{_cap(who)} did not answer in time ({detail}).",
+            f"No answer in time from {who} ({detail}).",
             "Check that the server is up and that your network allows DNS to it (UDP and TCP port 53).",
         )
     if outcome in (Outcome.SERVFAIL, Outcome.REFUSED):
         return error(
             "dns.server-failure",
-            f"{_cap(who)} answered {str(outcome).upper()} ({detail}).",
+            f"Server failure from {who}: it answered {str(outcome).upper()} ({detail}).",
             "Ask your DNS provider to check the zone: it may have failed to load, or the server is not "
             "configured for this domain.",
         )
     return error(
         "dns.server-error",
-        f"{_cap(who)} could not be used: {detail or outcome}.",
+        f"Could not use {who}: {detail or outcome}.",
         "Check the name server entries for this domain at your registrar and DNS provider.",
     )
 
@@ -162,7 +162,3 @@ def _details(views: NameViews, soa: AuthoritativeView) -> dict[str, Any]:
         "resolver": _answer_json(views.resolver),
         "public": [_answer_json(a) for a in views.public],
     }
-
-
-def _cap(text: str) -> str:
-    return text[:1].upper() + text[1:]
