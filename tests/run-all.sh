@@ -26,8 +26,8 @@ VENV="${VENV:-.venv}"
 "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e '.[test]'
 
 echo "== ruff"
-"$VENV/bin/ruff" check wizard tests bench
-"$VENV/bin/ruff" format --check wizard tests bench
+"$VENV/bin/ruff" check .
+"$VENV/bin/ruff" format --check .
 echo "== mypy"
 "$VENV/bin/mypy" wizard
 echo "== pytest"

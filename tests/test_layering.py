@@ -33,7 +33,7 @@ def layer_files() -> list[tuple[str, Path]]:
     return [(layer, p) for layer in FORBIDDEN for p in sorted((PACKAGE / layer).rglob("*.py"))]
 
 
-@pytest.mark.parametrize(("layer", "path"), layer_files(), ids=lambda v: str(v))
+@pytest.mark.parametrize(("layer", "path"), layer_files(), ids=str)
 def test_layer_imports_stay_in_bounds(layer: str, path: Path) -> None:
     bad = sorted(
         m for m in imported_modules(path) for f in FORBIDDEN[layer] if m == f or m.startswith(f + ".")
