@@ -35,9 +35,7 @@ def layer_files() -> list[tuple[str, Path]]:
 
 @pytest.mark.parametrize(("layer", "path"), layer_files(), ids=str)
 def test_layer_imports_stay_in_bounds(layer: str, path: Path) -> None:
-    bad = sorted(
-        m for m in imported_modules(path) for f in FORBIDDEN[layer] if m == f or m.startswith(f + ".")
-    )
+    bad = sorted(m for m in imported_modules(path) for f in FORBIDDEN[layer] if m == f or m.startswith(f + "."))
     assert not bad, f"{path.relative_to(PACKAGE.parent)} ({layer}) imports {bad}"
 
 
@@ -45,8 +43,7 @@ def test_qt_is_imported_only_under_ui() -> None:
     offenders = [
         str(p.relative_to(PACKAGE.parent))
         for p in PACKAGE.rglob("*.py")
-        if "ui" not in p.relative_to(PACKAGE).parts[:1]
-        and any(m.split(".")[0] in QT for m in imported_modules(p))
+        if "ui" not in p.relative_to(PACKAGE).parts[:1] and any(m.split(".")[0] in QT for m in imported_modules(p))
     ]
     assert offenders == []
 
