@@ -23,7 +23,9 @@ export PATH="$PATH:/usr/sbin:/sbin"
 
 VENV="${VENV:-.venv}"
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
-"$VENV/bin/python" -m pip install -q --disable-pip-version-check -e '.[test]'
+# (this machine's pip configuration warns about missing local mirrors: not worth showing)
+"$VENV/bin/python" -m pip install -q --disable-pip-version-check -e '.[test]' 2>&1 \
+  | { grep -v '^WARNING: Location' || true; }
 
 echo "== ruff"
 "$VENV/bin/ruff" check .
