@@ -27,6 +27,7 @@ DEFAULT_SPF_INCLUDE = "_spf.mycimcloud.com"
 # Modules that register checks, in the order their results are printed.
 CHECK_MODULES = (
     "wizard.checks.dnscheck",
+    "wizard.checks.spf",
     "wizard.checks.dmarc",
     "wizard.checks.tls_rpt",
 )

@@ -1,0 +1,409 @@
+"""SPF tree analysis without an IP address: every include/redirect, what each term costs, the worst case.
+
+Every term that queries DNS costs one lookup (include, a, mx, ptr, exists, redirect, with or without a
+domain or CIDR length), each time it would be evaluated; exp= costs nothing. Sibling includes are fetched
+concurrently, so a tree of depth D costs about D round trips. Depth, records and probes are bounded so a
+hostile tree (a 20-level chain, a 10,000-term record) still ends quickly, with the tree marked incomplete.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from enum import StrEnum
+from ipaddress import IPv4Address, IPv6Address
+from typing import Any
+
+from wizard.core.answers import Answer, Outcome, Source
+from wizard.core.spf import (
+    Kind,
+    Mechanism,
+    Modifier,
+    Qualifier,
+    SpfRecord,
+    SpfSyntaxError,
+    Term,
+    parse_lenient,
+    select_records,
+)
+from wizard.core.spf_eval import MAX_MX, SpfResult, check_host, is_query_name, mx_host
+
+MAX_DEPTH = 12  # 11 nested includes already cost 11 lookups: deeper can only confirm "too many"
+MAX_NODES = 60  # records fetched in one analysis
+MAX_PROBES = 40  # a/mx/exists targets probed for void lookups in one analysis
+MACRO_NOTE = "depends on the sender (macros): its target is known only during a check"
+
+
+class NodeStatus(StrEnum):
+    OK = "ok"
+    MISSING = "missing"  # no SPF record at the name
+    MULTIPLE = "multiple"  # more than one SPF record (permerror); the first is shown
+    SYNTAX = "syntax"  # the record has syntax errors (permerror); the valid terms are shown
+    LOOP = "loop"  # the name is already being evaluated further up: an include/redirect cycle
+    FAILED = "failed"  # the TXT lookup failed (timeout, SERVFAIL): temperror
+    MACRO = "macro"  # the name depends on the sender (macros), so it cannot be followed without one
+    NOT_FOLLOWED = "not-followed"  # the analysis' depth or size bound was reached
+
+
+FOLLOWED = (NodeStatus.OK, NodeStatus.MULTIPLE, NodeStatus.SYNTAX)
+
+
+@dataclass
+class TermCost:
+    """One term of a record in evaluation order: its own lookup cost and the running worst-case total."""
+
+    term: str
+    kind: Kind | None = None  # for mechanisms
+    qualifier: Qualifier | None = None
+    reached: bool = True  # False after all, or for a redirect= that all makes ignored
+    cost: int = 0
+    total: int = 0
+    void: bool | None = None  # True: its lookup finds nothing; None: unknown or not applicable
+    note: str = ""
+    failed: str = ""  # a DNS failure seen while probing this term's target
+    node: SpfNode | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"term": self.term, "cost": self.cost, "total": self.total}
+        if self.void is not None:
+            data["void"] = self.void
+        if self.note:
+            data["note"] = self.note
+        if self.failed:
+            data["failed"] = self.failed
+        if self.node is not None:
+            data["node"] = self.node.to_json()
+        return data
+
+
+@dataclass
+class SpfNode:
+    """A name in the tree: its SPF record (if any), its status, and its terms in evaluation order."""
+
+    domain: str
+    via: str = ""  # the term that led here; empty at the root
+    status: NodeStatus = NodeStatus.OK
+    records: tuple[str, ...] = ()
+    detail: str = ""
+    errors: list[SpfSyntaxError] = field(default_factory=list)
+    parsed: SpfRecord | None = None
+    terms: list[TermCost] = field(default_factory=list)
+    outcome: Outcome | None = None  # the TXT lookup's outcome
+
+    @property
+    def record(self) -> str | None:
+        return self.records[0] if self.records else None
+
+    def walk(self) -> Iterator[SpfNode]:
+        yield self
+        for term in self.terms:
+            if term.node is not None:
+                yield from term.node.walk()
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"domain": self.domain, "status": str(self.status), "record": self.record}
+        if len(self.records) > 1:
+            data["records"] = list(self.records)
+        if self.detail:
+            data["detail"] = self.detail
+        if self.errors:
+            data["errors"] = [str(e) for e in self.errors]
+        data["terms"] = [t.to_json() for t in self.terms]
+        return data
+
+
+@dataclass
+class TreeAnalysis:
+    """The whole tree, the worst-case lookup total and the void lookups found."""
+
+    root: SpfNode
+    lookups: int
+    void_lookups: int
+    complete: bool  # False when a bound stopped the walk: the totals are then lower bounds
+
+    def nodes(self) -> Iterator[SpfNode]:
+        return self.root.walk()
+
+    def terms(self) -> Iterator[tuple[SpfNode, TermCost]]:
+        for node in self.nodes():
+            for term in node.terms:
+                yield node, term
+
+
+async def analyze(source: Source, domain: str) -> TreeAnalysis:
+    """Fetch and cost the SPF tree of a domain."""
+    analyzer = _Analyzer(source)
+    root = await analyzer.node(domain.lower().removesuffix("."), "", ())
+    lookups, voids = _number(root, 0)
+    complete = not any(n.status is NodeStatus.NOT_FOLLOWED for n in root.walk()) and not analyzer.probes_skipped
+    return TreeAnalysis(root, lookups, voids, complete)
+
+
+def _number(node: SpfNode, total: int) -> tuple[int, int]:
+    """Give each term its running total, depth first in evaluation order; return the total and the voids."""
+    voids = 0
+    for term in node.terms:
+        total += term.cost
+        term.total = total
+        voids += term.void is True
+        if term.node is not None and term.node.status in FOLLOWED:
+            total, child_voids = _number(term.node, total)
+            voids += child_voids
+    return total, voids
+
+
+class _Analyzer:
+    def __init__(self, source: Source) -> None:
+        self.source = source
+        self.nodes = 0
+        self.probes = 0
+        self.probes_skipped = False
+        self._answers: dict[tuple[str, str], asyncio.Task[Answer]] = {}
+
+    def resolve(self, name: str, rdtype: str) -> Awaitable[Answer]:
+        """One lookup per name and type within an analysis, shared by every term that needs it."""
+        key = (name.lower(), rdtype)
+        if key not in self._answers:
+            self._answers[key] = asyncio.ensure_future(self.source.resolve(name, rdtype))
+        return self._answers[key]
+
+    async def node(self, domain: str, via: str, ancestors: tuple[str, ...]) -> SpfNode:
+        if domain in ancestors:
+            return SpfNode(domain, via, NodeStatus.LOOP, detail=f"{domain} is already being evaluated: a cycle")
+        if len(ancestors) >= MAX_DEPTH or self.nodes >= MAX_NODES:
+            reason = f"not followed: more than {MAX_DEPTH} levels" if ancestors else ""
+            return SpfNode(domain, via, NodeStatus.NOT_FOLLOWED, detail=reason or f"over {MAX_NODES} records")
+        self.nodes += 1
+        answer = await self.resolve(domain, "TXT")
+        node = _node_from_answer(domain, via, answer)
+        if node.status in FOLLOWED:
+            assert node.record is not None
+            node.parsed, node.errors = parse_lenient(node.record)
+            if node.errors and node.status is NodeStatus.OK:
+                node.status = NodeStatus.SYNTAX
+                node.detail = "; ".join(str(e) for e in node.errors)
+            node.terms = await self._terms(node.parsed, domain, (*ancestors, domain))
+        return node
+
+    async def _terms(self, record: SpfRecord, domain: str, ancestors: tuple[str, ...]) -> list[TermCost]:
+        """Cost each term and fetch what it points at, all siblings at once."""
+        costs: list[TermCost] = []
+        jobs: list[Awaitable[None]] = []
+        reached_all = False
+        for term in _evaluation_order(record):
+            cost = TermCost(term.text or term.render())
+            if isinstance(term, Mechanism):
+                cost.kind, cost.qualifier = term.kind, term.qualifier
+            costs.append(cost)
+            if isinstance(term, Modifier):
+                jobs.extend(self._modifier(term, cost, domain, ancestors, record.all is not None))
+                continue
+            if reached_all:
+                cost.reached = False
+                cost.note = "never evaluated: it comes after all"
+                continue
+            reached_all = term.kind is Kind.ALL
+            if term.queries_dns:
+                cost.cost = 1
+                jobs.extend(self._mechanism(term, cost, domain, ancestors))
+        await asyncio.gather(*jobs)
+        return costs
+
+    def _modifier(
+        self, term: Modifier, cost: TermCost, domain: str, ancestors: tuple[str, ...], has_all: bool
+    ) -> list[Awaitable[None]]:
+        if term.name == "exp":
+            cost.note = "not counted: exp= is only looked up to explain a fail"
+        elif term.name == "redirect" and has_all:
+            cost.reached = False
+            cost.note = "ignored: a record with all never uses redirect="
+        elif term.name == "redirect":
+            cost.cost = 1
+            return [self._follow(term.value, term.render(), cost, ancestors)]
+        return []
+
+    def _mechanism(
+        self, term: Mechanism, cost: TermCost, domain: str, ancestors: tuple[str, ...]
+    ) -> list[Awaitable[None]]:
+        target = (term.domain or domain).removesuffix(".")
+        if term.kind is Kind.INCLUDE:
+            return [self._follow(target, term.text, cost, ancestors)]
+        if "%" in target:
+            cost.note = MACRO_NOTE
+            return []
+        if term.kind is Kind.PTR:
+            cost.note = "what it looks up depends on the sender's IP address"
+            return []
+        if self.probes >= MAX_PROBES:
+            self.probes_skipped = True
+            cost.note = "not probed for void lookups: too many terms"
+            return []
+        self.probes += 1
+        return [_PROBES[term.kind](self, target, cost)]
+
+    async def _follow(self, target: str, via: str, cost: TermCost, ancestors: tuple[str, ...]) -> None:
+        if "%" in target:
+            cost.note = MACRO_NOTE
+            cost.node = SpfNode(target, via, NodeStatus.MACRO, detail=MACRO_NOTE)
+            return
+        if not is_query_name(target):
+            cost.node = SpfNode(target, via, NodeStatus.MISSING, detail=f"{target!r} is not a valid DNS name")
+            return
+        cost.node = await self.node(target.lower(), via, ancestors)
+        if cost.node.outcome in (Outcome.NXDOMAIN, Outcome.NODATA):
+            cost.void = True
+        elif cost.node.status is NodeStatus.FAILED:
+            cost.failed = cost.node.detail
+
+    async def _probe_a(self, target: str, cost: TermCost) -> None:
+        """a: void when the name has neither A nor AAAA records (which one is asked depends on the sender)."""
+        answers = await asyncio.gather(self._lookup(target, "A", cost), self._lookup(target, "AAAA", cost))
+        if all(a is not None for a in answers):
+            cost.void = not any(a and a.values for a in answers)
+
+    async def _probe_exists(self, target: str, cost: TermCost) -> None:
+        answer = await self._lookup(target, "A", cost)
+        if answer is not None:
+            cost.void = not answer.values
+
+    async def _probe_mx(self, target: str, cost: TermCost) -> None:
+        answer = await self._lookup(target, "MX", cost)
+        if answer is None:
+            return
+        hosts = [h for h in (mx_host(v) for v in answer.values) if h]
+        cost.void = not hosts
+        if len(hosts) > MAX_MX:
+            cost.note = f"{target} has {len(hosts)} MX hosts; over {MAX_MX} makes the check a permerror"
+
+    async def _lookup(self, name: str, rdtype: str, cost: TermCost) -> Answer | None:
+        """A probe's answer, or None (with the failure noted) when DNS failed or the name is unusable."""
+        if not is_query_name(name):
+            cost.void = True
+            return None
+        answer = await self.resolve(name, rdtype)
+        if answer.outcome.is_failure:
+            cost.failed = f"the {rdtype} lookup for {name} failed: {answer.outcome}"
+            return None
+        return answer
+
+
+_PROBES: dict[Kind, Callable[[_Analyzer, str, TermCost], Awaitable[None]]] = {
+    Kind.A: _Analyzer._probe_a,
+    Kind.MX: _Analyzer._probe_mx,
+    Kind.EXISTS: _Analyzer._probe_exists,
+}
+
+
+def _evaluation_order(record: SpfRecord) -> list[Term]:
+    """Mechanisms in order, then redirect (used only after every mechanism), then the other modifiers."""
+    redirect = [t for t in record.terms if isinstance(t, Modifier) and t.name == "redirect"]
+    others = [t for t in record.terms if isinstance(t, Modifier) and t.name != "redirect"]
+    return [*record.mechanisms, *redirect, *others]
+
+
+def _node_from_answer(domain: str, via: str, answer: Answer) -> SpfNode:
+    node = SpfNode(domain, via, outcome=answer.outcome)
+    if answer.outcome.is_failure:
+        node.status = NodeStatus.FAILED
+        node.detail = f"the TXT lookup for {domain} failed: {answer.outcome}" + (
+            f" ({answer.detail})" if answer.detail else ""
+        )
+        return node
+    node.records = tuple(select_records(answer.texts)) if answer.ok else ()
+    if not node.records:
+        node.status = NodeStatus.MISSING
+        node.detail = f"{domain} has no SPF record" + (
+            " (the name does not exist)" if answer.outcome is Outcome.NXDOMAIN else ""
+        )
+    elif len(node.records) > 1:
+        node.status = NodeStatus.MULTIPLE
+        node.detail = f"{domain} has {len(node.records)} SPF records; there must be only one"
+    return node
+
+
+def pass_path(root: SpfNode, target: str) -> list[str] | None:
+    """The terms through which `target` is reached with pass-qualified includes or redirect, before any all.
+
+    None when no such path exists (a ~include, an include after all, an ignored redirect, ...).
+    """
+    target = target.lower().removesuffix(".")
+    for term in root.terms:
+        node = term.node
+        if node is None or not term.reached or term.qualifier not in (None, Qualifier.PASS):
+            continue
+        if node.domain == target and node.status in FOLLOWED:
+            return [term.term]
+        if node.status in FOLLOWED:
+            below = pass_path(node, target)
+            if below is not None:
+                return [term.term, *below]
+    return None
+
+
+def find_node(root: SpfNode, domain: str) -> SpfNode | None:
+    domain = domain.lower().removesuffix(".")
+    return next((n for n in root.walk() if n.domain == domain and n.status in FOLLOWED), None)
+
+
+@dataclass(frozen=True)
+class Authorization:
+    """Whether an expected include (CIMcloud's by default) is authorized by a domain's SPF tree.
+
+    path: the pass-qualified terms that reach it; tested: each address taken from its own ip4/ip6 ranges
+    with the check_host() result for it. temperror is set when a DNS failure left the answer open.
+    """
+
+    expected: str
+    authorized: bool
+    reason: str
+    path: tuple[str, ...] = ()
+    tested: tuple[tuple[str, str], ...] = ()
+    temperror: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "expected": self.expected,
+            "authorized": self.authorized,
+            "reason": self.reason,
+            "path": list(self.path),
+            "tested": [{"ip": ip, "result": result} for ip, result in self.tested],
+        }
+
+
+def sample_addresses(record: SpfRecord) -> list[IPv4Address | IPv6Address]:
+    """One address from each ip4/ip6 range of a record (the first host of the range)."""
+    samples: list[IPv4Address | IPv6Address] = []
+    for mechanism in record.mechanisms:
+        network = mechanism.network
+        if network is not None:
+            first = network.network_address + (1 if network.num_addresses > 2 else 0)
+            samples.append(first)
+    return samples
+
+
+async def authorization(source: Source, analysis: TreeAnalysis, expected: str) -> Authorization:
+    """True when `expected` is reached through pass-qualified includes/redirect before any all, and
+    check_host() passes for an address from each ip4/ip6 range of the expected include's own record."""
+    domain = analysis.root.domain
+    expected = expected.lower().removesuffix(".")
+    path = pass_path(analysis.root, expected)
+    if path is None:
+        reason = f"{domain}'s SPF record does not reach include:{expected} through pass-qualified terms before all"
+        return Authorization(expected, False, reason)
+    node = find_node(analysis.root, expected)
+    addresses = sample_addresses(node.parsed) if node is not None and node.parsed is not None else []
+    evaluations = await asyncio.gather(
+        *(check_host(source, ip, domain, f"postmaster@{domain}", domain) for ip in addresses)
+    )
+    tested = tuple((str(ip), str(e.result)) for ip, e in zip(addresses, evaluations, strict=True))
+    failed = [(ip, e) for ip, e in zip(addresses, evaluations, strict=True) if e.result is not SpfResult.PASS]
+    if not failed:
+        reason = f"include:{expected} is reached via {' > '.join(path)}"
+        if addresses:
+            reason += f" and all {len(addresses)} of its sampled addresses pass"
+        return Authorization(expected, True, reason, tuple(path), tested)
+    ip, evaluation = failed[0]
+    reason = f"check_host() gives {evaluation.result} for {ip} (from {expected}'s record): {evaluation.reason}"
+    temperror = any(e.result is SpfResult.TEMPERROR for _, e in failed)
+    return Authorization(expected, False, reason, tuple(path), tested, temperror)
