@@ -186,35 +186,38 @@ class Lookup:
     async def query_server(
         self, address: str, port: int, name: str, rdtype: str, *, recursive: bool = False, label: str = ""
     ) -> Answer:
-        """Send one question to one server (with retries on timeout), as a typed Answer.
+        """Send one question to one server, as a typed Answer.
 
-        With recursive=False (authoritative use), a reply without the AA bit is reported as an ERROR:
-        the server does not hold the zone (a lame delegation).
+        UDP (with TCP fallback on truncation) is retried on timeout; a last try over TCP tells a dead server
+        (connection refused) from a network that drops UDP, and gets the answer where only TCP gets through.
+        With recursive=False (authoritative use), a reply without the AA bit is reported as an ERROR: the
+        server does not hold the zone (a lame delegation).
         """
         rdtype = rdtype.upper()
         server = label or f"{address}:{port}"
         qname = _absolute(name)
         s = self.settings
-        attempts = max(1, s.retries + 1)
-        last = Answer(name, rdtype, Outcome.TIMEOUT, server=server, detail="no answer")
-        for attempt in range(attempts):
+        udp_tries = max(1, s.retries + 1)
+        for attempt in range(udp_tries + 1):
             query = dns.message.make_query(qname, rdtype, use_edns=0, payload=s.edns_payload)
             if not recursive:
                 query.flags &= ~dns.flags.RD
             try:
-                response, _ = await dns.asyncquery.udp_with_fallback(query, address, timeout=s.query_timeout, port=port)
-            except (dns.exception.Timeout, TimeoutError):
-                last = Answer(
-                    name, rdtype, Outcome.TIMEOUT, server=server,
-                    detail=f"no answer after {attempt + 1} tries of {s.query_timeout:g} s",
-                )  # fmt: skip
+                if attempt < udp_tries:
+                    response, _ = await dns.asyncquery.udp_with_fallback(
+                        query, address, timeout=s.query_timeout, port=port
+                    )
+                else:
+                    response = await dns.asyncquery.tcp(query, address, timeout=s.query_timeout, port=port)
+            except (dns.exception.Timeout, TimeoutError, EOFError):
                 continue
             except OSError as exc:
                 return Answer(name, rdtype, Outcome.UNREACHABLE, server=server, detail=_os_detail(exc))
             except dns.exception.DNSException as exc:
                 return Answer(name, rdtype, Outcome.ERROR, server=server, detail=f"malformed reply: {exc}")
             return _interpret(response, qname, name, rdtype, server, recursive=recursive)
-        return last
+        detail = f"no answer to {udp_tries} UDP and 1 TCP tries of {s.query_timeout:g} s"
+        return Answer(name, rdtype, Outcome.TIMEOUT, server=server, detail=detail)
 
     # --- the authoritative view ----------------------------------------------------------------------
 
