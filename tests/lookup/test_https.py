@@ -6,24 +6,29 @@ The CA is trusted only through SSL_CERT_FILE, the way the fetcher's default cont
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import datetime
 import ssl
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
 import trustme
 
+from tests.lookup.policy_server import (
+    POLICY,
+    Handler,
+    expired_context,
+    replying,
+    response,
+    server_context,
+    serving,
+    stalling,
+    trust,
+)
 from wizard.lookup.https import FetchLimits, FetchOutcome, FetchResult, fetch_https
 from wizard.lookup.memory import MemorySource
 
 HOST = "mta-sts.example.test"
 PATH = "/.well-known/mta-sts.txt"
-POLICY = b"version: STSv1\r\nmode: enforce\r\nmx: mx1.example.test\r\nmax_age: 86400\r\n"
 LIMITS = FetchLimits(connect=1.0, handshake=1.0, total=2.0)
-
-Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
 
 @pytest.fixture(scope="module")
@@ -33,66 +38,24 @@ def ca() -> trustme.CA:
 
 @pytest.fixture
 def trusted(ca: trustme.CA, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> trustme.CA:
-    bundle = tmp_path / "ca.pem"
-    ca.cert_pem.write_to_path(str(bundle))
-    monkeypatch.setenv("SSL_CERT_FILE", str(bundle))
+    trust(ca, tmp_path, monkeypatch)
     return ca
-
-
-def server_context(ca: trustme.CA, *hosts: str, **cert_options: datetime.datetime) -> ssl.SSLContext:
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert(*(hosts or (HOST,)), **cert_options).configure_cert(context)
-    return context
-
-
-def response(status: str = "200 OK", body: bytes = POLICY, content_type: str = "text/plain", **extra: str) -> bytes:
-    headers = [f"HTTP/1.1 {status}", f"Content-Type: {content_type}", f"Content-Length: {len(body)}"]
-    headers += [f"{k.replace('_', '-')}: {v}" for k, v in extra.items()]
-    return ("\r\n".join(headers) + "\r\n\r\n").encode() + body
-
-
-def replying(raw: bytes) -> Handler:
-    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            await reader.readuntil(b"\r\n\r\n")
-            writer.write(raw)
-            await writer.drain()
-        except (OSError, asyncio.IncompleteReadError):
-            pass  # the client hung up first, as it should for oversized bodies
-        finally:
-            writer.transport.abort()
-
-    return handler
-
-
-async def stalling(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    try:
-        await asyncio.sleep(3600)
-    finally:
-        writer.transport.abort()
 
 
 def fetch(handler: Handler, context: ssl.SSLContext | None, address: str = "127.0.0.1") -> FetchResult:
     """Serve `handler` on a free port (TLS with `context`, plain TCP without) and fetch the policy from it."""
 
     async def main() -> FetchResult:
-        server = await asyncio.start_server(handler, "127.0.0.1", 0, ssl=context)
-        port = server.sockets[0].getsockname()[1]
-        source = MemorySource()
-        source.add(HOST, "A", address)
-        try:
+        async with serving(handler, context) as port:
+            source = MemorySource()
+            source.add(HOST, "A", address)
             return await fetch_https(source, HOST, PATH, port, LIMITS)
-        finally:
-            server.close()
-            with contextlib.suppress(Exception):
-                async with asyncio.timeout(1):
-                    await server.wait_closed()
 
     return asyncio.run(main())
 
 
 def test_good_policy_is_fetched(trusted: trustme.CA) -> None:
-    result = fetch(replying(response()), server_context(trusted))
+    result = fetch(replying(response()), server_context(trusted, HOST))
     assert result.outcome is FetchOutcome.OK, result.detail
     assert (result.status, result.content_type, result.body) == (200, "text/plain", POLICY)
     assert result.url == f"https://{HOST}:{result.url.split(':')[2].split('/')[0]}{PATH}"
@@ -101,7 +64,7 @@ def test_good_policy_is_fetched(trusted: trustme.CA) -> None:
 
 def test_lf_only_headers_and_read_until_close_are_accepted(trusted: trustme.CA) -> None:
     raw = b"HTTP/1.0 200 OK\nContent-Type: text/plain; charset=utf-8\n\n" + POLICY
-    result = fetch(replying(raw), server_context(trusted))
+    result = fetch(replying(raw), server_context(trusted, HOST))
     assert result.ok and result.body == POLICY and result.content_type == "text/plain; charset=utf-8"
 
 
@@ -110,12 +73,12 @@ def test_chunked_body_is_decoded(trusted: trustme.CA) -> None:
         b"%x\r\n%s\r\n" % (len(POLICY[i : i + 20]), POLICY[i : i + 20]) for i in range(0, len(POLICY), 20)
     )
     raw = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n" + chunks + b"0\r\n\r\n"
-    result = fetch(replying(raw), server_context(trusted))
+    result = fetch(replying(raw), server_context(trusted, HOST))
     assert result.ok and result.body == POLICY
 
 
 def test_untrusted_issuer_is_a_certificate_failure(ca: trustme.CA) -> None:
-    result = fetch(replying(response()), server_context(ca))  # SSL_CERT_FILE not pointing at the test CA
+    result = fetch(replying(response()), server_context(ca, HOST))  # SSL_CERT_FILE not pointing at the test CA
     assert result.outcome is FetchOutcome.CERT_INVALID
     assert "certificate" in result.detail
 
@@ -127,44 +90,44 @@ def test_certificate_for_another_host_is_rejected(trusted: trustme.CA) -> None:
 
 
 def test_expired_certificate_is_rejected(trusted: trustme.CA) -> None:
-    past = datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=30)
-    context = server_context(trusted, HOST, not_before=past - datetime.timedelta(days=60), not_after=past)
-    result = fetch(replying(response()), context)
+    result = fetch(replying(response()), expired_context(trusted, HOST))
     assert result.outcome is FetchOutcome.CERT_INVALID
     assert "expired" in result.detail
 
 
 def test_redirect_is_not_followed(trusted: trustme.CA) -> None:
     raw = response("301 Moved Permanently", b"", location="https://elsewhere.example/")
-    result = fetch(replying(raw), server_context(trusted))
+    result = fetch(replying(raw), server_context(trusted, HOST))
     assert result.outcome is FetchOutcome.REDIRECT and result.status == 301
     assert result.location == "https://elsewhere.example/"
 
 
 def test_not_found_is_an_http_error(trusted: trustme.CA) -> None:
-    result = fetch(replying(response("404 Not Found", b"nope", "text/html")), server_context(trusted))
+    result = fetch(replying(response("404 Not Found", b"nope", "text/html")), server_context(trusted, HOST))
     assert result.outcome is FetchOutcome.HTTP_ERROR and result.status == 404 and result.body == b""
 
 
 def test_ten_megabyte_body_with_length_is_refused_without_reading_it(trusted: trustme.CA) -> None:
-    result = fetch(replying(response(body=b"x" * 10_000_000)), server_context(trusted))
+    result = fetch(replying(response(body=b"x" * 10_000_000)), server_context(trusted, HOST))
     assert result.outcome is FetchOutcome.TOO_LARGE and "10000000" in result.detail
 
 
 def test_ten_megabyte_body_without_length_stops_at_the_limit(trusted: trustme.CA) -> None:
     raw = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n" + b"x" * 10_000_000
-    result = fetch(replying(raw), server_context(trusted))
+    result = fetch(replying(raw), server_context(trusted, HOST))
     assert result.outcome is FetchOutcome.TOO_LARGE
 
 
 def test_binary_body_is_returned_for_the_caller_to_judge(trusted: trustme.CA) -> None:
     junk = bytes(range(256)) * 4
-    result = fetch(replying(response(body=junk, content_type="application/octet-stream")), server_context(trusted))
+    result = fetch(
+        replying(response(body=junk, content_type="application/octet-stream")), server_context(trusted, HOST)
+    )
     assert result.ok and result.body == junk and result.content_type == "application/octet-stream"
 
 
 def test_not_http_is_a_bad_response(trusted: trustme.CA) -> None:
-    result = fetch(replying(b"SSH-2.0-OpenSSH\r\n"), server_context(trusted))
+    result = fetch(replying(b"SSH-2.0-OpenSSH\r\n"), server_context(trusted, HOST))
     assert result.outcome is FetchOutcome.BAD_RESPONSE
 
 
@@ -174,7 +137,7 @@ def test_handshake_that_never_finishes_is_a_tls_failure(trusted: trustme.CA) -> 
 
 
 def test_server_that_stalls_after_the_handshake_times_out(trusted: trustme.CA) -> None:
-    result = fetch(stalling, server_context(trusted))
+    result = fetch(stalling, server_context(trusted, HOST))
     assert result.outcome is FetchOutcome.TIMEOUT
 
 

@@ -1,0 +1,92 @@
+"""A local HTTPS server for MTA-STS policy tests: canned replies, a stalling peer, and trustme certificates."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime
+import ssl
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import pytest
+import trustme
+
+POLICY = b"version: STSv1\r\nmode: enforce\r\nmx: mx1.example.test\r\nmax_age: 86400\r\n"
+
+Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+
+
+def server_context(ca: trustme.CA, *hosts: str, **cert_options: datetime.datetime) -> ssl.SSLContext:
+    """A server TLS context with a certificate from `ca` for `hosts` (not_before/not_after may be given)."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert(*hosts, **cert_options).configure_cert(context)
+    return context
+
+
+def expired_context(ca: trustme.CA, host: str) -> ssl.SSLContext:
+    past = datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=30)
+    return server_context(ca, host, not_before=past - datetime.timedelta(days=60), not_after=past)
+
+
+def response(status: str = "200 OK", body: bytes = POLICY, content_type: str = "text/plain", **extra: str) -> bytes:
+    """An HTTP/1.1 response with Content-Length; extra headers as keyword arguments (location=...)."""
+    headers = [f"HTTP/1.1 {status}", f"Content-Type: {content_type}", f"Content-Length: {len(body)}"]
+    headers += [f"{k.replace('_', '-')}: {v}" for k, v in extra.items()]
+    return ("\r\n".join(headers) + "\r\n\r\n").encode() + body
+
+
+def replying(raw: bytes) -> Handler:
+    """A handler that reads the request head, sends `raw` and hangs up."""
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            await reader.readuntil(b"\r\n\r\n")
+            writer.write(raw)
+            await writer.drain()
+        except (OSError, asyncio.IncompleteReadError):
+            pass  # the client hung up first, as it should for oversized bodies
+        finally:
+            writer.transport.abort()
+
+    return handler
+
+
+async def stalling(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """A peer that accepts and then never says anything (with TLS: after the handshake; without: no handshake)."""
+    try:
+        await asyncio.sleep(3600)
+    finally:
+        writer.transport.abort()
+
+
+@contextlib.asynccontextmanager
+async def serving(handler: Handler, context: ssl.SSLContext | None) -> AsyncIterator[int]:
+    """Serve `handler` on 127.0.0.1 (TLS with `context`, plain TCP without); yields the port."""
+    tasks: set[asyncio.Task[None]] = set()
+
+    async def tracked(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        tasks.add(task)
+        with contextlib.suppress(asyncio.CancelledError):
+            await handler(reader, writer)
+
+    server = await asyncio.start_server(tracked, "127.0.0.1", 0, ssl=context)
+    try:
+        yield server.sockets[0].getsockname()[1]
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        server.close()
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(1):
+                await server.wait_closed()
+
+
+def trust(ca: trustme.CA, folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make `ca` trusted the way the system store is found: SSL_CERT_FILE pointing at its certificate."""
+    bundle = folder / "test-ca.pem"
+    ca.cert_pem.write_to_path(str(bundle))
+    monkeypatch.setenv("SSL_CERT_FILE", str(bundle))
