@@ -1,0 +1,174 @@
+"""The wizard's frame: page order, resuming, Next guarded by the Domains page, preferences, clean closing."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QWizard
+
+from wizard.lookup.memory import MemorySource
+from wizard.lookup.settings import LookupSettings
+from wizard.store import Progress, Store
+
+from wizard.ui.pages.domains import DomainsPage
+from wizard.ui.pages.welcome import WelcomePage
+from wizard.ui.wizard import EmailAuthWizard, Pages, next_page
+
+MakeWizard = Callable[..., EmailAuthWizard]
+
+
+def enter_domains(wizard: EmailAuthWizard, text: str) -> DomainsPage:
+    """Show the wizard, go to the Domains page and type the domains."""
+    wizard.show()
+    wizard.next()
+    page = wizard.currentPage()
+    assert isinstance(page, DomainsPage)
+    page.edit.setPlainText(text)
+    return page
+
+
+def test_page_order_skips_mta_sts_unless_chosen() -> None:
+    assert next_page(Pages.DMARC, mta_sts=False) == Pages.SUMMARY
+    assert next_page(Pages.DMARC, mta_sts=True) == Pages.MTA_STS
+    assert next_page(Pages.MTA_STS, mta_sts=True) == Pages.SUMMARY
+    assert next_page(Pages.SUMMARY, mta_sts=True) == -1
+    assert next_page(Pages.WELCOME, mta_sts=False, resume_at=Pages.DKIM) == Pages.DKIM
+    assert next_page(Pages.WELCOME, mta_sts=False, resume_at=Pages.MTA_STS) == Pages.SUMMARY
+    assert next_page(Pages.WELCOME, mta_sts=False, resume_at=None) == Pages.DOMAINS
+
+
+def test_domains_page_explains_bad_entries_and_guards_next(qtbot: QtBot, make_wizard: MakeWizard) -> None:
+    wizard = make_wizard()
+    wizard.show()
+    wizard.next()
+    page = wizard.currentPage()
+    assert isinstance(page, DomainsPage)
+    next_button = wizard.button(QWizard.WizardButton.NextButton)
+    assert not next_button.isEnabled()
+    page.edit.setPlainText("Orders@Example.COM\nbad domain.com\nexample.com")
+    assert not next_button.isEnabled()
+    assert page.errors.isVisible() and "bad domain.com" in page.errors.text() and "space" in page.errors.text()
+    assert "example.com" in page.understood.text()
+    page.edit.setPlainText("orders@example.com\nshop.example.net")
+    assert next_button.isEnabled() and not page.errors.isVisible()
+    page.runner.cancel()
+    qtbot.keyClick(wizard, Qt.Key.Key_Return)  # Enter advances
+    assert wizard.currentId() == Pages.SPF
+    assert [d.domain for d in wizard.session.progress.domains] == ["example.com", "shop.example.net"]
+
+
+def test_progress_is_saved_and_resumed_at_the_same_page(qtbot: QtBot, make_wizard: MakeWizard, store: Store) -> None:
+    first = make_wizard()
+    enter_domains(first, "example.com")
+    first.next()
+    first.next()
+    assert first.currentId() == Pages.DKIM
+    first.close()
+    saved = store.load().progress
+    assert saved.page == Pages.DKIM and [d.domain for d in saved.domains] == ["example.com"]
+    assert saved.geometry
+
+    second = make_wizard()
+    second.show()
+    welcome = second.currentPage()
+    assert isinstance(welcome, WelcomePage)
+    assert welcome.resume.isVisible() and welcome.resume.isChecked()
+    assert "example.com" in welcome.resume.text()
+    second.next()
+    assert second.currentId() == Pages.DKIM
+
+
+def test_start_over_clears_domains_but_keeps_preferences(make_wizard: MakeWizard, store: Store) -> None:
+    progress = Progress(page=Pages.SPF)
+    progress.domain("old.example")
+    progress.preferences.dns_port = 5353
+    store.save(progress)
+    wizard = make_wizard()
+    wizard.show()
+    welcome = wizard.currentPage()
+    assert isinstance(welcome, WelcomePage)
+    welcome.restart.setChecked(True)
+    wizard.next()
+    assert wizard.currentId() == Pages.DOMAINS
+    assert wizard.session.progress.domains == []
+    assert wizard.session.progress.preferences.dns_port == 5353
+
+
+def test_a_corrupt_saved_file_is_reported_on_the_welcome_page(make_wizard: MakeWizard, store: Store) -> None:
+    store.path.parent.mkdir(parents=True)
+    store.path.write_text("{broken")
+    wizard = make_wizard()
+    wizard.show()
+    welcome = wizard.currentPage()
+    assert isinstance(welcome, WelcomePage)
+    assert welcome.problem.isVisible() and "kept at" in welcome.problem.text()
+    assert list(store.path.parent.glob("progress.corrupt-*.json"))
+
+
+def test_command_line_lab_settings_win_over_saved_preferences(make_wizard: MakeWizard, store: Store) -> None:
+    progress = Progress()
+    progress.preferences.nameservers = ["192.0.2.1"]
+    store.save(progress)
+    wizard = make_wizard(LookupSettings(nameservers=(("127.0.0.1", 5300),)))
+    assert wizard.session.settings.nameservers == (("127.0.0.1", 5300),)
+    plain = make_wizard(LookupSettings())
+    assert plain.session.settings.nameservers == (("192.0.2.1", 53),)
+
+
+@pytest.mark.qt_log_ignore("propagateSizeHints")  # the offscreen platform's note about dialog sizes
+def test_preferences_dialog_changes_the_lookup_and_is_saved(make_wizard: MakeWizard, store: Store) -> None:
+    from wizard.ui.preferences import PreferencesDialog
+
+    wizard = make_wizard()
+    wizard.show()
+    wizard.open_preferences()
+    dialog = wizard.findChild(PreferencesDialog)
+    assert dialog is not None
+    dialog.servers.setText("10.0.0.1:5353 not-an-ip")
+    assert "IP address" in dialog.error.text()
+    dialog.servers.setText("10.0.0.1:5353")
+    dialog.port.setValue(5300)
+    dialog.public.setChecked(False)
+    dialog.accept()
+    assert wizard.session.lookup.settings.nameservers == (("10.0.0.1", 5353),)
+    wizard.session.save()
+    prefs = store.load().progress.preferences
+    assert prefs.nameservers == ["10.0.0.1:5353"] and prefs.dns_port == 5300 and not prefs.public_resolvers
+
+
+def test_closing_mid_check_cancels_the_task_cleanly(
+    qtbot: QtBot, make_wizard: MakeWizard, qloop: asyncio.AbstractEventLoop
+) -> None:
+    wizard = make_wizard()
+    slow = MemorySource(delay=30)
+    wizard.session.lookup = slow  # type: ignore[assignment]
+    page = enter_domains(wizard, "example.com")
+    page.scan()
+    qtbot.waitUntil(lambda: bool(slow.queries))
+    assert page.runner.running
+    wizard.close()
+    assert not page.runner.running
+    qtbot.waitUntil(lambda: not [t for t in asyncio.all_tasks(qloop) if not t.done()])
+
+
+@pytest.mark.parametrize("keys", ["welcome", "domains"])
+def test_every_control_has_an_accessible_name(make_wizard: MakeWizard, keys: str) -> None:
+    from PySide6.QtWidgets import QAbstractButton, QLineEdit, QPlainTextEdit, QTreeWidget
+
+    wizard = make_wizard()
+    wizard.show()
+    if keys == "domains":
+        wizard.next()
+    page = wizard.currentPage()
+    unnamed = [
+        w
+        for w in page.findChildren(QLineEdit) + page.findChildren(QPlainTextEdit) + page.findChildren(QTreeWidget)
+        if w.isVisible() and not w.accessibleName()
+    ]
+    unnamed += [b for b in page.findChildren(QAbstractButton) if b.isVisible() and not (b.text() or b.accessibleName())]
+    assert unnamed == []

@@ -1,0 +1,136 @@
+"""The page base classes: each page loads in initializePage(), guards Next in isComplete()/validatePage(),
+and is told when it is shown and left so live checks run only while the admin looks at them."""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget, QWizardPage
+
+from wizard.core.domain import to_unicode
+from wizard.store import CheckRecord, CheckState, DomainProgress
+
+from wizard.ui.session import Session
+from wizard.ui.verdict import Verdict
+from wizard.ui.verify import VerifyPanel
+from wizard.ui.widgets import state_icon
+
+
+def text_label(text: str, parent: QWidget | None = None, *, rich: bool = False) -> QLabel:
+    """A wrapping label; rich text opens its links in the browser."""
+    label = QLabel(text, parent)
+    label.setWordWrap(True)
+    label.setTextFormat(Qt.TextFormat.RichText if rich else Qt.TextFormat.PlainText)
+    if rich:
+        label.setOpenExternalLinks(True)
+        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
+    return label
+
+
+class Page(QWizardPage):
+    """A wizard page sharing the session; `shown()`/`left()` bracket the time it is the current page."""
+
+    def __init__(self, session: Session, title: str, subtitle: str = "") -> None:
+        super().__init__()
+        self.session = session
+        self.setTitle(title)
+        if subtitle:
+            self.setSubTitle(subtitle)
+
+    def shown(self) -> None:
+        """The page became the current page."""
+
+    def left(self) -> None:
+        """The admin moved to another page, or the window is closing: stop live work."""
+
+
+class DomainPage(Page):
+    """A record page that works on one domain at a time, chosen at the top, with a live verification panel.
+
+    Subclasses build their controls into `self.body`, implement `load_domain()` and call `update_target()`
+    whenever the record to verify changes. `check_key` names the result kept in progress ("spf", "dkim"...).
+    """
+
+    check_key = ""
+
+    def __init__(self, session: Session, title: str, subtitle: str = "") -> None:
+        super().__init__(session, title, subtitle)
+        self.domain_box = QComboBox(self)
+        self.domain_box.setAccessibleName("Domain")
+        self.domain_box.currentIndexChanged.connect(self._domain_chosen)
+        domain_label = QLabel("&Domain:", self)
+        domain_label.setBuddy(self.domain_box)
+        top = QHBoxLayout()
+        top.addWidget(domain_label)
+        top.addWidget(self.domain_box, 1)
+        self.body = QVBoxLayout()
+        self.panel = VerifyPanel(session, self)
+        self.panel.verdict_ready.connect(self._record_verdict)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addLayout(self.body)
+        layout.addWidget(self.panel, 1)
+        self._loading = False
+
+    @property
+    def domain(self) -> DomainProgress | None:
+        index = self.domain_box.currentIndex()
+        domains = self.session.progress.domains
+        return domains[index] if 0 <= index < len(domains) else None
+
+    def initializePage(self) -> None:
+        current = self.domain.domain if self.domain else ""
+        self.domain_box.blockSignals(True)
+        self.domain_box.clear()
+        for entry in self.session.progress.domains:
+            self.domain_box.addItem(state_icon(self._state(entry)), to_unicode(entry.domain))
+        names = [d.domain for d in self.session.progress.domains]
+        self.domain_box.setCurrentIndex(names.index(current) if current in names else 0)
+        self.domain_box.blockSignals(False)
+        self._domain_chosen()
+
+    def _state(self, entry: DomainProgress) -> CheckState | None:
+        record = entry.results.get(self.check_key)
+        return record.state if record else None
+
+    def _domain_chosen(self) -> None:
+        entry = self.domain
+        if entry is None:
+            return
+        self._loading = True
+        try:
+            self.load_domain(entry)
+        finally:
+            self._loading = False
+        self.update_target()
+
+    def load_domain(self, entry: DomainProgress) -> None:
+        """Fill the page's controls from one domain's saved progress."""
+        raise NotImplementedError
+
+    def update_target(self) -> None:
+        """Tell the panel which name and record to verify (called after every change)."""
+        raise NotImplementedError
+
+    def changed(self) -> None:
+        """A control changed: keep it in progress (not while loading) and refresh what is verified."""
+        if self._loading:
+            return
+        self.session.changed()
+        self.update_target()
+        self.completeChanged.emit()
+
+    def shown(self) -> None:
+        self.panel.activate()
+
+    def left(self) -> None:
+        self.panel.deactivate()
+
+    def _record_verdict(self, verdict: Verdict) -> None:
+        entry = self.domain
+        if entry is None:
+            return
+        entry.results[self.check_key] = CheckRecord(verdict.state, verdict.summary, time.time())
+        self.domain_box.setItemIcon(self.domain_box.currentIndex(), state_icon(verdict.state))
+        self.session.changed()

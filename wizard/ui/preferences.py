@@ -1,0 +1,85 @@
+"""Preferences: the DNS servers to use, for admins whose network blocks direct DNS (and for test labs)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from wizard.lookup.settings import LookupSettings, parse_server
+
+from wizard.ui.page import text_label
+
+EXPLANATION = (
+    "The wizard asks your domain's own name servers directly, so it sees a change minutes after you save it. "
+    "Some networks block that. Here you can name the resolver to use and the port of the name servers."
+)
+
+
+def parse_servers(text: str) -> tuple[tuple[tuple[str, int], ...], str]:
+    """Resolver addresses separated by commas or spaces; the error message for the first bad one."""
+    servers = []
+    for entry in text.replace(",", " ").split():
+        try:
+            servers.append(parse_server(entry))
+        except ValueError as exc:
+            return (), str(exc)
+    return tuple(servers), ""
+
+
+class PreferencesDialog(QDialog):
+    def __init__(self, settings: LookupSettings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Preferences")
+        self._base = settings
+        self.servers = QLineEdit(" ".join(f"{h}:{p}" for h, p in settings.nameservers), self)
+        self.servers.setPlaceholderText("empty: this computer's resolver")
+        self.servers.setAccessibleName("Resolver addresses")
+        self.servers.setToolTip("IP addresses, optionally with :PORT, separated by spaces; empty uses the system's.")
+        self.port = QSpinBox(self)
+        self.port.setRange(1, 65535)
+        self.port.setValue(settings.dns_port)
+        self.port.setAccessibleName("DNS port of the name servers")
+        self.public = QCheckBox("Also ask &public resolvers (Google, Cloudflare, Quad9) to show propagation", self)
+        self.public.setChecked(settings.public_resolvers)
+        self.error = QLabel(self)
+        self.error.setAccessibleName("Problem with the preferences")
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        self.servers.textChanged.connect(self._validate)
+        form = QFormLayout()
+        label = QLabel("&Resolvers:", self)
+        label.setBuddy(self.servers)
+        form.addRow(label, self.servers)
+        port_label = QLabel("Name server p&ort:", self)
+        port_label.setBuddy(self.port)
+        form.addRow(port_label, self.port)
+        form.addRow(self.public)
+        layout = QVBoxLayout(self)
+        layout.addWidget(text_label(EXPLANATION, self))
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addWidget(self.buttons)
+
+    def _validate(self) -> None:
+        _, error = parse_servers(self.servers.text())
+        self.error.setText(error)
+        ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        ok.setEnabled(not error)
+
+    def settings(self) -> LookupSettings:
+        servers, _ = parse_servers(self.servers.text())
+        return dataclasses.replace(
+            self._base, nameservers=servers, dns_port=self.port.value(), public_resolvers=self.public.isChecked()
+        )

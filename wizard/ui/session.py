@@ -1,0 +1,89 @@
+"""The wizard's shared state: the progress model, the lookup object built from the settings, and saving.
+
+Pages read and change `progress` (a plain dataclass from wizard.store) and call `changed()`; saving is
+debounced so typing does not write the file on every key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from wizard.lookup.lookup import Lookup
+from wizard.lookup.settings import LookupSettings, parse_server
+from wizard.store import LoadResult, Preferences, Progress, Store
+
+SAVE_DELAY_MS = 400
+
+
+def has_lab_options(settings: LookupSettings) -> bool:
+    """Whether the command line chose DNS servers; those then win over the saved preferences for this run."""
+    return bool(settings.nameservers) or settings.dns_port != 53 or not settings.public_resolvers
+
+
+def apply_preferences(base: LookupSettings, prefs: Preferences) -> LookupSettings:
+    """The base settings with the admin's saved resolver, port and public-resolver choice (bad entries skipped)."""
+    servers = []
+    for text in prefs.nameservers:
+        try:
+            servers.append(parse_server(text))
+        except ValueError:
+            continue
+    return dataclasses.replace(
+        base, nameservers=tuple(servers), dns_port=prefs.dns_port, public_resolvers=prefs.public_resolvers
+    )
+
+
+def preferences_of(settings: LookupSettings) -> Preferences:
+    return Preferences(
+        nameservers=[f"{host}:{port}" for host, port in settings.nameservers],
+        dns_port=settings.dns_port,
+        public_resolvers=settings.public_resolvers,
+    )
+
+
+class Session(QObject):
+    """Progress, settings and the one Lookup, owned by the wizard and shared with its pages."""
+
+    settings_changed = Signal()
+    save_failed = Signal(str)
+    progress_changed = Signal()
+
+    def __init__(self, settings: LookupSettings, store: Store | None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.store = store
+        loaded = store.load() if store is not None else LoadResult(Progress())
+        self.progress = loaded.progress
+        self.load_problem = loaded.problem
+        if has_lab_options(settings):
+            self.settings = settings
+        else:
+            self.settings = apply_preferences(settings, self.progress.preferences)
+        self.lookup = Lookup(self.settings)
+        self._save_timer = QTimer(self)
+        self._save_timer.setSingleShot(True)
+        self._save_timer.setInterval(SAVE_DELAY_MS)
+        self._save_timer.timeout.connect(self.save)
+
+    def set_settings(self, settings: LookupSettings) -> None:
+        """Use new lab settings from now on, and keep them with the progress."""
+        self.settings = settings
+        self.lookup = Lookup(settings)
+        self.progress.preferences = preferences_of(settings)
+        self.changed()
+        self.settings_changed.emit()
+
+    def changed(self) -> None:
+        """Something in progress changed: save soon."""
+        self._save_timer.start()
+        self.progress_changed.emit()
+
+    def save(self) -> None:
+        self._save_timer.stop()
+        if self.store is None:
+            return
+        try:
+            self.store.save(self.progress)
+        except OSError as exc:
+            self.save_failed.emit(f"Your progress could not be saved to {self.store.path}: {exc.strerror or exc}")

@@ -1,0 +1,88 @@
+"""The one helper for background work: a coroutine run on the qasync loop, tied to a widget.
+
+The rule: the coroutine only awaits the lookup layer and returns data; it never touches a widget.
+Results come back through Qt signals, on the GUI thread. Starting again cancels the previous run;
+the run is cancelled when the owner is destroyed, when its page is left, or when the window closes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import traceback
+from collections.abc import Coroutine
+from typing import Any
+
+import shiboken6
+from PySide6.QtCore import QObject, QTimer, Signal
+
+# A check that takes longer than this shows a progress indicator.
+BUSY_DELAY_MS = 300
+
+
+class TaskRunner(QObject):
+    """Runs at most one coroutine at a time for its owner and reports how it ended."""
+
+    finished = Signal(object)  # the coroutine's result
+    failed = Signal(str)  # an unexpected exception, as one line (a bug, never a DNS outcome)
+    busy = Signal(bool)  # True when a run starts, False when it ends in any way
+    slow = Signal()  # the run has taken longer than BUSY_DELAY_MS
+
+    def __init__(self, owner: QObject) -> None:
+        super().__init__(owner)
+        self._task: asyncio.Task[Any] | None = None
+        self._slow_timer = QTimer(self)
+        self._slow_timer.setSingleShot(True)
+        self._slow_timer.setInterval(BUSY_DELAY_MS)
+        self._slow_timer.timeout.connect(self.slow)
+        owner.destroyed.connect(self._owner_gone)
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    def start(self, coro: Coroutine[Any, Any, Any]) -> None:
+        """Run the coroutine on the event loop, cancelling any run still in progress."""
+        self.cancel()
+        task = asyncio.get_running_loop().create_task(coro)
+        self._task = task
+        task.add_done_callback(self._done)
+        self._slow_timer.start()
+        self.busy.emit(True)
+
+    def cancel(self) -> None:
+        """Cancel the run in progress, if any; no result or failure is reported for it."""
+        task, self._task = self._task, None
+        if task is None or task.done():
+            return
+        task.cancel()
+        if shiboken6.isValid(self):
+            self._slow_timer.stop()
+            self.busy.emit(False)
+
+    def _owner_gone(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+
+    def _done(self, task: asyncio.Task[Any]) -> None:
+        exc = None if task.cancelled() else task.exception()  # always retrieved, so asyncio never logs it
+        if task is not self._task or not shiboken6.isValid(self):
+            return  # cancelled, replaced, or the owner is gone: nobody is waiting for this result
+        self._task = None
+        self._slow_timer.stop()
+        self.busy.emit(False)
+        if task.cancelled():
+            return
+        if exc is not None:
+            self.failed.emit("".join(traceback.format_exception_only(exc)).strip())
+        else:
+            self.finished.emit(task.result())
+
+
+async def cancel_all(loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel every other task on the loop and wait until each has finished (clean shutdown)."""
+    current = asyncio.current_task()
+    tasks = [t for t in asyncio.all_tasks(loop) if t is not current]
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)

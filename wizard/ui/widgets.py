@@ -1,0 +1,186 @@
+"""Small reusable widgets: SVG icons, copy buttons that confirm, the record card, status badges."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from PySide6.QtCore import QSize, Qt, QTimer
+from PySide6.QtGui import QGuiApplication, QIcon
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSizePolicy,
+    QTreeWidget,
+    QWidget,
+)
+
+from wizard.core.txt import zone_file_value
+from wizard.resources import resource_path
+from wizard.store import CheckState
+
+COPIED_MS = 1500
+
+STATE_TEXT = {
+    CheckState.VERIFIED: "Verified",
+    CheckState.WAITING: "Waiting for DNS",
+    CheckState.PROBLEM: "Problem",
+}
+
+
+@cache
+def icon(name: str) -> QIcon:
+    """An SVG icon from resources/icons (sharp at any scale: HiDPI)."""
+    return QIcon(str(resource_path("icons", f"{name}.svg")))
+
+
+def state_icon(state: CheckState | None) -> QIcon:
+    return icon("unknown" if state is None else str(state))
+
+
+def state_text(state: CheckState | None) -> str:
+    return "Not checked yet" if state is None else STATE_TEXT[state]
+
+
+class CopyButton(QPushButton):
+    """Copies a text to the clipboard and says "Copied" for a moment, so the admin knows it worked."""
+
+    def __init__(self, what: str, parent: QWidget | None = None) -> None:
+        super().__init__(icon("copy"), "Copy", parent)
+        self._text = ""
+        self._label = "Copy"
+        self.setAccessibleName(f"Copy {what}")
+        self.setToolTip(f"Copy the {what} to the clipboard")
+        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+        self.setAutoDefault(False)
+        self._reset = QTimer(self)
+        self._reset.setSingleShot(True)
+        self._reset.setInterval(COPIED_MS)
+        self._reset.timeout.connect(lambda: self.setText(self._label))
+        self.clicked.connect(self.copy)
+
+    def set_text(self, text: str) -> None:
+        self._text = text
+        self.setEnabled(bool(text))
+
+    def copy(self) -> None:
+        QGuiApplication.clipboard().setText(self._text)
+        self.setText("Copied")
+        self._reset.start()
+
+
+class CopyField(QWidget):
+    """A read-only line with a copy button beside it."""
+
+    def __init__(self, what: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.edit = QLineEdit(self)
+        self.edit.setReadOnly(True)
+        self.edit.setAccessibleName(what)
+        self.button = CopyButton(what, self)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.edit, 1)
+        layout.addWidget(self.button)
+        self.setFocusProxy(self.edit)
+
+    def set_text(self, text: str) -> None:
+        self.edit.setText(text)
+        self.edit.setCursorPosition(0)
+        self.button.set_text(text)
+
+    def text(self) -> str:
+        return self.edit.text()
+
+
+class RecordCard(QGroupBox):
+    """The record to add, as a DNS provider's form asks for it (Type / Host / Value) and as a zone-file line."""
+
+    def __init__(self, title: str = "Record to add at your DNS provider", parent: QWidget | None = None) -> None:
+        super().__init__(title, parent)
+        self.type_field = CopyField("record type", self)
+        self.host_field = CopyField("host name", self)
+        self.value_field = CopyField("value", self)
+        self.value_field.edit.setToolTip("Paste this into your DNS provider's value field as one piece of text.")
+        self.zone_text = QPlainTextEdit(self)
+        self.zone_text.setReadOnly(True)
+        self.zone_text.setAccessibleName("zone file line")
+        self.zone_text.setMaximumHeight(64)
+        self.zone_text.setToolTip(
+            "For zone files and providers that want quoted text: the value split into strings of at most 255 octets."
+        )
+        self.zone_copy = CopyButton("zone file line", self)
+        self.note = QLabel(self)
+        self.note.setWordWrap(True)
+        self.note.setTextFormat(Qt.TextFormat.PlainText)
+        self.note.hide()
+        form = QFormLayout(self)
+        form.addRow(self._buddy("&Type:", self.type_field), self.type_field)
+        form.addRow(self._buddy("&Host:", self.host_field), self.host_field)
+        form.addRow(self._buddy("&Value:", self.value_field), self.value_field)
+        zone_row = QHBoxLayout()
+        zone_row.addWidget(self.zone_text, 1)
+        zone_row.addWidget(self.zone_copy, 0, Qt.AlignmentFlag.AlignTop)
+        form.addRow(self._buddy("&Zone file:", self.zone_text), zone_row)
+        form.addRow(self.note)
+        self.clear()
+
+    def _buddy(self, text: str, widget: QWidget) -> QLabel:
+        label = QLabel(text, self)
+        label.setBuddy(widget)
+        return label
+
+    def set_record(self, rdtype: str, host: str, value: str, fqdn: str = "", note: str = "") -> None:
+        """Show one record; `fqdn` (the full name) goes into the zone-file form, `host` into the provider form."""
+        self.type_field.set_text(rdtype)
+        self.host_field.set_text(host)
+        self.value_field.set_text(value)
+        zone_value = zone_file_value(value) if rdtype == "TXT" else value
+        line = f"{(fqdn or host).rstrip('.')}. IN {rdtype} {zone_value}" if value else ""
+        self.zone_text.setPlainText(line)
+        self.zone_copy.set_text(line)
+        self.note.setText(note)
+        self.note.setVisible(bool(note))
+        self.setEnabled(bool(value))
+
+    def clear(self) -> None:
+        self.set_record("", "", "")
+
+
+class StatusBadge(QWidget):
+    """An icon and a short word for a check state, with the longer explanation as tooltip and accessible text."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.icon_label = QLabel(self)
+        self.text_label = QLabel(self)
+        self.text_label.setWordWrap(True)
+        self.text_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.icon_label, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addWidget(self.text_label, 1)
+        self.state: CheckState | None = None
+        self.set_state(None, "")
+
+    def set_state(self, state: CheckState | None, text: str) -> None:
+        self.state = state
+        size = self.fontMetrics().height()
+        self.icon_label.setPixmap(state_icon(state).pixmap(QSize(size, size), self.devicePixelRatioF()))
+        shown = text or state_text(state)
+        self.text_label.setText(shown)
+        self.setAccessibleName(f"{state_text(state)}: {shown}")
+
+
+def tree_rows(tree: QTreeWidget) -> list[list[str]]:
+    """The texts of a flat tree's rows, as the admin reads them."""
+    rows = []
+    for i in range(tree.topLevelItemCount()):
+        item = tree.topLevelItem(i)
+        if item is not None:
+            rows.append([item.text(c) for c in range(tree.columnCount())])
+    return rows
