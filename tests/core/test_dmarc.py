@@ -73,7 +73,7 @@ def test_tag_names_and_keywords_are_case_insensitive() -> None:
         ("v=DMARC1; p=none; rua=mailto:a@example.com!10x", "size limit"),
         ("v=DMARC1; p=none; rua=mailto:a@exa mple.com", "contains a space"),
         ("v=DMARC1; rua=mailto:a@example.com", "no p= tag"),
-        ("v=DMARC1; p=none; garbage", "not a tag=value pair"),
+        ("v=DMARC1; p=none; garbage", "not a name=value pair"),
     ],
 )
 def test_bad_values_are_syntax_errors_that_say_what_is_wrong(text: str, fragment: str) -> None:

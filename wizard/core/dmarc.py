@@ -75,6 +75,23 @@ def split_tag_list(text: str) -> tuple[list[Tag], list[str]]:
     return tags, bad
 
 
+def read_tag_list(text: str, what: str, code: str) -> tuple[list[Tag], list[Finding]]:
+    """Split a tag-list record, with `code` errors for non-ASCII text and parts that are not name=value."""
+    problems: list[Finding] = []
+    bad_chars = non_ascii_problem(text, what, code)
+    if bad_chars:
+        problems.append(bad_chars)
+    tags, junk = split_tag_list(text)
+    fix = "Separate name=value pairs with ';'."
+    problems += [error(code, f"{part[:60]!r} is not a name=value pair.", fix) for part in junk]
+    return tags, problems
+
+
+def no_errors(problems: Iterable[Finding]) -> bool:
+    """True when none of the problems is an error (the record is used as written)."""
+    return not any(p.severity is Severity.ERROR for p in problems)
+
+
 def non_ascii_problem(text: str, what: str, code: str) -> Finding | None:
     """An error naming the first character outside printable ASCII (or a line break), if there is one."""
     for i, ch in enumerate(text):
@@ -196,7 +213,7 @@ class DmarcRecord:
     @property
     def valid(self) -> bool:
         """No error: a receiver uses the record as written."""
-        return not any(p.severity is Severity.ERROR for p in self.problems)
+        return no_errors(self.problems)
 
     def policy_for(self, *, subdomain: bool) -> Policy | None:
         """The policy for the record's own domain, or for a subdomain (sp, defaulting to p)."""
@@ -232,12 +249,7 @@ _KNOWN = {"v", "p", "sp", "np", "pct", "t", "rua", "ruf", "adkim", "aspf", "fo",
 
 def parse_dmarc(text: str) -> DmarcRecord:
     """Parse and validate one DMARC record. Never raises: every problem is a finding in `.problems`."""
-    problems: list[Finding] = []
-    bad_chars = non_ascii_problem(text, "DMARC record", "dmarc.syntax")
-    if bad_chars:
-        problems.append(bad_chars)
-    tags, junk = split_tag_list(text)
-    problems += [_syntax(f"{part[:60]!r} is not a tag=value pair.", "Separate tags with ';'.") for part in junk]
+    tags, problems = read_tag_list(text, "DMARC record", "dmarc.syntax")
     if not tags or tags[0].name != "v" or tags[0].value.upper() != "DMARC1":
         problems.append(_syntax("The record must start with v=DMARC1.", "Put v=DMARC1; first."))
     fields: dict[str, object] = {}

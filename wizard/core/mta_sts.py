@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from wizard.core.dmarc import cap_repeats, non_ascii_problem, split_tag_list
+from wizard.core.dmarc import cap_repeats, no_errors, read_tag_list
 from wizard.core.domain import DomainError, normalize_domain
-from wizard.core.findings import Finding, Severity, error, info, warning
+from wizard.core.findings import Finding, error, info, warning
 from wizard.core.tls_rpt import compose_tlsrpt
 
 STS_PREFIX = re.compile(r"^v=STSv1\s*(;|$)")
@@ -52,7 +52,7 @@ class StsRecord:
 
     @property
     def valid(self) -> bool:
-        return not any(p.severity is Severity.ERROR for p in self.problems)
+        return no_errors(self.problems)
 
 
 def is_sts_record(text: str) -> bool:
@@ -62,12 +62,7 @@ def is_sts_record(text: str) -> bool:
 
 def parse_sts_record(text: str) -> StsRecord:
     """Parse one `_mta-sts` record (`v=STSv1; id=20240601T000000;`); never raises."""
-    problems: list[Finding] = []
-    bad_chars = non_ascii_problem(text, "MTA-STS record", "mta-sts.syntax")
-    if bad_chars:
-        problems.append(bad_chars)
-    tags, junk = split_tag_list(text)
-    problems += [_record_syntax(f"{part[:60]!r} is not a name=value pair.") for part in junk]
+    tags, problems = read_tag_list(text, "MTA-STS record", "mta-sts.syntax")
     if not is_sts_record(text):
         problems.append(_record_syntax("The record must start with exactly v=STSv1;"))
     ids = [t.value for t in tags if t.name == "id"]
@@ -101,7 +96,7 @@ class StsPolicy:
 
     @property
     def valid(self) -> bool:
-        return not any(p.severity is Severity.ERROR for p in self.problems)
+        return no_errors(self.problems)
 
 
 def decode_policy(body: bytes) -> tuple[str | None, Finding | None]:

@@ -10,12 +10,12 @@ from wizard.core.dmarc import (
     ComposeError,
     ReportUri,
     cap_repeats,
-    non_ascii_problem,
+    no_errors,
     parse_uri_list,
+    read_tag_list,
     report_uri,
-    split_tag_list,
 )
-from wizard.core.findings import Finding, Severity, error
+from wizard.core.findings import Finding, error
 
 TLSRPT_PREFIX = re.compile(r"^v=TLSRPTv1\s*(;|$)")
 _EXTENSION_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,31}$", re.IGNORECASE)
@@ -32,7 +32,7 @@ class TlsRptRecord:
 
     @property
     def valid(self) -> bool:
-        return not any(p.severity is Severity.ERROR for p in self.problems)
+        return no_errors(self.problems)
 
 
 def is_tlsrpt_record(text: str) -> bool:
@@ -42,12 +42,7 @@ def is_tlsrpt_record(text: str) -> bool:
 
 def parse_tlsrpt(text: str) -> TlsRptRecord:
     """Parse one `_smtp._tls` record; never raises."""
-    problems: list[Finding] = []
-    bad_chars = non_ascii_problem(text, "TLS-RPT record", "tls-rpt.syntax")
-    if bad_chars:
-        problems.append(bad_chars)
-    tags, junk = split_tag_list(text)
-    problems += [_syntax(f"{part[:60]!r} is not a name=value pair.") for part in junk]
+    tags, problems = read_tag_list(text, "TLS-RPT record", "tls-rpt.syntax")
     if not is_tlsrpt_record(text):
         problems.append(_syntax("The record must start with exactly v=TLSRPTv1;"))
     rua: list[ReportUri] = []
