@@ -221,10 +221,10 @@ def _finish(draft: _Draft, chosen: Qualifier | None) -> Composition:
 def _final_all(draft: _Draft, chosen: Qualifier | None) -> Mechanism:
     live = draft.all
     qualifier = chosen or (live.qualifier if live is not None else Qualifier.SOFTFAIL)
-    if chosen is None and qualifier in (Qualifier.PASS, Qualifier.NEUTRAL):
+    if chosen is None and live is not None and qualifier in (Qualifier.PASS, Qualifier.NEUTRAL):
+        was = live.text or live.render()
         draft.changes.append(
-            f'Changed "{live.text or live.render() if live else ""}" to ~all: it let servers you never listed send as your '
-            "domain without being flagged."
+            f'Changed "{was}" to ~all: it let servers you never listed send as your domain without being flagged.'
         )
         qualifier = Qualifier.SOFTFAIL
     elif live is None:
