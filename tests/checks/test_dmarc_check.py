@@ -9,7 +9,7 @@ import pytest
 
 from tests.lab import Lab
 from wizard.checks import CheckContext, CheckFn, CheckOptions, CheckOutput
-from wizard.checks.dmarc import DkimState, check_dmarc, dkim_state
+from wizard.checks.dmarc import DkimState, check_dmarc, dkim_state, human_lines
 from wizard.core.findings import CheckResult, error, info
 from wizard.lookup.lookup import Lookup
 
@@ -130,3 +130,12 @@ def test_unanswered_lookup_is_a_lookup_failure_within_the_deadline(dns_lab: Lab)
     result = run_check(dns_lab, "dead.test")
     assert "dmarc.lookup-failed" in codes(result) and "dmarc.missing" not in codes(result)
     assert result["status"] == "fail"
+
+
+def test_human_output_names_the_record_that_applies(dns_lab: Lab) -> None:
+    ctx = CheckContext("shop.dmarc-good.test", Lookup(dns_lab.settings()), CheckOptions())
+    result = asyncio.run(check_dmarc(ctx))
+    assert human_lines(result) == [
+        "record at _dmarc.dmarc-good.test (inherited): "
+        "v=DMARC1; p=reject; sp=quarantine; rua=mailto:dmarc@dmarc-good.test"
+    ]

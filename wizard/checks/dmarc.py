@@ -242,3 +242,13 @@ def _details(discovery: Discovery, auths: list[ReportAuthorization], dkim: DkimS
             for s in discovery.steps
         ],
     }
+
+
+def human_lines(result: CheckResult) -> list[str]:
+    """The record that applies and where it lives, for the human output."""
+    record = result.details.get("record")
+    if not record:
+        return []
+    where = result.details.get("policy_domain")
+    inherited = " (inherited)" if result.details.get("inherited") else ""
+    return [f"record at _dmarc.{where}{inherited}: {record}"]

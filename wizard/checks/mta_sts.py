@@ -121,3 +121,14 @@ def _policy_details(fetched: FetchResult, policy: StsPolicy | None, hosts: list[
             uncovered_mx=uncovered_mx(policy.mx, hosts),
         )
     return details
+
+
+def human_lines(result: CheckResult) -> list[str]:
+    """The TXT record and what the policy says, for the human output."""
+    details = result.details
+    if not details.get("record"):
+        return []
+    lines = [f"record: {details['record']}", f"policy: {details['policy_url']}"]
+    if details.get("mode"):
+        lines.append(f"mode {details['mode']}, max_age {details['max_age']}, mx {', '.join(details['mx_patterns'])}")
+    return lines

@@ -49,3 +49,8 @@ def tlsrpt_findings(domain: str, answer: Answer, sts_published: bool) -> list[Fi
     if sts_published:
         return [warning("tls-rpt.missing", f"{name} has no TLS-RPT record, though MTA-STS is published.", fix)]
     return [info("tls-rpt.missing", f"{name} has no TLS-RPT record (optional, useful with MTA-STS).", fix)]
+
+
+def human_lines(result: CheckResult) -> list[str]:
+    record = result.details.get("record")
+    return [f"record: {record}"] if record else []
