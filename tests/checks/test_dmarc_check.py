@@ -9,9 +9,11 @@ import pytest
 
 from tests.lab import Lab
 from wizard.checks import CheckContext, CheckFn, CheckOptions, CheckOutput
-from wizard.checks.dmarc import DkimState, check_dmarc, dkim_state, human_lines
+from wizard.checks.dmarc import DkimState, check_dmarc, dkim_state, dmarc_findings, human_lines
+from wizard.core.dmarc import discover_policy
 from wizard.core.findings import CheckResult, error, info
 from wizard.lookup.lookup import Lookup
+from wizard.lookup.memory import MemorySource
 
 
 def dkim_check(output: CheckOutput | None) -> CheckFn:
@@ -139,3 +141,15 @@ def test_human_output_names_the_record_that_applies(dns_lab: Lab) -> None:
         "record at _dmarc.dmarc-good.test (inherited): "
         "v=DMARC1; p=reject; sp=quarantine; rua=mailto:dmarc@dmarc-good.test"
     ]
+
+
+def test_failed_public_suffix_lookup_does_not_hide_a_missing_record() -> None:
+    source = MemorySource()
+    source.add_timeout("_dmarc.test")
+    discovery = asyncio.run(discover_policy(source, "example.test"))
+    found = [(f.code, str(f.severity)) for f in dmarc_findings(discovery, [], DkimState.NOT_RUN)]
+    assert found == [("dmarc.missing", "error"), ("dmarc.lookup-failed", "warning")]
+    source.add_timeout("_dmarc.example.test")
+    discovery = asyncio.run(discover_policy(source, "example.test"))
+    found = [(f.code, str(f.severity)) for f in dmarc_findings(discovery, [], DkimState.NOT_RUN)]
+    assert found == [("dmarc.lookup-failed", "error")]

@@ -17,7 +17,7 @@ from wizard.core.dmarc import (
     check_authorizations,
     discover_policy,
 )
-from wizard.core.findings import CheckResult, Finding, Status, error, info, warning
+from wizard.core.findings import CheckResult, Finding, Severity, Status, error, info, warning
 
 CHECK = "dmarc"
 
@@ -50,12 +50,12 @@ async def check_dmarc(ctx: CheckContext) -> CheckResult:
 def dmarc_findings(discovery: Discovery, auths: list[ReportAuthorization], dkim: DkimState) -> list[Finding]:
     """The rules of the dmarc check over the discovery, the report authorizations and the DKIM outcome."""
     findings = _multiple(discovery) + _near_miss(discovery)
-    if discovery.failure is not None:
-        findings.append(_lookup_failed(discovery, discovery.failure))
+    failed = _lookup_failed(discovery, discovery.failure) if discovery.failure is not None else None
     if discovery.record is None:
-        if discovery.failure is None and not findings:
-            findings.append(_missing(discovery))
-        return findings
+        if not findings and (failed is None or failed.severity is not Severity.ERROR):
+            findings.append(_missing(discovery))  # a public suffix's failed lookup does not hide a missing record
+        return findings + ([failed] if failed else [])
+    findings += [failed] if failed else []
     findings += list(discovery.record.problems)
     findings += _inheritance(discovery)
     findings += _policy(discovery, dkim)
