@@ -120,7 +120,6 @@ def test_command_line_lab_settings_win_over_saved_preferences(make_wizard: MakeW
     assert plain.session.settings.nameservers == (("192.0.2.1", 53),)
 
 
-@pytest.mark.qt_log_ignore("propagateSizeHints")  # the offscreen platform's note about dialog sizes
 def test_preferences_dialog_changes_the_lookup_and_is_saved(make_wizard: MakeWizard, store: Store) -> None:
     from wizard.ui.preferences import PreferencesDialog
 
