@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 
 import pytest
 from pytestqt.qtbot import QtBot
@@ -17,19 +16,9 @@ from wizard.store import Progress, Store
 
 from wizard.ui.pages.domains import DomainsPage
 from wizard.ui.pages.welcome import WelcomePage
-from wizard.ui.wizard import EmailAuthWizard, Pages, next_page
+from wizard.ui.wizard import Pages, next_page
 
-MakeWizard = Callable[..., EmailAuthWizard]
-
-
-def enter_domains(wizard: EmailAuthWizard, text: str) -> DomainsPage:
-    """Show the wizard, go to the Domains page and type the domains."""
-    wizard.show()
-    wizard.next()
-    page = wizard.currentPage()
-    assert isinstance(page, DomainsPage)
-    page.edit.setPlainText(text)
-    return page
+from .helpers import MakeWizard, enter_domains
 
 
 def test_page_order_skips_mta_sts_unless_chosen() -> None:

@@ -1,11 +1,300 @@
-"""Placeholder until the page lands."""
+"""SPF: today's record with its lookup tree, the services that send as the domain, and the one record to publish.
+
+Composition and the rules come from wizard.core.spf_compose / spf_tree / spf_rules; this page only wires them.
+"""
 
 from __future__ import annotations
 
-from wizard.ui.page import Page
+from functools import cache
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QLabel,
+    QLineEdit,
+    QTabWidget,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from wizard.core.findings import Finding, Severity
+from wizard.core.spf import Qualifier
+from wizard.core.spf_compose import Composition, SpfService, compose, load_services
+from wizard.core.spf_eval import MAX_LOOKUPS
+from wizard.core.spf_rules import spf_findings
+from wizard.core.spf_tree import SpfNode, TreeAnalysis, analyze
+from wizard.store import DomainProgress
+
+from wizard.ui.overlay import OverlaySource
+from wizard.ui.page import DomainPage, text_label
 from wizard.ui.session import Session
+from wizard.ui.tasks import TaskRunner
+from wizard.ui.verdict import Matcher, record_matcher
+from wizard.ui.widgets import RecordCard
+
+ALL_CHOICES = (
+    ("~all", "~all: mark mail from other servers as suspicious (recommended)"),
+    ("-all", "-all: refuse mail from other servers"),
+)
+WHY_ALL = (
+    "Why ~all? It tells receivers that mail from a server you did not list is suspicious rather than forged "
+    "for certain. While you are still finding every service that sends as your domain, that keeps a forgotten "
+    "one from having its mail refused. CIMcloud's guide uses ~all. Switch to -all once DMARC reports show every "
+    "sender is listed; with DMARC at quarantine or reject, receivers act on DMARC anyway."
+)
+COMPOSE_DELAY_MS = 500
 
 
-class SpfPage(Page):
+@cache
+def services() -> tuple[SpfService, ...]:
+    return tuple(load_services())
+
+
+def qualifier_of(choice: str) -> Qualifier:
+    return Qualifier.FAIL if choice == "-all" else Qualifier.SOFTFAIL
+
+
+def finding_lines(findings: list[Finding]) -> str:
+    marks = {Severity.ERROR: "Problem", Severity.WARNING: "Warning", Severity.INFO: "Note"}
+    return "\n".join(f"{marks[f.severity]}: {f.message}" for f in findings)
+
+
+def fill_tree(tree: QTreeWidget, analysis: TreeAnalysis | None) -> None:
+    """The include/redirect tree: each record, each term with its lookup cost and the running total."""
+    tree.clear()
+    if analysis is None:
+        return
+    tree.addTopLevelItem(_node_item(analysis.root))
+    tree.expandAll()
+
+
+def _node_item(node: SpfNode) -> QTreeWidgetItem:
+    shown = node.record or f"({node.status}{': ' + node.detail if node.detail else ''})"
+    item = QTreeWidgetItem([f"{node.domain}: {shown}", "", ""])
+    for term in node.terms:
+        child = QTreeWidgetItem([term.term, str(term.cost) if term.cost else "", str(term.total) if term.cost else ""])
+        notes = [n for n in (term.note, term.failed, "finds nothing (void)" if term.void else "") if n]
+        if not term.reached:
+            notes.append("never reached")
+        child.setToolTip(0, "; ".join(notes))
+        if term.node is not None:
+            child.addChild(_node_item(term.node))
+        item.addChild(child)
+    return item
+
+
+class SpfPage(DomainPage):
+    check_key = "spf"
+
     def __init__(self, session: Session) -> None:
-        super().__init__(session, "spf")
+        super().__init__(
+            session, "SPF: who may send as your domain", "One SPF record per domain, listing every sender."
+        )
+        self.live: TreeAnalysis | None = None
+        self.proposed: TreeAnalysis | None = None
+        self.composition: Composition | None = None
+        self._matcher: tuple[str, Matcher] | None = None
+        self.live_runner = TaskRunner(self)
+        self.live_runner.finished.connect(self._live_analyzed)
+        self.proposed_runner = TaskRunner(self)
+        self.proposed_runner.finished.connect(self._proposed_analyzed)
+        self._compose_timer = QTimer(self)
+        self._compose_timer.setSingleShot(True)
+        self._compose_timer.setInterval(COMPOSE_DELAY_MS)
+        self._compose_timer.timeout.connect(self._analyze_proposed)
+        tabs = QTabWidget(self)
+        tabs.addTab(self._compose_tab(), "&Compose")
+        tabs.addTab(self._today_tab(), "&Today's record")
+        tabs.addTab(self._tree_tab(), "&Lookup tree")
+        self.tabs = tabs
+        self.body.addWidget(tabs, 1)
+        self.card = RecordCard(parent=self)
+        self.body.addWidget(self.card)
+
+    # --- building -----------------------------------------------------------------------------------
+
+    def _compose_tab(self) -> QWidget:
+        tab = QWidget(self)
+        box = QGroupBox("Services that send email as this domain", tab)
+        grid = QGridLayout(box)
+        self.service_boxes: dict[str, QCheckBox] = {}
+        per_account = []
+        usable = [s for s in services() if s.include]
+        for index, service in enumerate(usable):
+            check = QCheckBox(service.name, box)
+            check.setToolTip(
+                f"include:{service.include}" + (f"\n{service.note}" if service.note else "") + f"\n{service.docs}"
+            )
+            check.setAccessibleName(f"{service.name} sends as this domain")
+            if service.fixed:
+                check.setChecked(True)
+                check.setEnabled(False)
+            check.toggled.connect(self.changed)
+            self.service_boxes[service.id] = check
+            grid.addWidget(check, index // 3, index % 3)
+        per_account = [s for s in services() if not s.include]
+        self.custom = QLineEdit(tab)
+        self.custom.setAccessibleName("Other SPF terms")
+        self.custom.setPlaceholderText("e.g. include:spf.example-crm.com ip4:203.0.113.7")
+        self.custom.setToolTip(
+            "Terms for senders not listed above, separated by spaces: include:, ip4:, ip6:, a, mx."
+            + "".join(f"\n{s.name}: {s.include_hint}" for s in per_account)
+        )
+        self.custom.textChanged.connect(self.changed)
+        self.all_box = QComboBox(tab)
+        self.all_box.setAccessibleName("How to treat mail from servers not listed")
+        for value, text in ALL_CHOICES:
+            self.all_box.addItem(text, value)
+        self.all_box.setToolTip(WHY_ALL)
+        self.all_box.currentIndexChanged.connect(self.changed)
+        form = QFormLayout()
+        custom_label = QLabel("&Other senders:", tab)
+        custom_label.setBuddy(self.custom)
+        all_label = QLabel("&Everything else:", tab)
+        all_label.setBuddy(self.all_box)
+        form.addRow(custom_label, self.custom)
+        form.addRow(all_label, self.all_box)
+        self.changes = text_label("", tab)
+        self.changes.setAccessibleName("What changes and why")
+        self.warnings = text_label("", tab)
+        self.warnings.setAccessibleName("Warnings about the new record")
+        self.warnings.setStyleSheet("font-weight: bold")
+        self.lookups = QLabel(tab)
+        layout = QVBoxLayout(tab)
+        layout.addWidget(box)
+        layout.addLayout(form)
+        layout.addWidget(self.warnings)
+        layout.addWidget(self.lookups)
+        layout.addWidget(self.changes)
+        layout.addStretch(1)
+        return tab
+
+    def _today_tab(self) -> QWidget:
+        tab = QWidget(self)
+        self.today = text_label("Looking up today's record…", tab)
+        self.today.setAccessibleName("Today's SPF record")
+        self.today_findings = text_label("", tab)
+        layout = QVBoxLayout(tab)
+        layout.addWidget(self.today)
+        layout.addWidget(self.today_findings)
+        layout.addStretch(1)
+        return tab
+
+    def _tree_tab(self) -> QWidget:
+        tab = QWidget(self)
+        self.tree = QTreeWidget(tab)
+        self.tree.setAccessibleName("SPF lookup tree of the new record")
+        self.tree.setHeaderLabels(["Record and terms", "Lookups", "Running total"])
+        self.tree.setToolTip(
+            f"Every include, a, mx, ptr, exists and redirect costs a DNS lookup; SPF allows {MAX_LOOKUPS}."
+        )
+        layout = QVBoxLayout(tab)
+        layout.addWidget(text_label("The new record's tree: what a receiver looks up, in order.", tab))
+        layout.addWidget(self.tree)
+        return tab
+
+    # --- loading and saving -----------------------------------------------------------------------------
+
+    def load_domain(self, entry: DomainProgress) -> None:
+        for service_id, check in self.service_boxes.items():
+            if check.isEnabled():
+                check.setChecked(service_id in entry.spf_services)
+        self.custom.setText(entry.spf_custom)
+        index = self.all_box.findData(entry.spf_all)
+        self.all_box.setCurrentIndex(max(index, 0))
+        self.live = None
+        self.proposed = None
+        self.today.setText("Looking up today's record…")
+        self.today_findings.clear()
+        self.live_runner.start(analyze(self.session.lookup, entry.domain))
+
+    def _save(self, entry: DomainProgress) -> None:
+        entry.spf_services = [sid for sid, c in self.service_boxes.items() if c.isChecked() and c.isEnabled()]
+        entry.spf_custom = self.custom.text()
+        entry.spf_all = str(self.all_box.currentData())
+
+    def changed(self) -> None:
+        entry = self.domain
+        if entry is not None and not self._loading:
+            self._save(entry)
+        super().changed()
+
+    # --- composing ---------------------------------------------------------------------------------------
+
+    def _includes(self) -> list[str]:
+        chosen = {sid for sid, c in self.service_boxes.items() if c.isChecked()}
+        return [s.include for s in services() if s.id in chosen and s.include and not s.fixed]
+
+    def update_target(self) -> None:
+        entry = self.domain
+        if entry is None:
+            return
+        live = list(self.live.root.records) if self.live is not None else []
+        self.composition = compose(
+            live, self._includes(), self.custom.text().split(), qualifier_of(str(self.all_box.currentData()))
+        )
+        record = self.composition.record
+        self.card.set_record("TXT", "@", record, entry.domain, note=f"Host @ means {entry.domain} itself.")
+        self.changes.setText("\n".join(self.composition.changes))
+        self._show_warnings()
+        if self._matcher is None or self._matcher[0] != record:
+            self._matcher = (record, record_matcher(record, "v=spf1", tag_list=False))
+        # Until today's record is known, the composition may drop live terms: verify only once it is.
+        self.panel.set_target(entry.domain if self.live is not None else "", self._matcher[1])
+        self._compose_timer.start()
+        self.completeChanged.emit()
+
+    def _show_warnings(self) -> None:
+        problems = [f"Problem: {e}" for e in (self.composition.errors if self.composition else ())]
+        if self.proposed is not None:
+            findings = [f for f in spf_findings(self.proposed, None) if f.code != "spf.missing"]
+            problems += finding_lines(findings).splitlines()
+            self.lookups.setText(f"DNS lookups for the new record: {self.proposed.lookups} of {MAX_LOOKUPS} allowed.")
+        self.warnings.setText("\n".join(problems))
+        self.warnings.setVisible(bool(problems))
+
+    def _analyze_proposed(self) -> None:
+        entry = self.domain
+        if entry is None or self.composition is None:
+            return
+        overlay = OverlaySource(self.session.lookup, entry.domain, [self.composition.record])
+        self.proposed_runner.start(analyze(overlay, entry.domain))
+
+    def _proposed_analyzed(self, analysis: TreeAnalysis) -> None:
+        self.proposed = analysis
+        fill_tree(self.tree, analysis)
+        self._show_warnings()
+
+    def _live_analyzed(self, analysis: TreeAnalysis) -> None:
+        self.live = analysis
+        root = analysis.root
+        if root.records:
+            listed = "\n".join(root.records)
+            self.today.setText(
+                f"Today {root.domain} publishes:\n{listed}\n({analysis.lookups} of {MAX_LOOKUPS} lookups)"
+            )
+        else:
+            self.today.setText(f"{root.domain} has no SPF record today ({root.status}). The new record starts fresh.")
+        self.today_findings.setText(finding_lines(spf_findings(analysis, None)))
+        self.update_target()
+
+    def isComplete(self) -> bool:
+        return self.composition is None or not self.composition.errors
+
+    def shown(self) -> None:
+        entry = self.domain
+        if self.live is None and entry is not None and not self.live_runner.running:
+            self.live_runner.start(analyze(self.session.lookup, entry.domain))
+        super().shown()
+
+    def left(self) -> None:
+        super().left()
+        self._compose_timer.stop()
+        self.live_runner.cancel()
+        self.proposed_runner.cancel()
