@@ -156,6 +156,8 @@ def validate(content: str) -> DkimValidation:
     findings += type_findings
     key, key_findings = _key(tags, key_type)
     findings += key_findings
+    if any(f.code == "dkim.private-key" for f in key_findings):
+        tags = TagList(tuple(t for t in tags.tags if t.name != "p"), tags.problems)  # never keep a private key
     findings += _testing(tags)
     return DkimValidation(tuple(findings), tags, key)
 

@@ -173,8 +173,8 @@ def normalize_name(text: str, domain: str | None) -> NameResult:
     selector, named_domain, name_notes, name_findings = _split_name(name, domain)
     notes += name_notes
     findings += name_findings
-    if selector is not None:
-        problem = _selector_problem(selector, domain or named_domain)
+    if selector is not None or name:
+        problem = _selector_problem(selector or "", domain or named_domain)
         if problem:
             findings.append(error("dkim.bad-name", problem, "Copy the record name exactly as CIMcloud sent it."))
             selector = None
@@ -269,10 +269,11 @@ def normalize_content(text: str) -> ContentResult:
 def _record_start(text: str) -> tuple[int, str]:
     """Where the record begins (at its opening quote when it is quoted) and the text before it."""
     match = _VERSION.search(text) or _FIRST_TAG.search(text)
+    first_quote = text.find('"')
+    if first_quote >= 0 and (match is None or first_quote < match.start()) and "=" not in text[:first_quote]:
+        return first_quote, text[:first_quote]  # a quoted record, perhaps split inside v=DKIM1
     if match is None:
-        first_quote = text.find('"')
-        start = first_quote if first_quote >= 0 and not text[:first_quote].strip() else 0
-        return start, ""
+        return 0, ""
     start = match.start()
     before = text[:start].rstrip(" \t\n(")
     if before.endswith('"'):

@@ -15,7 +15,16 @@ from enum import StrEnum
 from typing import Protocol
 
 from wizard.core.answers import Answer, Outcome
-from wizard.core.dkim import DkimValidation, Tag, canonical_content, parse_tags, strip_fws, validate
+from wizard.core.dkim import (
+    DkimValidation,
+    Tag,
+    TagList,
+    canonical,
+    parse_tags,
+    strip_fws,
+    validate,
+)
+from wizard.core.dkim_paste import normalize_content
 from wizard.core.dkim_record import DOMAINKEY, record_name
 from wizard.core.dmarc import organizational_domain
 from wizard.core.findings import Finding, Severity, error, info, warning
@@ -157,9 +166,9 @@ def dkim_records(records: list[str]) -> list[str]:
 
 def compare(expected: str, published: str) -> Difference | None:
     """None when the records are the same after normalization; else what differs, the key first."""
-    if canonical_content(expected) == canonical_content(published):
-        return None
     want, have = parse_tags(expected), parse_tags(published)
+    if _without_version(want) == _without_version(have):
+        return None  # v= is optional and means DKIM1 either way
     want_key, have_key = strip_fws(want.get("p") or ""), strip_fws(have.get("p") or "")
     parts: list[str] = []
     position: int | None = None
@@ -171,6 +180,10 @@ def compare(expected: str, published: str) -> Difference | None:
     if not parts:
         parts.append("the tags are in a different order or spelled differently")
     return Difference("; ".join(parts) + ".", position, truncated)
+
+
+def _without_version(tags: TagList) -> str:
+    return canonical(TagList(tuple(t for t in tags.tags if t.name != "v")))
 
 
 def key_difference(want: str, have: str) -> tuple[str, int | None, bool]:
@@ -318,7 +331,7 @@ async def verify(
     """Look up the selector's record for the domain and judge it; compare it with expected_content when given."""
     domain = domain.rstrip(".").lower()
     name = record_name(domain, selector)
-    expected = canonical_content(expected_content) if expected_content and expected_content.strip() else None
+    expected = normalize_content(expected_content).content or None if expected_content else None
     views = await lookup.views(name, "TXT")
     published = published_view(views, name)
     findings = list(published.findings)
