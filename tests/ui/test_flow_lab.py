@@ -3,6 +3,10 @@ page shows (the test plays the DNS provider with an RFC 2136 update), click "Che
 
 from __future__ import annotations
 
+import base64
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from pytestqt.qtbot import QtBot
 
 from PySide6.QtGui import QGuiApplication
@@ -10,6 +14,8 @@ from PySide6.QtGui import QGuiApplication
 from tests.lab.lab import Lab
 from wizard.store import CheckState
 
+from wizard.ui.page import DomainPage
+from wizard.ui.pages.dkim import DkimPage
 from wizard.ui.pages.spf import SpfPage
 from wizard.ui.wizard import Pages
 
@@ -78,3 +84,96 @@ def test_spf_custom_term_typo_is_explained_and_blocks_next(qtbot: QtBot, dns_lab
     assert "ip4:192.0.2.7" in spf.card.value_field.text()
     wizard.next()
     assert wizard.currentId() == Pages.DKIM
+
+
+def dkim_content(bits: int = 2048) -> str:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=bits)
+    der = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return f"v=DKIM1; k=rsa; p={base64.b64encode(der).decode()}"
+
+
+def open_dkim(qtbot: QtBot, dns_lab: Lab, make_wizard: MakeWizard, domains: str = "wiz.test") -> DkimPage:
+    wizard = make_wizard(dns_lab.settings())
+    enter_domains(wizard, domains)
+    wizard.next()
+    wizard.next()
+    page = wizard.currentPage()
+    assert isinstance(page, DkimPage)
+    return page
+
+
+def publish_card(dns_lab: Lab, zone: str, page: DomainPage, servers: tuple[int, ...] = (0, 1)) -> None:
+    """Do what the admin does at the provider: add the record shown (zone-file form keeps 255-octet strings)."""
+    line = page.card.zone_text.toPlainText()
+    name, _, rdata = line.partition(" IN TXT ")
+    dns_lab.update(zone, add=[(name, 1, "TXT", rdata)], servers=servers)
+
+
+def test_dkim_pasted_with_quotes_and_breaks_is_cleaned_published_and_verified(
+    qtbot: QtBot, dns_lab: Lab, make_wizard: MakeWizard
+) -> None:
+    content = dkim_content()
+    page = open_dkim(qtbot, dns_lab, make_wizard)
+    page.name_edit.setText("cimcloud-a94fdfc80c2c46c782969bfb0fc4084e._domainkey.wiz.test.")
+    messy = '"' + content[:120] + '"\n  "' + content[120:] + '"'
+    page.content_edit.setPlainText(messy)
+    assert "Cleaned up" in page.feedback.text()
+    assert page.card.host_field.text() == "cimcloud-a94fdfc80c2c46c782969bfb0fc4084e._domainkey"
+    assert page.card.value_field.text() == content
+    assert "mxtoolbox.com" in page.link.text()
+    assert "Once a record is verified" in page.message.toPlainText()
+
+    publish_card(dns_lab, "wiz.test", page)
+    qtbot.wait(1100)
+    assert check_now(qtbot, page) is CheckState.VERIFIED
+    message = page.message.toPlainText()
+    assert "wiz.test: cimcloud-a94fdfc80c2c46c782969bfb0fc4084e._domainkey.wiz.test" in message
+    page.message_copy.click()
+    assert QGuiApplication.clipboard().text() == message
+
+
+def test_dkim_truncated_publication_is_a_problem_with_the_difference(
+    qtbot: QtBot, dns_lab: Lab, make_wizard: MakeWizard
+) -> None:
+    content = dkim_content()
+    page = open_dkim(qtbot, dns_lab, make_wizard)
+    page.name_edit.setText("sel1._domainkey")
+    page.content_edit.setPlainText(content)
+    dns_lab.update("wiz.test", add=[("sel1._domainkey", 1, "TXT", f'"{content[:200]}"')])
+    qtbot.wait(1100)
+    assert check_now(qtbot, page) is CheckState.PROBLEM
+    assert "different record" in page.panel.badge.text_label.text()
+    qtbot.waitUntil(lambda: "cut short" in page.feedback.text(), timeout=5000)  # the core's precise diagnosis
+
+
+def test_whole_message_pasted_once_fills_every_domain(qtbot: QtBot, dns_lab: Lab, make_wizard: MakeWizard) -> None:
+    one, two = dkim_content(1024), dkim_content(1024)
+    page = open_dkim(qtbot, dns_lab, make_wizard, "wiz.test\nwiz-mail.test")
+    message = (
+        "Hello, here is your DKIM configuration.\n\n"
+        "Domain: wiz.test\nDNS Record Name: cimcloud-1111._domainkey\nDNS Record Content: " + one + "\n\n"
+        "Domain: wiz-mail.test\nDNS Record Name: cimcloud-2222._domainkey\nDNS Record Content: " + two + "\n"
+    )
+    page.paste.setPlainText(message)
+    page._extract()
+    progress = {d.domain: d for d in page.session.progress.domains}
+    assert progress["wiz.test"].dkim_name == "cimcloud-1111._domainkey"
+    assert progress["wiz-mail.test"].dkim_name == "cimcloud-2222._domainkey"
+    assert progress["wiz-mail.test"].dkim_content == two
+    assert page.name_edit.text() == "cimcloud-1111._domainkey"
+
+
+def test_a_private_key_pasted_by_mistake_is_removed_and_never_saved(
+    qtbot: QtBot, dns_lab: Lab, make_wizard: MakeWizard
+) -> None:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=1024)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    page = open_dkim(qtbot, dns_lab, make_wizard)
+    page.name_edit.setText("sel1._domainkey")
+    page.content_edit.setPlainText(pem)
+    assert page.content_edit.toPlainText() == ""
+    assert "PRIVATE key" in page.feedback.text()
+    page.session.save()
+    assert "PRIVATE" not in page.session.store.path.read_text()

@@ -9,12 +9,13 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget, QWizardPage
 
 from wizard.core.domain import to_unicode
+from wizard.core.findings import Finding, Severity
 from wizard.store import CheckRecord, CheckState, DomainProgress
 
 from wizard.ui.session import Session
 from wizard.ui.verdict import Verdict
 from wizard.ui.verify import VerifyPanel
-from wizard.ui.widgets import state_icon
+from wizard.ui.widgets import buddy, state_icon
 
 
 def text_label(text: str, parent: QWidget | None = None, *, rich: bool = False) -> QLabel:
@@ -26,6 +27,12 @@ def text_label(text: str, parent: QWidget | None = None, *, rich: bool = False) 
         label.setOpenExternalLinks(True)
         label.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
     return label
+
+
+def finding_lines(findings: list[Finding]) -> str:
+    """Findings as plain lines for the page: "Problem: ...", "Warning: ...", "Note: ..."."""
+    marks = {Severity.ERROR: "Problem", Severity.WARNING: "Warning", Severity.INFO: "Note"}
+    return "\n".join(f"{marks[f.severity]}: {f.message}" for f in findings)
 
 
 class Page(QWizardPage):
@@ -59,10 +66,8 @@ class DomainPage(Page):
         self.domain_box = QComboBox(self)
         self.domain_box.setAccessibleName("Domain")
         self.domain_box.currentIndexChanged.connect(self._domain_chosen)
-        domain_label = QLabel("&Domain:", self)
-        domain_label.setBuddy(self.domain_box)
         top = QHBoxLayout()
-        top.addWidget(domain_label)
+        top.addWidget(buddy("&Domain:", self.domain_box))
         top.addWidget(self.domain_box, 1)
         self.body = QVBoxLayout()
         self.panel = VerifyPanel(session, self)

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 from wizard.lookup.settings import LookupSettings, parse_server
 
 from wizard.ui.page import text_label
+from wizard.ui.widgets import buddy
 
 EXPLANATION = (
     "The wizard asks your domain's own name servers directly, so it sees a change minutes after you save it. "
@@ -59,12 +60,8 @@ class PreferencesDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
         self.servers.textChanged.connect(self._validate)
         form = QFormLayout()
-        label = QLabel("&Resolvers:", self)
-        label.setBuddy(self.servers)
-        form.addRow(label, self.servers)
-        port_label = QLabel("Name server p&ort:", self)
-        port_label.setBuddy(self.port)
-        form.addRow(port_label, self.port)
+        form.addRow(buddy("&Resolvers:", self.servers), self.servers)
+        form.addRow(buddy("Name server p&ort:", self.port), self.port)
         form.addRow(self.public)
         layout = QVBoxLayout(self)
         layout.addWidget(text_label(EXPLANATION, self))

@@ -32,6 +32,13 @@ STATE_TEXT = {
 }
 
 
+def buddy(text: str, widget: QWidget) -> QLabel:
+    """A label whose mnemonic (&X) moves the focus to `widget`."""
+    label = QLabel(text)
+    label.setBuddy(widget)
+    return label
+
+
 @cache
 def icon(name: str) -> QIcon:
     """An SVG icon from resources/icons (sharp at any scale: HiDPI)."""
@@ -119,20 +126,15 @@ class RecordCard(QGroupBox):
         self.note.setTextFormat(Qt.TextFormat.PlainText)
         self.note.hide()
         form = QFormLayout(self)
-        form.addRow(self._buddy("&Type:", self.type_field), self.type_field)
-        form.addRow(self._buddy("&Host:", self.host_field), self.host_field)
-        form.addRow(self._buddy("&Value:", self.value_field), self.value_field)
+        form.addRow(buddy("&Type:", self.type_field), self.type_field)
+        form.addRow(buddy("&Host:", self.host_field), self.host_field)
+        form.addRow(buddy("&Value:", self.value_field), self.value_field)
         zone_row = QHBoxLayout()
         zone_row.addWidget(self.zone_text, 1)
         zone_row.addWidget(self.zone_copy, 0, Qt.AlignmentFlag.AlignTop)
-        form.addRow(self._buddy("&Zone file:", self.zone_text), zone_row)
+        form.addRow(buddy("&Zone file:", self.zone_text), zone_row)
         form.addRow(self.note)
         self.clear()
-
-    def _buddy(self, text: str, widget: QWidget) -> QLabel:
-        label = QLabel(text, self)
-        label.setBuddy(widget)
-        return label
 
     def set_record(self, rdtype: str, host: str, value: str, fqdn: str = "", note: str = "") -> None:
         """Show one record; `fqdn` (the full name) goes into the zone-file form, `host` into the provider form."""

@@ -1,11 +1,251 @@
-"""Placeholder until the page lands."""
+"""DKIM: paste what CIMcloud sent (field by field, or the whole message once), see it cleaned and checked as you
+type, add the record, verify it live, and send CIMcloud the note that lets them switch signing on.
+
+Paste handling, validation, the record to add and the precise comparison come from wizard.core.dkim*.
+"""
 
 from __future__ import annotations
 
-from wizard.ui.page import Page
+from collections.abc import Sequence
+from html import escape
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QGroupBox,
+    QLineEdit,
+    QPlainTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from wizard.core.dkim import validate
+from wizard.core.dkim_extract import extract
+from wizard.core.dkim_paste import NormalizedDkim, normalize
+from wizard.core.dkim_record import message_for_cimcloud, record_to_add, verification_link
+from wizard.core.dkim_verify import DkimVerification, compare, dkim_records, verify
+from wizard.core.findings import Severity
+from wizard.store import CheckState, DomainProgress
+
+from wizard.ui.page import DomainPage, finding_lines, text_label
 from wizard.ui.session import Session
+from wizard.ui.tasks import TaskRunner
+from wizard.ui.verdict import Matcher, ServerState, Verdict
+from wizard.ui.widgets import CopyButton, RecordCard, buddy
+
+PASTE_DELAY_MS = 300
 
 
-class DkimPage(Page):
+def dkim_matcher(expected: str) -> Matcher:
+    """FOUND when a published DKIM record equals the expected one after normalization (core compare)."""
+
+    def match(texts: Sequence[str]) -> ServerState:
+        records = dkim_records(list(texts))
+        if any(compare(expected, r) is None for r in records):
+            return ServerState.FOUND
+        return ServerState.OLD if records else ServerState.MISSING
+
+    return match
+
+
+class DkimPage(DomainPage):
+    check_key = "dkim"
+
     def __init__(self, session: Session) -> None:
-        super().__init__(session, "dkim")
+        super().__init__(
+            session,
+            "DKIM: let CIMcloud sign your email",
+            "CIMcloud sends you one record per domain after you ask for DKIM in a support task.",
+        )
+        self.normalized: NormalizedDkim | None = None
+        self._matcher: tuple[str, Matcher] | None = None
+        self.diagnosis_runner = TaskRunner(self)
+        self.diagnosis_runner.finished.connect(self._diagnosed)
+        self.panel.verdict_ready.connect(self._verdict)
+        self.body.addWidget(self._paste_box())
+        self.body.addWidget(self._fields_box())
+        self.card = RecordCard(parent=self)
+        self.body.addWidget(self.card)
+        self.link = text_label("", self, rich=True)
+        self.link.setAccessibleName("Verification link")
+        self.body.addWidget(self.link)
+        self.body.addWidget(self._message_box())
+
+    # --- building -----------------------------------------------------------------------------------
+
+    def _paste_box(self) -> QWidget:
+        box = QGroupBox("Paste CIMcloud's whole message (optional)", self)
+        box.setCheckable(True)
+        box.setChecked(False)
+        self.paste = QPlainTextEdit(box)
+        self.paste.setAccessibleName("CIMcloud's whole message")
+        self.paste.setPlaceholderText("Paste the support reply here: every domain's record name and content are found.")
+        self.paste.setTabChangesFocus(True)
+        self.paste.setMaximumHeight(90)
+        self.paste_result = text_label("", box)
+        self._paste_timer = QTimer(self)
+        self._paste_timer.setSingleShot(True)
+        self._paste_timer.setInterval(PASTE_DELAY_MS)
+        self._paste_timer.timeout.connect(self._extract)
+        self.paste.textChanged.connect(self._paste_timer.start)
+        box.toggled.connect(self.paste.setVisible)
+        box.toggled.connect(self.paste_result.setVisible)
+        self.paste.setVisible(False)
+        self.paste_result.setVisible(False)
+        layout = QVBoxLayout(box)
+        layout.addWidget(self.paste)
+        layout.addWidget(self.paste_result)
+        return box
+
+    def _fields_box(self) -> QWidget:
+        box = QGroupBox("What CIMcloud sent for this domain", self)
+        self.name_edit = QLineEdit(box)
+        self.name_edit.setAccessibleName("DKIM record name")
+        self.name_edit.setPlaceholderText("cimcloud-a94fdfc80c2c46c782969bfb0fc4084e._domainkey")
+        self.content_edit = QPlainTextEdit(box)
+        self.content_edit.setAccessibleName("DKIM record content")
+        self.content_edit.setPlaceholderText("v=DKIM1; p=MIIBIjANBgkq...")
+        self.content_edit.setTabChangesFocus(True)
+        self.content_edit.setMaximumHeight(70)
+        self.feedback = text_label("", box)
+        self.feedback.setAccessibleName("What was cleaned up and any problems")
+        self.name_edit.textChanged.connect(self.changed)
+        self.content_edit.textChanged.connect(self.changed)
+        form = QFormLayout(box)
+        form.addRow(buddy("Record &name:", self.name_edit), self.name_edit)
+        form.addRow(buddy("Record c&ontent:", self.content_edit), self.content_edit)
+        form.addRow(self.feedback)
+        return box
+
+    def _message_box(self) -> QWidget:
+        box = QGroupBox("Tell CIMcloud (once the record is verified)", self)
+        self.message = QPlainTextEdit(box)
+        self.message.setReadOnly(True)
+        self.message.setAccessibleName("Message for CIMcloud support")
+        self.message.setMaximumHeight(110)
+        self.message_copy = CopyButton("message for CIMcloud", box)
+        layout = QVBoxLayout(box)
+        layout.addWidget(self.message)
+        layout.addWidget(self.message_copy)
+        self.message_box = box
+        return box
+
+    # --- loading, typing, pasting ---------------------------------------------------------------------
+
+    def load_domain(self, entry: DomainProgress) -> None:
+        self.name_edit.setText(entry.dkim_name)
+        self.content_edit.setPlainText(entry.dkim_content)
+        self._show_message()
+
+    def changed(self) -> None:
+        entry = self.domain
+        if entry is not None and not self._loading:
+            entry.dkim_name = self.name_edit.text()
+            entry.dkim_content = self.content_edit.toPlainText()
+        super().changed()
+
+    def _extract(self) -> None:
+        """Fill every domain's fields from the pasted message; report what was found and for which domain."""
+        domains = [d.domain for d in self.session.progress.domains]
+        found = extract(self.paste.toPlainText(), domains)
+        lines = [finding_lines(list(found.findings))] if found.findings else []
+        for pair in found.pairs:
+            if pair.known and pair.domain is not None and pair.normalized.content:
+                target = self.session.progress.domain(pair.domain)
+                target.dkim_name = pair.normalized.name or pair.name_text
+                target.dkim_content = pair.normalized.content
+                lines.append(f"{pair.domain}: {target.dkim_name}")
+            else:
+                lines.append(
+                    f"Found a record for {pair.domain or 'an unknown domain'}: {pair.name_text or '(no name)'}"
+                )
+        if not found.pairs:
+            lines.append("No DKIM record name or content was found in this text.")
+        if found.findings:
+            self.paste.blockSignals(True)
+            self.paste.clear()  # a private key is never kept on screen
+            self.paste.blockSignals(False)
+        self.paste_result.setText("\n".join(line for line in lines if line))
+        entry = self.domain
+        if entry is not None:
+            self._loading = True
+            try:
+                self.load_domain(entry)
+            finally:
+                self._loading = False
+        self.session.changed()
+        self.update_target()
+        self.completeChanged.emit()
+
+    # --- the record and its verification -----------------------------------------------------------
+
+    def update_target(self) -> None:
+        entry = self.domain
+        if entry is None:
+            return
+        normalized = normalize(self.name_edit.text(), self.content_edit.toPlainText(), entry.domain)
+        if normalized.private_key:
+            self._drop_private_key()
+        self.normalized = normalized
+        lines = [f"Cleaned up: {note}." for note in normalized.notes]
+        findings = list(normalized.findings)
+        if normalized.content:
+            findings += [f for f in validate(normalized.content).findings if f not in findings]
+        lines += finding_lines(findings).splitlines()
+        self.feedback.setText("\n".join(lines))
+        if not (normalized.selector and normalized.content):
+            self.card.clear()
+            self.link.clear()
+            self.panel.set_target("", None)
+            return
+        record = record_to_add(entry.domain, normalized.selector, normalized.content)
+        self.card.set_record("TXT", record.relative_name, record.value, record.fqdn, note="\n".join(record.warnings))
+        url = verification_link(entry.domain, normalized.selector)
+        self.link.setText(f'Also verifiable with CIMcloud\'s tool: <a href="{escape(url)}">MxToolbox DKIM lookup</a>')
+        if self._matcher is None or self._matcher[0] != record.value:
+            self._matcher = (record.value, dkim_matcher(record.value))
+        self.panel.set_target(record.fqdn, self._matcher[1])
+
+    def _drop_private_key(self) -> None:
+        """A private key pasted by mistake is removed from the screen and from progress at once."""
+        self.content_edit.blockSignals(True)
+        self.content_edit.clear()
+        self.content_edit.blockSignals(False)
+        entry = self.domain
+        if entry is not None:
+            entry.dkim_content = ""
+
+    def _verdict(self, verdict: Verdict) -> None:
+        self._show_message()
+        entry, normalized = self.domain, self.normalized
+        if verdict.state is CheckState.VERIFIED or entry is None or normalized is None or not normalized.selector:
+            return
+        self.diagnosis_runner.start(verify(self.session.lookup, entry.domain, normalized.selector, normalized.content))
+
+    def _diagnosed(self, result: DkimVerification) -> None:
+        """After a failed check: the core's precise account (what differs, where the record went by mistake)."""
+        detail = finding_lines([f for f in result.findings if f.severity is not Severity.INFO])
+        if detail:
+            self.feedback.setText(detail)
+
+    def _show_message(self) -> None:
+        selectors = {
+            d.domain: normalize(d.dkim_name, "", d.domain).selector or ""
+            for d in self.session.progress.domains
+            if (r := d.results.get("dkim")) and r.state is CheckState.VERIFIED
+        }
+        text = message_for_cimcloud(list(selectors), selectors)
+        self.message.setPlainText(text or "Once a record is verified, the note for CIMcloud support appears here.")
+        self.message_copy.set_text(text)
+
+    def isComplete(self) -> bool:
+        """Next is allowed with nothing pasted yet (CIMcloud may not have sent it), not with a broken paste."""
+        normalized = self.normalized
+        if normalized is None or not (self.name_edit.text().strip() or self.content_edit.toPlainText().strip()):
+            return True
+        return not any(f.severity is Severity.ERROR for f in normalized.findings)
+
+    def left(self) -> None:
+        super().left()
+        self._paste_timer.stop()
+        self.diagnosis_runner.cancel()

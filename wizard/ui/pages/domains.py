@@ -20,7 +20,7 @@ from wizard.ui.page import Page, text_label
 from wizard.ui.scan import DomainScan, Presence, parse_domains, scan_domains
 from wizard.ui.session import Session
 from wizard.ui.tasks import TaskRunner
-from wizard.ui.widgets import icon, tree_rows
+from wizard.ui.widgets import buddy, icon, tree_rows
 
 SCAN_DELAY_MS = 700
 HELP = (
@@ -38,8 +38,7 @@ class DomainsPage(Page):
         self.edit.setPlaceholderText("example.com\norders@example.net")
         self.edit.setTabChangesFocus(True)
         self.edit.setMaximumHeight(110)
-        label = QLabel("&Domains (one per line):", self)
-        label.setBuddy(self.edit)
+        label = buddy("&Domains (one per line):", self.edit)
         self.errors = text_label("", self)
         self.errors.setAccessibleName("Problems with the domains entered")
         self.understood = text_label("", self)

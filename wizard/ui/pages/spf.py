@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from wizard.core.findings import Finding, Severity
 from wizard.core.spf import Qualifier
 from wizard.core.spf_compose import Composition, SpfService, compose, load_services
 from wizard.core.spf_eval import MAX_LOOKUPS
@@ -32,11 +31,11 @@ from wizard.core.spf_tree import SpfNode, TreeAnalysis, analyze
 from wizard.store import DomainProgress
 
 from wizard.ui.overlay import OverlaySource
-from wizard.ui.page import DomainPage, text_label
+from wizard.ui.page import DomainPage, finding_lines, text_label
 from wizard.ui.session import Session
 from wizard.ui.tasks import TaskRunner
 from wizard.ui.verdict import Matcher, record_matcher
-from wizard.ui.widgets import RecordCard
+from wizard.ui.widgets import RecordCard, buddy
 
 ALL_CHOICES = (
     ("~all", "~all: mark mail from other servers as suspicious (recommended)"),
@@ -58,11 +57,6 @@ def services() -> tuple[SpfService, ...]:
 
 def qualifier_of(choice: str) -> Qualifier:
     return Qualifier.FAIL if choice == "-all" else Qualifier.SOFTFAIL
-
-
-def finding_lines(findings: list[Finding]) -> str:
-    marks = {Severity.ERROR: "Problem", Severity.WARNING: "Warning", Severity.INFO: "Note"}
-    return "\n".join(f"{marks[f.severity]}: {f.message}" for f in findings)
 
 
 def fill_tree(tree: QTreeWidget, analysis: TreeAnalysis | None) -> None:
@@ -154,12 +148,8 @@ class SpfPage(DomainPage):
         self.all_box.setToolTip(WHY_ALL)
         self.all_box.currentIndexChanged.connect(self.changed)
         form = QFormLayout()
-        custom_label = QLabel("&Other senders:", tab)
-        custom_label.setBuddy(self.custom)
-        all_label = QLabel("&Everything else:", tab)
-        all_label.setBuddy(self.all_box)
-        form.addRow(custom_label, self.custom)
-        form.addRow(all_label, self.all_box)
+        form.addRow(buddy("&Other senders:", self.custom), self.custom)
+        form.addRow(buddy("&Everything else:", self.all_box), self.all_box)
         self.changes = text_label("", tab)
         self.changes.setAccessibleName("What changes and why")
         self.warnings = text_label("", tab)
