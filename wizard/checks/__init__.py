@@ -29,6 +29,7 @@ CHECK_MODULES = (
     "wizard.checks.dnscheck",
     "wizard.checks.spf",
     "wizard.checks.dmarc",
+    "wizard.checks.dkim",
     "wizard.checks.mta_sts",
     "wizard.checks.tls_rpt",
 )

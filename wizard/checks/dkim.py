@@ -1,0 +1,126 @@
+"""The `dkim` check: for each selector (--dkim) and each record CIMcloud sent (--dkim-record), is the key published
+at `<selector>._domainkey.<domain>`, usable, and the one CIMcloud sent? One result per selector."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+from wizard.checks import CheckContext, CheckOptions, register
+from wizard.core.answers import Answer
+from wizard.core.dkim import validate
+from wizard.core.dkim_paste import excerpt, normalize, normalize_name
+from wizard.core.dkim_record import verification_link
+from wizard.core.dkim_verify import DkimVerification, verify
+from wizard.core.findings import CheckResult, Finding
+
+CHECK = "dkim"
+
+
+@dataclass
+class Target:
+    """One selector to check on the domain, with the record it should hold (when one was given)."""
+
+    selector: str
+    expected: str | None = None
+    given_as: str = ""  # the NAME of --dkim-record, for messages
+    findings: tuple[Finding, ...] = ()  # problems with what was given (a private key, a bad name)
+
+
+@register(CHECK)
+async def check_dkim(ctx: CheckContext) -> list[CheckResult]:
+    targets = targets_for(ctx.domain, ctx.options)
+    return list(await asyncio.gather(*(_check_one(ctx, target) for target in targets)))
+
+
+def targets_for(domain: str, options: CheckOptions) -> list[Target]:
+    """The selectors that apply to this domain: every --dkim, and every --dkim-record whose name is relative or
+    belongs to this domain (a record for another domain is left to that domain)."""
+    targets: dict[str, Target] = {}
+    for text in options.dkim_selectors:
+        name = normalize_name(text, domain)
+        if name.selector and not _other_domain(name.findings):
+            targets.setdefault(name.selector, Target(name.selector))
+    for name_text, content in options.dkim_records:
+        given = normalize(name_text, content, domain)
+        if _other_domain(given.findings):
+            continue
+        selector = given.selector or excerpt(name_text)
+        target = targets.setdefault(selector, Target(selector))
+        if target.expected is None and not target.findings:
+            target.expected = given.content or None
+            target.given_as = name_text.strip()
+            target.findings = given.findings
+    return list(targets.values())
+
+
+def _other_domain(findings: tuple[Finding, ...]) -> bool:
+    return any(f.code == "dkim.other-domain" for f in findings)
+
+
+async def _check_one(ctx: CheckContext, target: Target) -> CheckResult:
+    if any(f.code == "dkim.bad-name" for f in target.findings):
+        return CheckResult(CHECK, list(target.findings), {"selector": target.selector, "name": None})
+    result = await verify(ctx.lookup, ctx.domain, target.selector, target.expected)
+    findings = list(target.findings) + _given_findings(target, result) + list(result.findings)
+    return CheckResult(CHECK, findings, details(result))
+
+
+def _given_findings(target: Target, result: DkimVerification) -> list[Finding]:
+    """Problems of the record that was given, when it is not what is published (else the published one says it)."""
+    if target.expected is None or (result.record is not None and result.difference is None):
+        return []
+    label = f"The record given for {target.given_as}" if target.given_as else "The record given"
+    return [
+        Finding(f.code, f.severity, f"{label}: {f.message[:1].lower()}{f.message[1:]}", f.fix)
+        for f in validate(target.expected).findings
+    ]
+
+
+def details(result: DkimVerification) -> dict[str, Any]:
+    """The JSON fields of one selector's entry (status and findings are added by CheckResult)."""
+    return {
+        "selector": result.selector,
+        "name": result.name,
+        "key_type": result.key_type,
+        "key_bits": result.key_bits,
+        "verified": result.verified,
+        "state": str(result.status),
+        "record": result.record,
+        "records": list(result.records),
+        "expected": result.expected,
+        "alias": result.alias,
+        "difference": result.difference.message if result.difference else None,
+        "misplaced": [
+            {"name": m.name, "kind": m.kind, "record": m.record, "matches": m.matches} for m in result.misplaced
+        ],
+        "authoritative": [_answer_json(a) for a in result.servers],
+        "resolver": _answer_json(result.resolver) if result.resolver else None,
+        "verification_link": verification_link(result.domain, result.selector),
+    }
+
+
+def _answer_json(answer: Answer) -> dict[str, Any]:
+    return {
+        "server": answer.server,
+        "outcome": str(answer.outcome),
+        "records": answer.texts,
+        "ttl": answer.ttl,
+        **({"detail": answer.detail} if answer.detail else {}),
+    }
+
+
+def human_lines(result: CheckResult) -> list[str]:
+    """The name checked, the key found and the verification link, above the findings."""
+    d = result.details
+    if not d.get("name"):
+        return []
+    lines = [f"name: {d['name']}"]
+    if d.get("alias"):
+        lines.append(f"alias of: {d['alias']}")
+    if d.get("key_type"):
+        lines.append(f"key: {d['key_type']} {d['key_bits']} bits")
+    if d.get("verification_link"):
+        lines.append(f"verify: {d['verification_link']}")
+    return lines
