@@ -12,10 +12,12 @@ from pytestqt.qtbot import QtBot
 from PySide6.QtGui import QGuiApplication
 
 from tests.lab.lab import Lab
-from wizard.store import CheckState
+from wizard.core.dmarc import Policy
+from wizard.store import CheckRecord, CheckState
 
 from wizard.ui.page import DomainPage
 from wizard.ui.pages.dkim import DkimPage
+from wizard.ui.pages.dmarc import DmarcPage
 from wizard.ui.pages.spf import SpfPage
 from wizard.ui.wizard import Pages
 
@@ -177,3 +179,52 @@ def test_a_private_key_pasted_by_mistake_is_removed_and_never_saved(
     assert "PRIVATE key" in page.feedback.text()
     page.session.save()
     assert "PRIVATE" not in page.session.store.path.read_text()
+
+
+def open_dmarc(qtbot: QtBot, dns_lab: Lab, make_wizard: MakeWizard) -> DmarcPage:
+    wizard = make_wizard(dns_lab.settings())
+    enter_domains(wizard, "wiz.test")
+    for _ in range(3):
+        wizard.next()
+    page = wizard.currentPage()
+    assert isinstance(page, DmarcPage)
+    qtbot.waitUntil(lambda: page.discovery is not None, timeout=CHECK_TIMEOUT_MS)
+    return page
+
+
+def test_dmarc_enforcement_waits_for_dkim_then_published_and_verified(
+    qtbot: QtBot, dns_lab: Lab, make_wizard: MakeWizard
+) -> None:
+    page = open_dmarc(qtbot, dns_lab, make_wizard)
+    assert "no DMARC record today" in page.today.text()
+    assert not page.policy_buttons[Policy.QUARANTINE].isEnabled()
+    assert not page.policy_buttons[Policy.REJECT].isEnabled()
+    assert "CIMcloud DKIM is not verified for wiz.test" in page.guard.text()
+    page.rua.setText("dmarc@wiz.test")
+    assert page.card.host_field.text() == "_dmarc"
+    value = page.card.value_field.text()
+    assert value == "v=DMARC1; p=none; rua=mailto:dmarc@wiz.test"
+    assert page.auth_card.isHidden()
+
+    publish_card(dns_lab, "wiz.test", page)
+    qtbot.wait(1100)
+    assert check_now(qtbot, page) is CheckState.VERIFIED
+
+    entry = page.session.progress.domains[0]
+    entry.results["dkim"] = CheckRecord(CheckState.VERIFIED)
+    page.initializePage()
+    assert page.policy_buttons[Policy.QUARANTINE].isEnabled() and page.guard.isHidden()
+    page.policy_buttons[Policy.QUARANTINE].setChecked(True)
+    assert "p=quarantine" in page.card.value_field.text()
+
+
+def test_dmarc_reports_to_another_organization_need_its_authorization_record(
+    qtbot: QtBot, dns_lab: Lab, make_wizard: MakeWizard
+) -> None:
+    page = open_dmarc(qtbot, dns_lab, make_wizard)
+    page.rua.setText("agg@reports.wiz-mail.test, dmarc@wiz.test")
+    assert page.auth_card.isVisibleTo(page)
+    assert page.auth_card.host_field.text() == "wiz.test._report._dmarc.reports.wiz-mail.test"
+    assert page.auth_card.value_field.text().startswith("v=DMARC1")
+    page.rua.setText("not an address@@")
+    assert "cannot be used" in page.card.note.text() and not page.isComplete()

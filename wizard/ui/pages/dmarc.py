@@ -1,11 +1,276 @@
-"""Placeholder until the page lands."""
+"""DMARC: the policy explained, enforcement held back until CIMcloud DKIM is verified, report addresses,
+advanced options folded away, the record to add and any authorization record a report destination needs.
+
+The composer, the guard and policy discovery come from wizard.core.dmarc.
+"""
 
 from __future__ import annotations
 
-from wizard.ui.page import Page
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QLineEdit,
+    QRadioButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from wizard.core.dmarc import (
+    Alignment,
+    ComposeError,
+    Discovery,
+    DmarcChoice,
+    DmarcComposition,
+    Policy,
+    compose_dmarc,
+    discover_policy,
+)
+from wizard.store import CheckState, DomainProgress
+
+from wizard.ui.page import DomainPage, text_label
 from wizard.ui.session import Session
+from wizard.ui.tasks import TaskRunner
+from wizard.ui.verdict import Matcher, record_matcher
+from wizard.ui.widgets import RecordCard, buddy
+
+POLICY_TEXT = {
+    Policy.NONE: "&Monitor only (p=none): nothing changes for delivery; you receive reports",
+    Policy.QUARANTINE: "&Quarantine (p=quarantine): failing mail goes to spam",
+    Policy.REJECT: "&Reject (p=reject): failing mail is refused",
+}
+ALIGNMENT_TEXT = (("r", "relaxed (subdomains count as the domain)"), ("s", "strict (exact domain only)"))
+SUBDOMAIN_TEXT = (("", "same as the domain"), ("none", "none"), ("quarantine", "quarantine"), ("reject", "reject"))
 
 
-class DmarcPage(Page):
+def addresses(text: str) -> tuple[str, ...]:
+    return tuple(a.strip() for a in text.replace(";", ",").split(",") if a.strip())
+
+
+class DmarcPage(DomainPage):
+    check_key = "dmarc"
+
     def __init__(self, session: Session) -> None:
-        super().__init__(session, "dmarc")
+        super().__init__(
+            session,
+            "DMARC: what receivers do with mail that fails",
+            "Start by monitoring; enforce once the reports show every sender passing.",
+        )
+        self.composition: DmarcComposition | None = None
+        self.error = ""
+        self._matcher: tuple[str, Matcher] | None = None
+        self.discovery_runner = TaskRunner(self)
+        self.discovery_runner.finished.connect(self._discovered)
+        self.discovery: Discovery | None = None
+        self.today = text_label("", self)
+        self.today.setAccessibleName("Today's DMARC record")
+        self.body.addWidget(self.today)
+        self.body.addWidget(self._policy_box())
+        self.body.addWidget(self._advanced_box())
+        self.card = RecordCard(parent=self)
+        self.body.addWidget(self.card)
+        self.auth_card = RecordCard("Record the report destination must publish (send it to them)", self)
+        self.auth_card.hide()
+        self.body.addWidget(self.auth_card)
+        self.mta_sts = QCheckBox("Also set up MTA-STS and TLS-RPT (optional, protects mail sent to you)", self)
+        self.mta_sts.setToolTip(
+            "MTA-STS makes servers that send mail to your domain use encrypted, verified connections. It does not "
+            "affect the email your CIMcloud website sends."
+        )
+        self.mta_sts.toggled.connect(self._mta_sts_toggled)
+        self.body.addWidget(self.mta_sts)
+
+    def _policy_box(self) -> QWidget:
+        box = QGroupBox("Policy", self)
+        self.policy_group = QButtonGroup(self)
+        self.policy_buttons: dict[Policy, QRadioButton] = {}
+        layout = QVBoxLayout(box)
+        for policy, text in POLICY_TEXT.items():
+            button = QRadioButton(text, box)
+            self.policy_group.addButton(button)
+            self.policy_buttons[policy] = button
+            button.toggled.connect(self.changed)
+            layout.addWidget(button)
+        self.guard = text_label("", box)
+        self.guard.setAccessibleName("Why enforcement is held back")
+        layout.addWidget(self.guard)
+        self.rua = QLineEdit(box)
+        self.rua.setAccessibleName("Aggregate report addresses")
+        self.rua.setPlaceholderText("dmarc-reports@example.com")
+        self.rua.setToolTip(
+            "Receivers send daily aggregate reports here: they show which servers send as your domain and whether "
+            "they pass. Separate several addresses with commas. An address at another organization (a DMARC "
+            "report service) must publish an authorization record, shown below."
+        )
+        self.rua.textChanged.connect(self.changed)
+        form = QFormLayout()
+        form.addRow(buddy("Report &address:", self.rua), self.rua)
+        layout.addLayout(form)
+        self.rollout = text_label("", box)
+        layout.addWidget(self.rollout)
+        return box
+
+    def _advanced_box(self) -> QWidget:
+        box = QGroupBox("&Advanced options", self)
+        box.setCheckable(True)
+        box.setChecked(False)
+        inner = QWidget(box)
+        self.sp = self._combo(SUBDOMAIN_TEXT, "Subdomain policy", inner)
+        self.adkim = self._combo(ALIGNMENT_TEXT, "DKIM alignment", inner)
+        self.aspf = self._combo(ALIGNMENT_TEXT, "SPF alignment", inner)
+        self.ruf = QLineEdit(inner)
+        self.ruf.setAccessibleName("Failure report addresses")
+        self.ruf.setToolTip("Per-message failure reports; few receivers send them and they may contain personal data.")
+        self.ruf.textChanged.connect(self.changed)
+        form = QFormLayout(inner)
+        form.addRow(buddy("&Subdomains:", self.sp), self.sp)
+        form.addRow(buddy("DKIM a&lignment:", self.adkim), self.adkim)
+        form.addRow(buddy("SPF al&ignment:", self.aspf), self.aspf)
+        form.addRow(buddy("&Failure reports:", self.ruf), self.ruf)
+        inner.setVisible(False)
+        box.toggled.connect(inner.setVisible)
+        layout = QVBoxLayout(box)
+        layout.addWidget(inner)
+        return box
+
+    def _combo(self, choices: tuple[tuple[str, str], ...], name: str, parent: QWidget) -> QComboBox:
+        combo = QComboBox(parent)
+        combo.setAccessibleName(name)
+        for value, text in choices:
+            combo.addItem(text, value)
+        combo.currentIndexChanged.connect(self.changed)
+        return combo
+
+    # --- loading and saving ---------------------------------------------------------------------------
+
+    def dkim_verified(self, entry: DomainProgress) -> bool:
+        record = entry.results.get("dkim")
+        return record is not None and record.state is CheckState.VERIFIED
+
+    def load_domain(self, entry: DomainProgress) -> None:
+        verified = self.dkim_verified(entry)
+        for policy, button in self.policy_buttons.items():
+            button.setEnabled(verified or policy is Policy.NONE)
+        policy = Policy(entry.dmarc_policy) if entry.dmarc_policy in set(Policy) else Policy.NONE
+        if not verified:
+            policy = Policy.NONE
+        self.policy_buttons[policy].setChecked(True)
+        self.rua.setText(entry.dmarc_rua)
+        options = entry.dmarc_options
+        for combo, key in ((self.sp, "sp"), (self.adkim, "adkim"), (self.aspf, "aspf")):
+            combo.setCurrentIndex(max(0, combo.findData(options.get(key, ""))))
+        self.ruf.setText(options.get("ruf", ""))
+        self.mta_sts.setChecked(self.session.progress.mta_sts)
+        self.discovery = None
+        self.today.setText("Looking up today's DMARC record…")
+        self.discovery_runner.start(discover_policy(self.session.lookup, entry.domain))
+
+    def changed(self) -> None:
+        entry = self.domain
+        if entry is not None and not self._loading:
+            entry.dmarc_policy = str(self.chosen_policy())
+            entry.dmarc_rua = self.rua.text()
+            entry.dmarc_options = {
+                k: v
+                for k, v in (
+                    ("sp", str(self.sp.currentData())),
+                    ("adkim", str(self.adkim.currentData())),
+                    ("aspf", str(self.aspf.currentData())),
+                    ("ruf", self.ruf.text()),
+                )
+                if v
+            }
+        super().changed()
+
+    def _mta_sts_toggled(self, on: bool) -> None:
+        self.session.progress.mta_sts = on
+        self.session.changed()
+
+    def chosen_policy(self) -> Policy:
+        return next((p for p, b in self.policy_buttons.items() if b.isChecked()), Policy.NONE)
+
+    # --- the record -----------------------------------------------------------------------------------
+
+    def update_target(self) -> None:
+        entry = self.domain
+        if entry is None:
+            return
+        current = self.discovery.record.policy if self.discovery and self.discovery.record else None
+        sp = str(self.sp.currentData())
+        choice = DmarcChoice(
+            entry.domain,
+            self.chosen_policy(),
+            addresses(self.rua.text()),
+            addresses(self.ruf.text()),
+            adkim=Alignment(self.adkim.currentData()),
+            aspf=Alignment(self.aspf.currentData()),
+            subdomain_policy=Policy(sp) if sp else None,
+            dkim_verified=self.dkim_verified(entry),
+            current=current,
+        )
+        try:
+            self.composition = compose_dmarc(choice)
+            self.error = ""
+        except ComposeError as exc:
+            self.composition = None
+            self.error = f"{exc.text!r} cannot be used: {exc.reason}"
+        self._show()
+
+    def _show(self) -> None:
+        composition, entry = self.composition, self.domain
+        if composition is None or entry is None:
+            self.card.clear()
+            self.card.note.setText(self.error)
+            self.card.note.setVisible(bool(self.error))
+            self.panel.set_target("", None)
+            self.completeChanged.emit()
+            return
+        self.guard.setText(composition.guard)
+        self.guard.setVisible(bool(composition.guard))
+        self.rollout.setText(f"Recommended now: p={composition.recommended}.\n" + "\n".join(composition.notes))
+        self.card.set_record("TXT", "_dmarc", composition.value, composition.name)
+        self._show_authorizations(composition)
+        if self._matcher is None or self._matcher[0] != composition.value:
+            self._matcher = (composition.value, record_matcher(composition.value, "v=DMARC1", tag_list=True))
+        self.panel.set_target(composition.name, self._matcher[1])
+        self.completeChanged.emit()
+
+    def _show_authorizations(self, composition: DmarcComposition) -> None:
+        if not composition.authorizations:
+            self.auth_card.hide()
+            return
+        name, value = composition.authorizations[0]
+        others = [n for n, _ in composition.authorizations[1:]]
+        note = ("Also needed: " + ", ".join(others)) if others else ""
+        self.auth_card.set_record("TXT", name, value, name, note=note)
+        self.auth_card.show()
+
+    def _discovered(self, discovery: Discovery) -> None:
+        self.discovery = discovery
+        record = discovery.record
+        if record is None:
+            self.today.setText(f"{discovery.domain} has no DMARC record today.")
+        elif discovery.policy_domain and discovery.policy_domain != discovery.domain:
+            self.today.setText(
+                f"{discovery.domain} has no record of its own; it inherits {discovery.policy_domain}'s: {record.text}"
+            )
+        else:
+            self.today.setText(f"Today: {record.text}")
+        self.update_target()
+
+    def isComplete(self) -> bool:
+        return not self.error
+
+    def shown(self) -> None:
+        entry = self.domain
+        if entry is not None:
+            verified = self.dkim_verified(entry)
+            for policy, button in self.policy_buttons.items():
+                button.setEnabled(verified or policy is Policy.NONE)
+        super().shown()
+
+    def left(self) -> None:
+        super().left()
+        self.discovery_runner.cancel()
