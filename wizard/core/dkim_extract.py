@@ -23,8 +23,8 @@ MAX_LINES = 200
 MAX_RECORDS = 500  # names or contents taken from one paste; a support reply has a handful
 
 _DOMAINKEY = re.compile(re.escape(DOMAINKEY), re.IGNORECASE)
-_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
-_DOMAIN_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-")
+_NOT_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+_DOMAIN_AFTER = re.compile(r"[A-Za-z0-9.-]*")
 _VERSION = re.compile(r"v\s{0,3}=\s{0,3}DKIM1", re.IGNORECASE)
 _QUOTED = re.compile(r'[\s()]*"((?:[^"\\]|\\.){0,4096})"', re.DOTALL)
 _LINK = re.compile(r"dkim(?:%3a|:)([A-Za-z0-9.-]{1,253})(?:%3a|:)([A-Za-z0-9._-]{1,253})", re.IGNORECASE)
@@ -78,8 +78,8 @@ def extract(text: str, domains: Sequence[str]) -> Extraction:
         text = _drop_private_keys(text)
     cleaned, _, _ = clean_text(text)
     wanted = [d.rstrip(".").lower() for d in domains if d.strip()]
-    names = _names(cleaned)[:MAX_RECORDS]
-    contents = _contents(cleaned)[:MAX_RECORDS]
+    names = _names(cleaned)
+    contents = _contents(cleaned)
     links = _links(cleaned)
     mentions = _mentions(cleaned, wanted)
     pairs: dict[tuple[str | None, str | None, str], ExtractedPair] = {}
@@ -108,17 +108,20 @@ def _drop_private_keys(text: str) -> str:
 
 def _names(text: str) -> list[_Found]:
     found = []
-    for match in _DOMAINKEY.finditer(text):
-        start = match.start()
-        while start > 0 and match.start() - start < MAX_NAME and text[start - 1] in _NAME_CHARS:
-            start -= 1
-        end = match.end()
-        while end < len(text) and end - match.end() < MAX_NAME and text[end] in _DOMAIN_CHARS:
-            end += 1
+    for seen, match in enumerate(_DOMAINKEY.finditer(text)):
+        if seen >= 10 * MAX_RECORDS:
+            break
+        start = max(0, match.start() - MAX_NAME)
+        for other in _NOT_NAME.finditer(text, start, match.start()):
+            start = other.end()
+        after = _DOMAIN_AFTER.match(text, match.end(), match.end() + MAX_NAME)
+        end = after.end() if after else match.end()
         name = text[start:end].strip(".")
         if name.lower().startswith(DOMAINKEY) or not name:
             continue  # no selector before _domainkey
         found.append(_Found(start, end, name))
+        if len(found) >= MAX_RECORDS:
+            break
     return found
 
 
@@ -132,6 +135,8 @@ def _contents(text: str) -> list[_Found]:
             found.append(_quoted_span(text, len(before) - 1))
         else:
             found.append(_line_span(text, match.start()))
+        if len(found) >= MAX_RECORDS:
+            break
     return found
 
 
