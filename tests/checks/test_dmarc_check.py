@@ -11,7 +11,7 @@ from tests.lab import Lab
 from wizard.checks import CheckContext, CheckFn, CheckOptions, CheckOutput
 from wizard.checks.dmarc import DkimState, check_dmarc, dkim_state, dmarc_findings, human_lines
 from wizard.core.dmarc import discover_policy
-from wizard.core.findings import CheckResult, error, info
+from wizard.core.findings import CheckResult, error, info, warning
 from wizard.lookup.lookup import Lookup
 from wizard.lookup.memory import MemorySource
 
@@ -24,8 +24,14 @@ def dkim_check(output: CheckOutput | None) -> CheckFn:
     return fake
 
 
-PASSED = [CheckResult("dkim", [info("dkim.testing", "t=y")], {"selector": "cimcloud"})]
-FAILED = [PASSED[0], CheckResult("dkim", [error("dkim.missing", "not there")], {"selector": "other"})]
+PASSED = [
+    CheckResult("dkim", [info("dkim.testing", "t=y")], {"selector": "cimcloud", "verified": True}),
+    CheckResult("dkim", [warning("dkim.weak-key", "1024 bits")], {"selector": "old", "verified": True}),
+]
+FAILED = [
+    PASSED[0],
+    CheckResult("dkim", [error("dkim.missing", "not there")], {"selector": "other", "verified": False}),
+]
 
 
 def run_check(lab: Lab, domain: str, dkim: CheckOutput | None = None) -> dict[str, Any]:

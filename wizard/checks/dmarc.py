@@ -17,7 +17,7 @@ from wizard.core.dmarc import (
     check_authorizations,
     discover_policy,
 )
-from wizard.core.findings import CheckResult, Finding, Severity, Status, error, info, warning
+from wizard.core.findings import CheckResult, Finding, Severity, error, info, warning
 
 CHECK = "dmarc"
 
@@ -29,11 +29,12 @@ class DkimState(StrEnum):
 
 
 def dkim_state(output: CheckOutput | None) -> DkimState:
-    """Passed only when the dkim check ran for at least one selector and every selector passed."""
+    """Passed only when the dkim check ran for at least one selector and every selector's record is verified:
+    published and matching, even if a warning (a 1024-bit key, a server still updating) came with it."""
     results = [output] if isinstance(output, CheckResult) else (output or [])
     if not results:
         return DkimState.NOT_RUN
-    return DkimState.PASSED if all(r.status is Status.PASS for r in results) else DkimState.FAILED
+    return DkimState.PASSED if all(r.details.get("verified") is True for r in results) else DkimState.FAILED
 
 
 @register(CHECK)
