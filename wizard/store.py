@@ -59,6 +59,7 @@ class DomainProgress:
     dmarc_options: dict[str, str] = field(default_factory=dict)  # advanced tags (sp, adkim, aspf, fo, ruf...)
     mta_sts_mode: str = "testing"
     mta_sts_mx: str = ""  # MX patterns, one per line
+    mta_sts_id: str = ""  # the policy id published in _mta-sts, kept so the record does not change on every visit
     tls_rpt_rua: str = ""
     results: dict[str, CheckRecord] = field(default_factory=dict)  # "spf", "dkim", "dmarc", "mta_sts", "tls_rpt"
 

@@ -18,6 +18,7 @@ from wizard.store import CheckRecord, CheckState
 from wizard.ui.page import DomainPage
 from wizard.ui.pages.dkim import DkimPage
 from wizard.ui.pages.dmarc import DmarcPage
+from wizard.ui.pages.mta_sts import MtaStsPage
 from wizard.ui.pages.spf import SpfPage
 from wizard.ui.wizard import Pages
 
@@ -228,3 +229,31 @@ def test_dmarc_reports_to_another_organization_need_its_authorization_record(
     assert page.auth_card.value_field.text().startswith("v=DMARC1")
     page.rua.setText("not an address@@")
     assert "cannot be used" in page.card.note.text() and not page.isComplete()
+
+
+def test_mta_sts_only_when_chosen_then_planned_published_and_verified(
+    qtbot: QtBot, dns_lab: Lab, make_wizard: MakeWizard
+) -> None:
+    dmarc = open_dmarc(qtbot, dns_lab, make_wizard)
+    wizard = dmarc.wizard()
+    wizard.next()
+    assert wizard.currentId() == Pages.SUMMARY  # not chosen: skipped
+    wizard.back()
+    dmarc.mta_sts.setChecked(True)
+    wizard.next()
+    page = wizard.currentPage()
+    assert isinstance(page, MtaStsPage)
+    assert "does not change email your CIMcloud website sends" in page.guidance.text()
+    qtbot.waitUntil(lambda: page.mx.text() == "mx1.wiz.test", timeout=CHECK_TIMEOUT_MS)
+    assert "MTA-STS: not published" in page.today.text()
+    assert "mode: testing" in page.policy_text.toPlainText() and "mx: mx1.wiz.test" in page.policy_text.toPlainText()
+    assert page.card.host_field.text() == "_mta-sts"
+    record = page.card.value_field.text()
+    assert record.startswith("v=STSv1; id=")
+    page.rua.setText("tls@wiz.test")
+    assert page.tls_card.value_field.text() == "v=TLSRPTv1; rua=mailto:tls@wiz.test"
+    assert page.card.value_field.text() == record  # the id stays the same while the admin edits
+
+    publish_card(dns_lab, "wiz.test", page)
+    qtbot.wait(1100)
+    assert check_now(qtbot, page) is CheckState.VERIFIED

@@ -1,11 +1,189 @@
-"""Placeholder until the page lands."""
+"""MTA-STS and TLS-RPT (optional): what they affect and what they do not, today's state, the generated policy
+and records, and where to host the policy (not on the CIMcloud website).
+
+The plan, policy and records come from wizard.core.mta_sts / tls_rpt; today's state from the mta_sts and
+tls_rpt checks.
+"""
 
 from __future__ import annotations
 
-from wizard.ui.page import Page
+from datetime import UTC, datetime
+
+from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QLineEdit, QPlainTextEdit, QVBoxLayout, QWidget
+
+from wizard.checks import CheckOptions, CheckOutput, run_domain
+from wizard.core.dmarc import ComposeError
+from wizard.core.findings import CheckResult
+from wizard.core.mta_sts import GUIDANCE, StsMode, StsPlan, mx_hosts, new_policy_id, plan_mta_sts
+from wizard.lookup.lookup import Lookup
+from wizard.store import DomainProgress
+
+from wizard.ui.page import DomainPage, finding_lines, text_label
 from wizard.ui.session import Session
+from wizard.ui.tasks import TaskRunner
+from wizard.ui.verdict import Matcher, record_matcher
+from wizard.ui.widgets import CopyButton, RecordCard, buddy
+
+ID_FORMAT = "%Y%m%dT%H%M%S"
 
 
-class MtaStsPage(Page):
+def id_time(policy_id: str) -> datetime | None:
+    """The moment a policy id made by new_policy_id() stands for (None for another kind of id)."""
+    try:
+        return datetime.strptime(policy_id, ID_FORMAT).replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+async def today(lookup: Lookup, domain: str) -> tuple[dict[str, CheckOutput], list[str]]:
+    """The mta_sts and tls_rpt checks for the domain, and its MX hosts (to fill the policy)."""
+    results = await run_domain(domain, lookup, CheckOptions(only=("mta_sts", "tls_rpt")))
+    mx = await lookup.resolve(domain, "MX")
+    return results, mx_hosts(mx.values) if mx.ok else []
+
+
+class MtaStsPage(DomainPage):
+    check_key = "mta_sts"
+
     def __init__(self, session: Session) -> None:
-        super().__init__(session, "mta_sts")
+        super().__init__(
+            session,
+            "MTA-STS and TLS-RPT (optional)",
+            "Encrypted, verified delivery of mail sent to your domain, and reports when it fails.",
+        )
+        self.plan: StsPlan | None = None
+        self.error = ""
+        self.mx_found: list[str] = []
+        self._matcher: tuple[str, Matcher] | None = None
+        self.state_runner = TaskRunner(self)
+        self.state_runner.finished.connect(self._today_found)
+        self.guidance = text_label("\n\n".join(GUIDANCE), self)
+        self.body.addWidget(self.guidance)
+        self.today = text_label("", self)
+        self.today.setAccessibleName("Today's MTA-STS and TLS-RPT state")
+        self.body.addWidget(self.today)
+        self.body.addWidget(self._choices())
+        self.body.addWidget(self._policy_box())
+        self.card = RecordCard("MTA-STS record to add", self)
+        self.tls_card = RecordCard("TLS-RPT record to add", self)
+        self.body.addWidget(self.card)
+        self.body.addWidget(self.tls_card)
+
+    def _choices(self) -> QWidget:
+        box = QGroupBox("Your choices", self)
+        self.mode = QComboBox(box)
+        self.mode.setAccessibleName("Policy mode")
+        self.mode.addItem("testing: report problems, deliver anyway (start here)", str(StsMode.TESTING))
+        self.mode.addItem("enforce: refuse delivery without verified encryption", str(StsMode.ENFORCE))
+        self.mode.currentIndexChanged.connect(self.changed)
+        self.mx = QLineEdit(box)
+        self.mx.setAccessibleName("Mail server names the policy covers")
+        self.mx.setToolTip("Your MX hosts (or patterns such as *.mail.protection.outlook.com), separated by spaces.")
+        self.mx.textChanged.connect(self.changed)
+        self.rua = QLineEdit(box)
+        self.rua.setAccessibleName("TLS report address")
+        self.rua.setPlaceholderText("tls-reports@example.com")
+        self.rua.textChanged.connect(self.changed)
+        form = QFormLayout(box)
+        form.addRow(buddy("&Mode:", self.mode), self.mode)
+        form.addRow(buddy("Mail &servers:", self.mx), self.mx)
+        form.addRow(buddy("TLS &reports to:", self.rua), self.rua)
+        return box
+
+    def _policy_box(self) -> QWidget:
+        box = QGroupBox("Policy file for your MTA-STS host", self)
+        self.policy_url = text_label("", box)
+        self.policy_text = QPlainTextEdit(box)
+        self.policy_text.setReadOnly(True)
+        self.policy_text.setAccessibleName("MTA-STS policy file")
+        self.policy_text.setMaximumHeight(90)
+        self.policy_copy = CopyButton("policy file", box)
+        layout = QVBoxLayout(box)
+        layout.addWidget(self.policy_url)
+        layout.addWidget(self.policy_text)
+        layout.addWidget(self.policy_copy)
+        return box
+
+    # --- loading ---------------------------------------------------------------------------------------
+
+    def load_domain(self, entry: DomainProgress) -> None:
+        if not entry.mta_sts_id:
+            entry.mta_sts_id = new_policy_id()
+        self.mode.setCurrentIndex(max(0, self.mode.findData(entry.mta_sts_mode)))
+        self.mx.setText(entry.mta_sts_mx)
+        self.rua.setText(entry.tls_rpt_rua)
+        self.today.setText("Looking up today's MTA-STS and TLS-RPT records…")
+        self.state_runner.start(today(self.session.lookup, entry.domain))
+
+    def changed(self) -> None:
+        entry = self.domain
+        if entry is not None and not self._loading:
+            entry.mta_sts_mode = str(self.mode.currentData())
+            entry.mta_sts_mx = self.mx.text()
+            entry.tls_rpt_rua = self.rua.text()
+        super().changed()
+
+    def _today_found(self, found: tuple[dict[str, CheckOutput], list[str]]) -> None:
+        results, self.mx_found = found
+        lines = []
+        for name in ("mta_sts", "tls_rpt"):
+            result = results.get(name)
+            if isinstance(result, CheckResult):
+                record = result.details.get("record")
+                lines.append(f"{name.replace('_', '-').upper()}: {record or 'not published'}")
+                lines += finding_lines(result.findings).splitlines()
+        if self.mx_found:
+            lines.append("Mail servers (MX): " + ", ".join(self.mx_found))
+        self.today.setText("\n".join(lines))
+        entry = self.domain
+        if entry is not None and not self.mx.text().strip() and self.mx_found:
+            self.mx.setText(" ".join(self.mx_found))  # saved through changed()
+        self.update_target()
+
+    # --- the plan --------------------------------------------------------------------------------------
+
+    def update_target(self) -> None:
+        entry = self.domain
+        if entry is None:
+            return
+        reports = tuple(a.strip() for a in self.rua.text().replace(";", ",").split(",") if a.strip())
+        try:
+            self.plan = plan_mta_sts(
+                entry.domain, self.mx.text().split(), StsMode(self.mode.currentData()), reports,
+                now=id_time(entry.mta_sts_id),
+            )  # fmt: skip
+            self.error = ""
+        except ComposeError as exc:
+            self.plan, self.error = None, f"{exc.text!r} cannot be used: {exc.reason}"
+        self._show(entry)
+
+    def _show(self, entry: DomainProgress) -> None:
+        plan = self.plan
+        if plan is None:
+            self.card.clear()
+            self.card.note.setText(self.error)
+            self.card.note.setVisible(True)
+            self.panel.set_target("", None)
+            self.completeChanged.emit()
+            return
+        self.policy_url.setText(f"Publish this file at {plan.policy_url} (HTTPS, valid certificate):")
+        self.policy_text.setPlainText(plan.policy.replace("\r\n", "\n"))
+        self.policy_copy.set_text(plan.policy)
+        name, value = plan.records[0]
+        self.card.set_record("TXT", name.removesuffix("." + entry.domain), value, name)
+        if len(plan.records) > 1:
+            tls_name, tls_value = plan.records[1]
+            self.tls_card.set_record("TXT", tls_name.removesuffix("." + entry.domain), tls_value, tls_name)
+        else:
+            self.tls_card.clear()
+        if self._matcher is None or self._matcher[0] != value:
+            self._matcher = (value, record_matcher(value, "v=STSv1", tag_list=True))
+        self.panel.set_target(name, self._matcher[1])
+        self.completeChanged.emit()
+
+    def isComplete(self) -> bool:
+        return not self.error
+
+    def left(self) -> None:
+        super().left()
+        self.state_runner.cancel()
