@@ -169,7 +169,7 @@ class Lookup:
         except dns.exception.DNSException as exc:
             return Answer(name, rdtype, Outcome.ERROR, server=label, detail=str(exc))
         except OSError as exc:
-            return Answer(name, rdtype, Outcome.UNREACHABLE, server=label, detail=_os_detail(exc))
+            return Answer(name, rdtype, _os_outcome(exc), server=label, detail=_os_detail(exc))
         canonical = _text(result.canonical_name)
         if result.rrset is None:
             return Answer(
@@ -212,7 +212,7 @@ class Lookup:
             except (dns.exception.Timeout, TimeoutError, EOFError):
                 continue
             except OSError as exc:
-                return Answer(name, rdtype, Outcome.UNREACHABLE, server=server, detail=_os_detail(exc))
+                return Answer(name, rdtype, _os_outcome(exc), server=server, detail=_os_detail(exc))
             except dns.exception.DNSException as exc:
                 return Answer(name, rdtype, Outcome.ERROR, server=server, detail=f"malformed reply: {exc}")
             return _interpret(response, qname, name, rdtype, server, recursive=recursive)
@@ -403,11 +403,21 @@ def _classify_no_nameservers(exc: dns.resolver.NoNameservers) -> tuple[Outcome, 
     return outcome, "; ".join(details) or "all name servers failed"
 
 
+_UNREACHABLE = (errno.ECONNREFUSED, errno.ENETUNREACH, errno.EHOSTUNREACH, errno.EADDRNOTAVAIL)
+
+
+def _os_outcome(exc: OSError) -> Outcome:
+    """Refused or no route: nothing to talk to (unreachable). A reset mid-answer: a server that misbehaves."""
+    return Outcome.UNREACHABLE if exc.errno in _UNREACHABLE else Outcome.ERROR
+
+
 def _os_detail(exc: OSError) -> str:
-    if exc.errno in (errno.ECONNREFUSED,):
+    if exc.errno == errno.ECONNREFUSED:
         return "connection refused: nothing answers DNS at that address and port"
-    if exc.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH):
+    if exc.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH, errno.EADDRNOTAVAIL):
         return "network unreachable"
+    if exc.errno in (errno.ECONNRESET, errno.EPIPE):
+        return "the server dropped the connection without answering (it may have sent a truncated reply first)"
     return exc.strerror or str(exc)
 
 
