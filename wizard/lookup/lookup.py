@@ -399,7 +399,7 @@ def _classify_no_nameservers(exc: dns.resolver.NoNameservers) -> tuple[Outcome, 
         elif "REFUSED" in text and outcome is not Outcome.SERVFAIL:
             outcome = Outcome.REFUSED
         elif isinstance(error, OSError) and outcome is Outcome.ERROR:
-            outcome = Outcome.UNREACHABLE
+            outcome = _os_outcome(error)
     return outcome, "; ".join(details) or "all name servers failed"
 
 

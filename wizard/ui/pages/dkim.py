@@ -28,6 +28,7 @@ from wizard.core.findings import Severity
 from wizard.store import CheckState, DomainProgress
 
 from wizard.ui.page import DomainPage, finding_lines, text_label
+from wizard.ui.report import dkim_selectors
 from wizard.ui.session import Session
 from wizard.ui.tasks import TaskRunner
 from wizard.ui.verdict import Matcher, ServerState, Verdict
@@ -229,11 +230,7 @@ class DkimPage(DomainPage):
             self.feedback.setText(detail)
 
     def _show_message(self) -> None:
-        selectors = {
-            d.domain: normalize(d.dkim_name, "", d.domain).selector or ""
-            for d in self.session.progress.domains
-            if (r := d.results.get("dkim")) and r.state is CheckState.VERIFIED
-        }
+        selectors = dkim_selectors(self.session.progress)
         text = message_for_cimcloud(list(selectors), selectors)
         self.message.setPlainText(text or "Once a record is verified, the note for CIMcloud support appears here.")
         self.message_copy.set_text(text)
