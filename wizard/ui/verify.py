@@ -76,7 +76,7 @@ class VerifyPanel(QWidget):
         )
         self.check_button.setAutoDefault(False)
         self.check_button.clicked.connect(self.check_now)
-        self.cancel_button = QPushButton("Ca&ncel check", self)
+        self.cancel_button = QPushButton("Cancel chec&k", self)
         self.cancel_button.setAccessibleName("Cancel the DNS check")
         self.cancel_button.setAutoDefault(False)
         self.cancel_button.setEnabled(False)

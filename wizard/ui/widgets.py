@@ -107,8 +107,16 @@ class CopyField(QWidget):
 class RecordCard(QGroupBox):
     """The record to add, as a DNS provider's form asks for it (Type / Host / Value) and as a zone-file line."""
 
-    def __init__(self, title: str = "Record to add at your DNS provider", parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        title: str = "Record to add at your DNS provider",
+        parent: QWidget | None = None,
+        *,
+        mnemonics: bool = True,
+    ) -> None:
+        """A second card on one page passes mnemonics=False so Alt+letter keys stay unique."""
         super().__init__(title, parent)
+        amp = "&" if mnemonics else ""
         self.type_field = CopyField("record type", self)
         self.host_field = CopyField("host name", self)
         self.value_field = CopyField("value", self)
@@ -126,13 +134,13 @@ class RecordCard(QGroupBox):
         self.note.setTextFormat(Qt.TextFormat.PlainText)
         self.note.hide()
         form = QFormLayout(self)
-        form.addRow(buddy("&Type:", self.type_field), self.type_field)
-        form.addRow(buddy("&Host:", self.host_field), self.host_field)
-        form.addRow(buddy("&Value:", self.value_field), self.value_field)
+        form.addRow(buddy(f"{amp}Type:", self.type_field), self.type_field)
+        form.addRow(buddy(f"{amp}Host:", self.host_field), self.host_field)
+        form.addRow(buddy(f"{amp}Value:", self.value_field), self.value_field)
         zone_row = QHBoxLayout()
         zone_row.addWidget(self.zone_text, 1)
         zone_row.addWidget(self.zone_copy, 0, Qt.AlignmentFlag.AlignTop)
-        form.addRow(buddy("&Zone file:", self.zone_text), zone_row)
+        form.addRow(buddy(f"{amp}Zone file:", self.zone_text), zone_row)
         form.addRow(self.note)
         self.clear()
 

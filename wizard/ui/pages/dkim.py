@@ -113,7 +113,7 @@ class DkimPage(DomainPage):
         self.name_edit.textChanged.connect(self.changed)
         self.content_edit.textChanged.connect(self.changed)
         form = QFormLayout(box)
-        form.addRow(buddy("Record &name:", self.name_edit), self.name_edit)
+        form.addRow(buddy("Record na&me:", self.name_edit), self.name_edit)
         form.addRow(buddy("Record c&ontent:", self.content_edit), self.content_edit)
         form.addRow(self.feedback)
         return box

@@ -71,7 +71,9 @@ class DmarcPage(DomainPage):
         self.body.addWidget(self._advanced_box())
         self.card = RecordCard(parent=self)
         self.body.addWidget(self.card)
-        self.auth_card = RecordCard("Record the report destination must publish (send it to them)", self)
+        self.auth_card = RecordCard(
+            "Record the report destination must publish (send it to them)", self, mnemonics=False
+        )
         self.auth_card.hide()
         self.body.addWidget(self.auth_card)
         self.mta_sts = QCheckBox("Also set up MTA-STS and TLS-RPT (optional, protects mail sent to you)", self)

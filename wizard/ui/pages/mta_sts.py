@@ -65,7 +65,7 @@ class MtaStsPage(DomainPage):
         self.body.addWidget(self._choices())
         self.body.addWidget(self._policy_box())
         self.card = RecordCard("MTA-STS record to add", self)
-        self.tls_card = RecordCard("TLS-RPT record to add", self)
+        self.tls_card = RecordCard("TLS-RPT record to add", self, mnemonics=False)
         self.body.addWidget(self.card)
         self.body.addWidget(self.tls_card)
 
