@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
 from pytestqt.qtbot import QtBot
 
 from PySide6.QtCore import Qt
@@ -142,21 +141,3 @@ def test_closing_mid_check_cancels_the_task_cleanly(
     wizard.close()
     assert not page.runner.running
     qtbot.waitUntil(lambda: not [t for t in asyncio.all_tasks(qloop) if not t.done()])
-
-
-@pytest.mark.parametrize("keys", ["welcome", "domains"])
-def test_every_control_has_an_accessible_name(make_wizard: MakeWizard, keys: str) -> None:
-    from PySide6.QtWidgets import QAbstractButton, QLineEdit, QPlainTextEdit, QTreeWidget
-
-    wizard = make_wizard()
-    wizard.show()
-    if keys == "domains":
-        wizard.next()
-    page = wizard.currentPage()
-    unnamed = [
-        w
-        for w in page.findChildren(QLineEdit) + page.findChildren(QPlainTextEdit) + page.findChildren(QTreeWidget)
-        if w.isVisible() and not w.accessibleName()
-    ]
-    unnamed += [b for b in page.findChildren(QAbstractButton) if b.isVisible() and not (b.text() or b.accessibleName())]
-    assert unnamed == []
