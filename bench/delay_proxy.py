@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 import threading
 from typing import cast
 
@@ -70,7 +71,12 @@ class DelayProxy:
 
     async def _serve(self) -> None:
         loop = asyncio.get_running_loop()
-        udp, _ = await loop.create_datagram_endpoint(lambda: _UdpRelay(self.target, self.delay), local_addr=self.listen)
+        # A burst of queries arrives while this thread waits for the GIL: a large receive buffer keeps the
+        # kernel from dropping them (the default holds only about a hundred datagrams).
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+        sock.bind(self.listen)
+        udp, _ = await loop.create_datagram_endpoint(lambda: _UdpRelay(self.target, self.delay), sock=sock)
 
         async def on_client(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             try:

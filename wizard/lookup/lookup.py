@@ -114,6 +114,7 @@ class Lookup:
         self.settings = settings or LookupSettings()
         self._resolver: dns.asyncresolver.Resolver | None = None
         self._resolver_error = ""
+        self._in_flight: dict[tuple[object, ...], asyncio.Future[Answer]] = {}
         try:
             self._resolver = self._make_resolver()
         except (dns.resolver.NoResolverConfiguration, OSError) as exc:
@@ -139,9 +140,23 @@ class Lookup:
 
     # --- the resolver view -------------------------------------------------------------------------
 
+    async def _shared(self, key: tuple[object, ...], make: Callable[[], Awaitable[Answer]]) -> Answer:
+        """Run one question once while it is in flight: callers asking the same thing at the same time share
+        the answer. Nothing is kept after it arrives, so a later check asks DNS again (no cache)."""
+        key = (id(asyncio.get_running_loop()), *key)
+        future = self._in_flight.get(key)
+        if future is None:
+            future = asyncio.ensure_future(make())
+            self._in_flight[key] = future
+            future.add_done_callback(lambda _: self._in_flight.pop(key, None))
+        return await asyncio.shield(future)
+
     async def resolve(self, name: str, rdtype: str) -> Answer:
         """Ask the resolver (system configuration or the configured addresses), following CNAMEs."""
         rdtype = rdtype.upper()
+        return await self._shared(("resolve", name.rstrip(".").lower(), rdtype), partial(self._resolve, name, rdtype))
+
+    async def _resolve(self, name: str, rdtype: str) -> Answer:
         label = self.resolver_label
         if self._resolver is None:
             return Answer(name, rdtype, Outcome.ERROR, server=label, detail=self._resolver_error)
@@ -186,7 +201,16 @@ class Lookup:
     async def query_server(
         self, address: str, port: int, name: str, rdtype: str, *, recursive: bool = False, label: str = ""
     ) -> Answer:
-        """Send one question to one server, as a typed Answer.
+        """Send one question to one server, as a typed Answer (shared with callers asking the same meanwhile)."""
+        key = ("server", address, port, name.rstrip(".").lower(), rdtype.upper(), recursive, label)
+        return await self._shared(
+            key, partial(self._query_server, address, port, name, rdtype, recursive=recursive, label=label)
+        )
+
+    async def _query_server(
+        self, address: str, port: int, name: str, rdtype: str, *, recursive: bool, label: str
+    ) -> Answer:
+        """One question to one server.
 
         UDP (with TCP fallback on truncation) is retried on timeout; a last try over TCP tells a dead server
         (connection refused) from a network that drops UDP, and gets the answer where only TCP gets through.
