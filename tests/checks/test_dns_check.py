@@ -121,3 +121,12 @@ def test_bad_invocation_exits_2_with_one_line(argv: list[str], message: str, cap
     assert captured.out == ""
     assert captured.err.count("\n") == 1 and message in captured.err
     assert "Traceback" not in captured.err
+
+
+def test_zone_that_failed_to_load_is_a_server_failure(dns_lab, capsys) -> None:  # type: ignore[no-untyped-def]
+    code, report = check_json(dns_lab, capsys, "broken.test")
+    dns = dns_of(report, "broken.test")
+    assert code == 1
+    assert dns["status"] == "fail"
+    assert set(codes(dns)) == {"dns.server-failure"}
+    assert any("SERVFAIL" in f["message"] for f in dns["findings"])
