@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget, QWizardPage
+from PySide6.QtWidgets import QComboBox, QFrame, QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget, QWizardPage
 
 from wizard.core.domain import to_unicode
 from wizard.core.findings import Finding, Severity
@@ -69,13 +69,22 @@ class DomainPage(Page):
         top = QHBoxLayout()
         top.addWidget(buddy("&Domain:", self.domain_box))
         top.addWidget(self.domain_box, 1)
+        # The page scrolls as a whole, so every part keeps its natural height on a small screen.
+        content = QWidget()
         self.body = QVBoxLayout()
-        self.panel = VerifyPanel(session, self)
+        self.panel = VerifyPanel(session, content)
         self.panel.verdict_ready.connect(self._record_verdict)
+        inner = QVBoxLayout(content)
+        inner.setContentsMargins(0, 0, 0, 0)
+        inner.addLayout(self.body)
+        inner.addWidget(self.panel)
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(content)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
-        layout.addLayout(self.body)
-        layout.addWidget(self.panel, 1)
+        layout.addWidget(scroll, 1)
         self._loading = False
 
     @property

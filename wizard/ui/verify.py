@@ -99,7 +99,7 @@ class VerifyPanel(QWidget):
         self.table.setHeaderLabels(list(COLUMNS))
         self.table.header().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.header().setStretchLastSection(True)
-        self.table.setMinimumHeight(110)
+        self.table.setMinimumHeight(130)
         buttons = QHBoxLayout()
         buttons.addWidget(self.check_button)
         buttons.addWidget(self.cancel_button)
