@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,7 +19,6 @@ from tests.lookup.policy_server import (
     server_context,
     serving,
     stalling,
-    trust,
 )
 from wizard.checks import CheckContext, CheckOptions
 from wizard.checks.mta_sts import check_mta_sts
@@ -30,17 +28,6 @@ from wizard.lookup.lookup import Lookup
 DOMAIN = "sts-good.test"
 HOST = f"mta-sts.{DOMAIN}"
 GOOD = b"version: STSv1\r\nmode: enforce\r\nmx: mx1.sts-good.test\r\nmx: *.backup.sts-good.test\r\nmax_age: 604800\r\n"
-
-
-@pytest.fixture(scope="module")
-def ca() -> trustme.CA:
-    return trustme.CA()
-
-
-@pytest.fixture
-def trusted(ca: trustme.CA, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> trustme.CA:
-    trust(ca, tmp_path, monkeypatch)
-    return ca
 
 
 def run(lab: Lab, handler: Handler, context: ssl.SSLContext | None, domain: str = DOMAIN) -> dict[str, Any]:

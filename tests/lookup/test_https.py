@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-from pathlib import Path
 
-import pytest
 import trustme
 
 from tests.lookup.policy_server import (
@@ -21,7 +19,6 @@ from tests.lookup.policy_server import (
     server_context,
     serving,
     stalling,
-    trust,
 )
 from wizard.lookup.https import FetchLimits, FetchOutcome, FetchResult, fetch_https
 from wizard.lookup.memory import MemorySource
@@ -29,17 +26,6 @@ from wizard.lookup.memory import MemorySource
 HOST = "mta-sts.example.test"
 PATH = "/.well-known/mta-sts.txt"
 LIMITS = FetchLimits(connect=1.0, handshake=1.0, total=2.0)
-
-
-@pytest.fixture(scope="module")
-def ca() -> trustme.CA:
-    return trustme.CA()
-
-
-@pytest.fixture
-def trusted(ca: trustme.CA, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> trustme.CA:
-    trust(ca, tmp_path, monkeypatch)
-    return ca
 
 
 def fetch(handler: Handler, context: ssl.SSLContext | None, address: str = "127.0.0.1") -> FetchResult:
