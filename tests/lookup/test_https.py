@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 
+import pytest
 import trustme
 
 from tests.lookup.policy_server import (
@@ -98,6 +99,12 @@ def test_ten_megabyte_body_with_length_is_refused_without_reading_it(trusted: tr
     assert result.outcome is FetchOutcome.TOO_LARGE and "10000000" in result.detail
 
 
+def test_content_length_of_five_thousand_digits_is_too_large(trusted: trustme.CA) -> None:
+    raw = b"HTTP/1.1 200 OK\r\nContent-Length: " + b"9" * 5000 + b"\r\n\r\nhi"
+    result = fetch(replying(raw), server_context(trusted, HOST))
+    assert result.outcome is FetchOutcome.TOO_LARGE, result
+
+
 def test_ten_megabyte_body_without_length_stops_at_the_limit(trusted: trustme.CA) -> None:
     raw = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n" + b"x" * 10_000_000
     result = fetch(replying(raw), server_context(trusted, HOST))
@@ -115,6 +122,22 @@ def test_binary_body_is_returned_for_the_caller_to_judge(trusted: trustme.CA) ->
 def test_not_http_is_a_bad_response(trusted: trustme.CA) -> None:
     result = fetch(replying(b"SSH-2.0-OpenSSH\r\n"), server_context(trusted, HOST))
     assert result.outcome is FetchOutcome.BAD_RESPONSE
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n-5\r\nhello\r\n0\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0x5\r\nhello\r\n0\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Length: \xb2\r\n\r\nhi",  # a superscript two: isdigit(), not a number
+        b"HTTP/1.1 2\xb200 OK\r\nContent-Length: 2\r\n\r\nhi",
+        b"HTTP/1.1 " + b"2" * 5000 + b" OK\r\nContent-Length: 2\r\n\r\nhi",  # a status code is three digits
+    ],
+    ids=["negative-chunk-size", "0x-chunk-size", "superscript-length", "superscript-status", "long-status"],
+)
+def test_numbers_that_are_not_plain_digits_are_a_bad_response(trusted: trustme.CA, raw: bytes) -> None:
+    result = fetch(replying(raw), server_context(trusted, HOST))
+    assert result.outcome is FetchOutcome.BAD_RESPONSE, result
 
 
 def test_handshake_that_never_finishes_is_a_tls_failure(trusted: trustme.CA) -> None:

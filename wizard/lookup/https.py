@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import ssl
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -19,6 +20,11 @@ MAX_BODY = 64 * 1024  # RFC 8461 policies are a few hundred bytes; 64 KiB is gen
 MAX_HEADER_LINE = 8 * 1024
 MAX_HEADERS = 100
 USER_AGENT = "email-auth-wizard (MTA-STS check)"
+# HTTP numbers are plain ASCII digits (RFC 9112): int() alone takes "-5", "0x5" and "1_0", and raises on "²"
+# or on more than 4,300 digits.
+_STATUS = re.compile(r"[0-9]{3}")
+_DECIMAL = re.compile(r"[0-9]+")
+_HEX = re.compile(r"[0-9A-Fa-f]+")
 
 
 class FetchOutcome(StrEnum):
@@ -197,7 +203,7 @@ async def _read_head(reader: asyncio.StreamReader) -> _Head:
     """The status code and the headers (lower-case names; the first of a repeated header wins)."""
     status_line = await _read_line(reader)
     parts = status_line.split(" ", 2)
-    if len(parts) < 2 or not parts[0].startswith("HTTP/1.") or not parts[1].isdigit():
+    if len(parts) < 2 or not parts[0].startswith("HTTP/1.") or not _STATUS.fullmatch(parts[1]):
         raise _Failure(FetchOutcome.BAD_RESPONSE, f"not an HTTP response: {status_line[:60]!r}")
     headers: dict[str, str] = {}
     for _ in range(MAX_HEADERS):
@@ -214,11 +220,12 @@ async def _read_body(reader: asyncio.StreamReader, head: _Head, max_body: int) -
         return await _read_chunked(reader, max_body, head)
     length = head.headers.get("content-length")
     if length is not None:
-        if not length.isdigit():
+        if not _DECIMAL.fullmatch(length):
             raise _Failure(FetchOutcome.BAD_RESPONSE, f"Content-Length {length[:30]!r} is not a number", head)
-        if int(length) > max_body:
-            raise _Failure(FetchOutcome.TOO_LARGE, f"the body is {int(length)} bytes; the limit is {max_body}", head)
-        return await _read_exactly(reader, int(length), head)
+        digits = length.lstrip("0") or "0"
+        if len(digits) > len(str(max_body)) or int(digits) > max_body:
+            raise _Failure(FetchOutcome.TOO_LARGE, f"the body is {digits[:30]} bytes; the limit is {max_body}", head)
+        return await _read_exactly(reader, int(digits), head)
     body = await _read_upto(reader, max_body + 1)
     if len(body) > max_body:
         raise _Failure(FetchOutcome.TOO_LARGE, f"the body is larger than {max_body} bytes", head)
@@ -254,10 +261,9 @@ async def _read_chunked(reader: asyncio.StreamReader, max_body: int, head: _Head
     body = bytearray()
     while True:
         size_text = (await _read_line(reader)).split(";", 1)[0].strip()
-        try:
-            size = int(size_text, 16)
-        except ValueError:
-            raise _Failure(FetchOutcome.BAD_RESPONSE, f"bad chunk size {size_text[:20]!r}", head) from None
+        if not _HEX.fullmatch(size_text):
+            raise _Failure(FetchOutcome.BAD_RESPONSE, f"bad chunk size {size_text[:20]!r}", head)
+        size = int(size_text, 16)
         if size == 0:
             return bytes(body)
         if len(body) + size > max_body:
