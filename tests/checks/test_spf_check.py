@@ -55,6 +55,15 @@ def test_a_good_record_passes_with_counts_and_tree() -> None:
     ]
 
 
+def test_one_check_asks_each_question_once() -> None:
+    zone = memory_zone()
+    zone.add("example.com", "TXT", "v=spf1 include:_spf.mycimcloud.com include:_spf.google.com ~all")
+    result = asyncio.run(spf_result(zone, "example.com"))
+    assert result.details["authorization"]["tested"], "check_host() ran for the include's sampled addresses"
+    repeated = sorted({q for q in zone.queries if zone.queries.count(q) > 1})
+    assert repeated == [], f"asked more than once: {repeated}"
+
+
 def test_missing_record() -> None:
     result = offline(None, ("example.com", "TXT", "google-site-verification=abc"))
     assert codes(result) == ["spf.missing"]

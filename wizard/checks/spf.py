@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from wizard.checks import DEFAULT_SPF_INCLUDE, CheckContext, register
-from wizard.core.answers import Source
+from wizard.core.answers import Source, shared
 from wizard.core.findings import CheckResult
 from wizard.core.spf_eval import MAX_LOOKUPS, MAX_VOID_LOOKUPS
 from wizard.core.spf_rules import spf_findings
@@ -19,7 +19,9 @@ async def check_spf(ctx: CheckContext) -> CheckResult:
 
 
 async def spf_result(source: Source, domain: str, expected: str = DEFAULT_SPF_INCLUDE) -> CheckResult:
-    """Analyse the domain's SPF tree through `source` (the resolver view) and report it."""
+    """Analyse the domain's SPF tree through `source` (the resolver view) and report it; the tree and the
+    check_host() evaluations after it share one answer per question."""
+    source = shared(source)
     analysis = await analyze(source, domain)
     root = analysis.root
     auth = await authorization(source, analysis, expected) if root.status in FOLLOWED else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -81,3 +82,26 @@ class Source(Protocol):
     """Anything that answers DNS questions the way a resolver would: the lookup layer, or a test's zone data."""
 
     async def resolve(self, name: str, rdtype: str) -> Answer: ...
+
+
+class SharedSource:
+    """A Source that asks each name and type once and gives every caller the same answer.
+
+    For the questions of one check run (an SPF tree and the check_host() evaluations after it), never
+    longer: a new run makes a new one, so a re-check still asks DNS now.
+    """
+
+    def __init__(self, source: Source) -> None:
+        self.source = source
+        self._answers: dict[tuple[str, str], asyncio.Future[Answer]] = {}
+
+    async def resolve(self, name: str, rdtype: str) -> Answer:
+        key = (name.rstrip(".").lower(), rdtype.upper())
+        if key not in self._answers:
+            self._answers[key] = asyncio.ensure_future(self.source.resolve(name, rdtype))
+        return await asyncio.shield(self._answers[key])  # a caller's deadline must not cancel the others' answer
+
+
+def shared(source: Source) -> SharedSource:
+    """`source` asking each question once: itself when it already does, so callers can nest freely."""
+    return source if isinstance(source, SharedSource) else SharedSource(source)

@@ -15,7 +15,7 @@ from enum import StrEnum
 from ipaddress import IPv4Address, IPv6Address
 from typing import Any
 
-from wizard.core.answers import Answer, Outcome, Source
+from wizard.core.answers import Answer, Outcome, Source, shared
 from wizard.core.spf import (
     Kind,
     Mechanism,
@@ -155,18 +155,10 @@ def _number(node: SpfNode, total: int) -> tuple[int, int]:
 
 class _Analyzer:
     def __init__(self, source: Source) -> None:
-        self.source = source
+        self.source = shared(source)  # one lookup per name and type, shared by every term that needs it
         self.nodes = 0
         self.probes = 0
         self.probes_skipped = False
-        self._answers: dict[tuple[str, str], asyncio.Task[Answer]] = {}
-
-    def resolve(self, name: str, rdtype: str) -> Awaitable[Answer]:
-        """One lookup per name and type within an analysis, shared by every term that needs it."""
-        key = (name.lower(), rdtype)
-        if key not in self._answers:
-            self._answers[key] = asyncio.ensure_future(self.source.resolve(name, rdtype))
-        return self._answers[key]
 
     async def node(self, domain: str, via: str, ancestors: tuple[str, ...]) -> SpfNode:
         if domain in ancestors:
@@ -175,7 +167,7 @@ class _Analyzer:
             reason = f"not followed: more than {MAX_DEPTH} levels" if ancestors else ""
             return SpfNode(domain, via, NodeStatus.NOT_FOLLOWED, detail=reason or f"over {MAX_NODES} records")
         self.nodes += 1
-        answer = await self.resolve(domain, "TXT")
+        answer = await self.source.resolve(domain, "TXT")
         node = _node_from_answer(domain, via, answer)
         if node.status in FOLLOWED:
             assert node.record is not None
@@ -281,7 +273,7 @@ class _Analyzer:
         if not is_query_name(name):
             cost.void = True
             return None
-        answer = await self.resolve(name, rdtype)
+        answer = await self.source.resolve(name, rdtype)
         if answer.outcome.is_failure:
             cost.failed = f"the {rdtype} lookup for {name} failed: {answer.outcome}"
             return None
@@ -384,7 +376,11 @@ def sample_addresses(record: SpfRecord) -> list[IPv4Address | IPv6Address]:
 
 async def authorization(source: Source, analysis: TreeAnalysis, expected: str) -> Authorization:
     """True when `expected` is reached through pass-qualified includes/redirect before any all, and
-    check_host() passes for an address from each ip4/ip6 range of the expected include's own record."""
+    check_host() passes for an address from each ip4/ip6 range of the expected include's own record.
+
+    The evaluations share their answers (pass the analysis' `shared(source)` to reuse its answers too).
+    """
+    source = shared(source)
     domain = analysis.root.domain
     expected = expected.lower().removesuffix(".")
     path = pass_path(analysis.root, expected)
