@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from wizard.core.findings import CheckResult, Status, error
+from wizard.core.spf_compose import CIMCLOUD_INCLUDE
 
 if TYPE_CHECKING:
     from wizard.lookup.lookup import Lookup
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 CheckOutput = CheckResult | list[CheckResult]
 CheckFn = Callable[["CheckContext"], Awaitable[CheckOutput]]
 
-DEFAULT_SPF_INCLUDE = "_spf.mycimcloud.com"
+DEFAULT_SPF_INCLUDE = CIMCLOUD_INCLUDE  # the include --expect-include checks unless told otherwise
 
 # Modules that register checks, in the order their results are printed.
 CHECK_MODULES = (

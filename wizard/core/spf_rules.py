@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from wizard.core.findings import Finding, error, info, warning
 from wizard.core.spf import MAX_RECORD_OCTETS, Kind, Qualifier, SpfRecord
+from wizard.core.spf_compose import CIMCLOUD_INCLUDE
 from wizard.core.spf_eval import MAX_LOOKUPS, MAX_VOID_LOOKUPS
 from wizard.core.spf_tree import Authorization, NodeStatus, SpfNode, TreeAnalysis
 
-CIMCLOUD_GUIDE = "include:_spf.mycimcloud.com"
+CIMCLOUD_GUIDE = f"include:{CIMCLOUD_INCLUDE}"
 
 
 def spf_findings(analysis: TreeAnalysis, authorization: Authorization | None) -> list[Finding]:
