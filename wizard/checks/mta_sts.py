@@ -19,11 +19,14 @@ from wizard.core.mta_sts import (
     parse_sts_record,
     policy_findings,
     policy_host,
+    policy_url,
     uncovered_mx,
 )
+from wizard.core.published import RecordKind, pick_record
 from wizard.lookup.https import FetchLimits, FetchOutcome, FetchResult, fetch_https
 
 CHECK = "mta_sts"
+STS_RECORD = RecordKind("mta-sts", "MTA-STS", is_sts_record, parse_sts_record, near="sts")
 MAX_STAGE_SECONDS = 5.0
 
 _FIXES = {
@@ -45,7 +48,7 @@ async def check_mta_sts(ctx: CheckContext) -> CheckResult:
         ctx.lookup.resolve(f"_mta-sts.{ctx.domain}", "TXT"), ctx.lookup.resolve(ctx.domain, "MX")
     )
     findings, record_text = record_findings(ctx.domain, txt)
-    details: dict[str, Any] = {"record": record_text, "policy_url": f"https://{policy_host(ctx.domain)}{POLICY_PATH}"}
+    details: dict[str, Any] = {"record": record_text, "policy_url": policy_url(ctx.domain)}
     if record_text is None:
         return CheckResult(CHECK, findings, details)
     settings = ctx.lookup.settings
@@ -60,20 +63,9 @@ async def check_mta_sts(ctx: CheckContext) -> CheckResult:
 
 def record_findings(domain: str, answer: Answer) -> tuple[list[Finding], str | None]:
     """Findings about `_mta-sts.<domain>`, and the one STS record's text when there is exactly one."""
-    name = f"_mta-sts.{domain}"
-    if answer.outcome.is_failure:
-        return [
-            error("mta-sts.lookup-failed", f"Looking up {name} failed ({answer.outcome}).", "Check again later.")
-        ], None
-    records = [t for t in answer.texts if is_sts_record(t)]
-    if len(records) > 1:
-        message = f"{name} has {len(records)} MTA-STS records; senders ignore them all."
-        return [error("mta-sts.multiple", message, "Keep exactly one.")], None
-    if records:
-        return list(parse_sts_record(records[0]).problems), records[0]
-    near = [t for t in answer.texts if "sts" in t.lower()]
-    if near:
-        return list(parse_sts_record(near[0]).problems), None
+    findings, record = pick_record(f"_mta-sts.{domain}", answer, STS_RECORD)
+    if findings or record is not None:
+        return findings, record.text if record else None
     message = f"{domain} publishes no MTA-STS policy (optional: it makes senders require TLS to your mail servers)."
     return [
         info("mta-sts.missing", message, "Use the wizard's MTA-STS step to publish one, starting in testing.")

@@ -6,18 +6,18 @@ import asyncio
 
 from wizard.checks import CheckContext, CheckOutput, register
 from wizard.core.answers import Answer
-from wizard.core.findings import CheckResult, Finding, error, info, warning
-from wizard.core.tls_rpt import is_tlsrpt_record, parse_tlsrpt
+from wizard.core.findings import CheckResult, Finding, info, warning
+from wizard.core.published import RecordKind, pick_record
+from wizard.core.tls_rpt import TlsRptRecord, is_tlsrpt_record, parse_tlsrpt
 
 CHECK = "tls_rpt"
+TLSRPT_RECORD = RecordKind("tls-rpt", "TLS-RPT", is_tlsrpt_record, parse_tlsrpt, near="tlsrpt")
 
 
 @register(CHECK)
 async def check_tls_rpt(ctx: CheckContext) -> CheckResult:
     answer, mta_sts = await asyncio.gather(ctx.lookup.resolve(f"_smtp._tls.{ctx.domain}", "TXT"), ctx.result("mta_sts"))
-    findings = tlsrpt_findings(ctx.domain, answer, _sts_published(mta_sts))
-    records = [t for t in answer.texts if is_tlsrpt_record(t)]
-    record = parse_tlsrpt(records[0]) if len(records) == 1 else None
+    findings, record = tlsrpt_findings(ctx.domain, answer, _sts_published(mta_sts))
     details = {"record": record.text if record else None, "rua": [u.uri for u in record.rua] if record else []}
     return CheckResult(CHECK, findings, details)
 
@@ -26,29 +26,16 @@ def _sts_published(output: CheckOutput | None) -> bool:
     return isinstance(output, CheckResult) and bool(output.details.get("record"))
 
 
-def tlsrpt_findings(domain: str, answer: Answer, sts_published: bool) -> list[Finding]:
-    """The rules of the tls_rpt check over the `_smtp._tls.<domain>` answer."""
+def tlsrpt_findings(domain: str, answer: Answer, sts_published: bool) -> tuple[list[Finding], TlsRptRecord | None]:
+    """The rules of the tls_rpt check over the `_smtp._tls.<domain>` answer, and the one record that applies."""
     name = f"_smtp._tls.{domain}"
-    if answer.outcome.is_failure:
-        return [error("tls-rpt.lookup-failed", f"Looking up {name} failed ({answer.outcome}).", "Check again later.")]
-    records = [t for t in answer.texts if is_tlsrpt_record(t)]
-    if len(records) > 1:
-        return [
-            error(
-                "tls-rpt.multiple",
-                f"{name} has {len(records)} TLS-RPT records; senders ignore them all.",
-                "Keep exactly one.",
-            )
-        ]
-    if records:
-        return list(parse_tlsrpt(records[0]).problems)
-    near = [t for t in answer.texts if "tlsrpt" in t.lower()]
-    if near:
-        return list(parse_tlsrpt(near[0]).problems)
+    findings, record = pick_record(name, answer, TLSRPT_RECORD)
+    if findings or record is not None:
+        return findings, record
     fix = f"Publish TXT {name} = v=TLSRPTv1; rua=mailto:tls-reports@{domain}"
     if sts_published:
-        return [warning("tls-rpt.missing", f"{name} has no TLS-RPT record, though MTA-STS is published.", fix)]
-    return [info("tls-rpt.missing", f"{name} has no TLS-RPT record (optional, useful with MTA-STS).", fix)]
+        return [warning("tls-rpt.missing", f"{name} has no TLS-RPT record, though MTA-STS is published.", fix)], None
+    return [info("tls-rpt.missing", f"{name} has no TLS-RPT record (optional, useful with MTA-STS).", fix)], None
 
 
 def human_lines(result: CheckResult) -> list[str]:
