@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from wizard.checks import CheckContext, CheckOptions, register
-from wizard.core.answers import Answer
 from wizard.core.dkim import validate
 from wizard.core.dkim_paste import excerpt, normalize, normalize_name
 from wizard.core.dkim_record import verification_link
@@ -95,19 +94,9 @@ def details(result: DkimVerification) -> dict[str, Any]:
         "misplaced": [
             {"name": m.name, "kind": m.kind, "record": m.record, "matches": m.matches} for m in result.misplaced
         ],
-        "authoritative": [_answer_json(a) for a in result.servers],
-        "resolver": _answer_json(result.resolver) if result.resolver else None,
+        "authoritative": [a.to_json() for a in result.servers],
+        "resolver": result.resolver.to_json() if result.resolver else None,
         "verification_link": verification_link(result.domain, result.selector),
-    }
-
-
-def _answer_json(answer: Answer) -> dict[str, Any]:
-    return {
-        "server": answer.server,
-        "outcome": str(answer.outcome),
-        "records": answer.texts,
-        "ttl": answer.ttl,
-        **({"detail": answer.detail} if answer.detail else {}),
     }
 
 

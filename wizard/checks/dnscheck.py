@@ -138,27 +138,17 @@ def _stale_resolver(domain: str, resolver: Answer, answered: list[Answer], soa: 
     )
 
 
-def _answer_json(answer: Answer) -> dict[str, Any]:
-    return {
-        "server": answer.server,
-        "outcome": str(answer.outcome),
-        "records": list(answer.values),
-        "ttl": answer.ttl,
-        **({"detail": answer.detail} if answer.detail else {}),
-    }
-
-
 def _details(views: NameViews, soa: AuthoritativeView) -> dict[str, Any]:
     serials = _serials(soa)
     servers = []
     for answer in views.authoritative.servers:
-        entry = _answer_json(answer)
+        entry = answer.to_json()
         if answer.server in serials:
             entry["serial"] = serials[answer.server]
         servers.append(entry)
     return {
         "zone": views.authoritative.zone,
         "authoritative": servers,
-        "resolver": _answer_json(views.resolver),
-        "public": [_answer_json(a) for a in views.public],
+        "resolver": views.resolver.to_json(),
+        "public": [a.to_json() for a in views.public],
     }

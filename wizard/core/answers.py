@@ -6,7 +6,7 @@ import asyncio
 import time
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 from wizard.core.txt import join_strings
 
@@ -69,6 +69,16 @@ class Answer:
     def texts(self) -> list[str]:
         """The TXT records, each one's strings joined."""
         return [t.text for t in self.txt]
+
+    def to_json(self) -> dict[str, Any]:
+        """Who answered, the outcome, the records (TXT joined), the TTL, and the detail when there is one."""
+        return {
+            "server": self.server,
+            "outcome": str(self.outcome),
+            "records": list(self.values),
+            "ttl": self.ttl,
+            **({"detail": self.detail} if self.detail else {}),
+        }
 
     def expires_in(self, now: float | None = None) -> float | None:
         """Seconds until this answer's TTL runs out, counted from when it was received."""
