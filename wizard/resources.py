@@ -9,10 +9,13 @@ from typing import Any
 
 
 def resources_dir() -> Path:
+    """resources/ beside the package (source checkout), inside it (installed), or in a PyInstaller bundle."""
     bundle = getattr(sys, "_MEIPASS", None)
     if bundle is not None:
         return Path(bundle) / "resources"
-    return Path(__file__).resolve().parent.parent / "resources"
+    here = Path(__file__).resolve().parent
+    checkout = here.parent / "resources"
+    return checkout if checkout.is_dir() else here / "_resources"
 
 
 def resource_path(*parts: str) -> Path:
