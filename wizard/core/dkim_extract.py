@@ -15,7 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from wizard.core.dkim import decode_base64, der_length, parse_tags, private_key_finding, strip_fws
-from wizard.core.dkim_paste import DOMAINKEY, MAX_NAME, NormalizedDkim, clean_text, normalize
+from wizard.core.dkim_paste import NormalizedDkim, clean_text, normalize
+from wizard.core.dkim_record import DOMAINKEY
+from wizard.core.domain import MAX_NAME
 from wizard.core.findings import Finding
 
 MAX_CONTENT = 20_000  # characters of one content; an 8192-bit key record is under 1,500

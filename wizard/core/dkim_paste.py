@@ -19,11 +19,10 @@ from wizard.core.dkim import (
     private_key_finding,
     strip_fws,
 )
+from wizard.core.dkim_record import DOMAINKEY
+from wizard.core.domain import MAX_LABEL, MAX_NAME
 from wizard.core.findings import Finding, Severity, error, warning
 
-DOMAINKEY = "_domainkey"
-MAX_NAME = 253
-MAX_LABEL = 63
 MIN_BARE_KEY = 40  # shorter base64 alone is not taken for a key
 
 _PRIVATE_PEM = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----")
