@@ -8,7 +8,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from wizard.core.dmarc import ComposeError
 from wizard.core.mta_sts import (
     GUIDANCE,
     MAX_MAX_AGE,
@@ -25,6 +24,7 @@ from wizard.core.mta_sts import (
     policy_findings,
     uncovered_mx,
 )
+from wizard.core.tags import ComposeError
 from wizard.core.tls_rpt import parse_tlsrpt
 
 GOOD = "version: STSv1\r\nmode: enforce\r\nmx: mx1.example.com\r\nmx: *.backup.example.net\r\nmax_age: 604800\r\n"

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from wizard.checks.tls_rpt import tlsrpt_findings
 from wizard.core.answers import Answer, Outcome, TxtRecord
-from wizard.core.dmarc import ComposeError
+from wizard.core.tags import ComposeError
 from wizard.core.tls_rpt import compose_tlsrpt, is_tlsrpt_record, parse_tlsrpt
 
 

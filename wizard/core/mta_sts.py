@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from wizard.core.dmarc import cap_repeats, no_errors, read_tag_list
 from wizard.core.domain import DomainError, normalize_domain
 from wizard.core.findings import Finding, error, info, warning
+from wizard.core.tags import cap_repeats, no_errors, read_tag_list
 from wizard.core.tls_rpt import compose_tlsrpt
 
 STS_PREFIX = re.compile(r"^v=STSv1\s*(;|$)")

@@ -6,7 +6,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from wizard.core.dmarc import (
+from wizard.core.findings import Finding, error
+from wizard.core.tags import (
     ComposeError,
     ReportUri,
     cap_repeats,
@@ -15,7 +16,6 @@ from wizard.core.dmarc import (
     read_tag_list,
     report_uri,
 )
-from wizard.core.findings import Finding, error
 
 TLSRPT_PREFIX = re.compile(r"^v=TLSRPTv1\s*(;|$)")
 _EXTENSION_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,31}$", re.IGNORECASE)
