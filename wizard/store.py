@@ -39,9 +39,14 @@ class CheckState(StrEnum):
 
 @dataclass
 class CheckRecord:
+    """One live check's outcome, and what was checked (so the summary can check the same record again)."""
+
     state: CheckState
     summary: str = ""
     checked_at: float = 0.0
+    name: str = ""  # the DNS name asked ("" in files from before targets were kept)
+    kind: str = ""  # how the expected record is recognised: "spf", "dkim", "dmarc", "mta_sts", "tls_rpt"
+    expected: str = ""  # the record the admin was told to add
 
 
 @dataclass

@@ -141,12 +141,19 @@ def test_dkim_truncated_publication_is_a_problem_with_the_difference(
     content = dkim_content()
     page = open_dkim(qtbot, dns_lab, make_wizard)
     page.name_edit.setText("sel1._domainkey")
-    page.content_edit.setPlainText(content)
+    page.content_edit.setPlainText('"' + content[:120] + '"\n  "' + content[120:] + '"')  # quoted: cleaned up
+    notes = page.feedback.text()
+    assert "Cleaned up" in notes and not page.diagnosis.isVisibleTo(page)
     dns_lab.update("wiz.test", add=[("sel1._domainkey", 1, "TXT", f'"{content[:200]}"')])
     qtbot.wait(1100)
     assert check_now(qtbot, page) is CheckState.PROBLEM
     assert "different record" in page.panel.badge.text_label.text()
-    qtbot.waitUntil(lambda: "cut short" in page.feedback.text(), timeout=5000)  # the core's precise diagnosis
+    qtbot.waitUntil(lambda: "cut short" in page.diagnosis.text(), timeout=5000)  # the core's precise diagnosis
+    assert page.diagnosis.isVisibleTo(page)
+    assert page.feedback.text() == notes  # the notes on the paste stay beside the diagnosis, not replaced by it
+
+    page.content_edit.setPlainText(content[:200])  # the admin changes the paste: the old diagnosis goes
+    assert page.diagnosis.text() == "" and not page.diagnosis.isVisibleTo(page)
 
 
 def test_whole_message_pasted_once_fills_every_domain(qtbot: QtBot, dns_lab: Lab, make_wizard: MakeWizard) -> None:
@@ -257,3 +264,29 @@ def test_mta_sts_only_when_chosen_then_planned_published_and_verified(
     publish_card(dns_lab, "wiz.test", page)
     qtbot.wait(1100)
     assert check_now(qtbot, page) is CheckState.VERIFIED
+
+
+def test_tls_rpt_record_is_verified_live_by_its_own_panel(qtbot: QtBot, dns_lab: Lab, make_wizard: MakeWizard) -> None:
+    dmarc = open_dmarc(qtbot, dns_lab, make_wizard)
+    wizard = dmarc.wizard()
+    dmarc.mta_sts.setChecked(True)
+    wizard.next()
+    page = wizard.currentPage()
+    assert isinstance(page, MtaStsPage)
+    qtbot.waitUntil(lambda: page.mx.text() == "mx1.wiz.test", timeout=CHECK_TIMEOUT_MS)
+    assert not page.tls_panel.check_button.isEnabled()  # no report address yet: nothing to verify
+    assert "TLS reports to" in page.tls_card.note.text()
+    page.rua.setText("tls@wiz.test")
+    assert page.tls_panel.check_button.isEnabled()
+    assert page.tls_panel.target is not None and page.tls_panel.target.name == "_smtp._tls.wiz.test"
+
+    line = page.tls_card.zone_text.toPlainText()
+    name, _, rdata = line.partition(" IN TXT ")
+    dns_lab.update("wiz.test", add=[(name, 1, "TXT", rdata)])
+    qtbot.wait(1100)
+    with qtbot.waitSignal(page.tls_panel.verdict_ready, timeout=CHECK_TIMEOUT_MS):
+        page.tls_panel.check_button.click()
+    assert page.tls_panel.verdict is not None and page.tls_panel.verdict.state is CheckState.VERIFIED
+    results = page.session.progress.domains[0].results
+    assert results["tls_rpt"].state is CheckState.VERIFIED and results["tls_rpt"].name == "_smtp._tls.wiz.test"
+    assert results.get("mta_sts") is None or results["mta_sts"].state is not CheckState.VERIFIED  # not published

@@ -16,7 +16,7 @@ from wizard.lookup.settings import LookupSettings
 from wizard.store import CheckState
 
 from wizard.ui.session import Session
-from wizard.ui.verdict import record_matcher
+from wizard.ui.verdict import Target
 from wizard.ui.verify import VerifyPanel
 from wizard.ui.widgets import tree_rows
 
@@ -30,7 +30,7 @@ def panel_for(qtbot: QtBot, qloop: asyncio.AbstractEventLoop) -> Iterator[object
     def make(settings: LookupSettings) -> VerifyPanel:
         panel = VerifyPanel(Session(settings, None))
         qtbot.addWidget(panel)
-        panel.set_target("wiz.test", record_matcher(SPF, "v=spf1", tag_list=False))
+        panel.set_target(Target("wiz.test", "spf", SPF))
         panel.show()
         made.append(panel)
         return panel

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QComboBox, QFrame, QHBoxLayout, QLabel, QScrollAre
 
 from wizard.core.domain import to_unicode
 from wizard.core.findings import Finding, Severity
-from wizard.store import CheckRecord, CheckState, DomainProgress
+from wizard.store import CheckState, DomainProgress
 
 from wizard.ui.session import Session
 from wizard.ui.verdict import Verdict
@@ -57,9 +57,12 @@ class DomainPage(Page):
 
     Subclasses build their controls into `self.body`, implement `load_domain()` and call `update_target()`
     whenever the record to verify changes. `check_key` names the result kept in progress ("spf", "dkim"...).
+    The panel goes below the body unless `panel_below_body` is False (the page then places it, and any second
+    panel made with `extra_panel()`, itself).
     """
 
     check_key = ""
+    panel_below_body = True
 
     def __init__(self, session: Session, title: str, subtitle: str = "") -> None:
         super().__init__(session, title, subtitle)
@@ -72,12 +75,14 @@ class DomainPage(Page):
         # The page scrolls as a whole, so every part keeps its natural height on a small screen.
         content = QWidget()
         self.body = QVBoxLayout()
-        self.panel = VerifyPanel(session, content)
-        self.panel.verdict_ready.connect(self._record_verdict)
+        self.panels: dict[str, VerifyPanel] = {}
+        self.panel = self.extra_panel(self.check_key, content)
         inner = QVBoxLayout(content)
         inner.setContentsMargins(0, 0, 0, 0)
         inner.addLayout(self.body)
-        inner.addWidget(self.panel)
+        if self.panel_below_body:
+            inner.addWidget(self.panel)
+        inner.addStretch(1)
         scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
@@ -135,16 +140,26 @@ class DomainPage(Page):
         self.update_target()
         self.completeChanged.emit()
 
+    def extra_panel(self, key: str, parent: QWidget | None = None, what: str = "") -> VerifyPanel:
+        """A verification panel whose verdicts are kept in progress under `key` ("tls_rpt"...)."""
+        panel = VerifyPanel(self.session, parent or self, what=what, mnemonics=not self.panels)
+        panel.verdict_ready.connect(lambda verdict: self._record_verdict(key, panel, verdict))
+        self.panels[key] = panel
+        return panel
+
     def shown(self) -> None:
-        self.panel.activate()
+        for panel in self.panels.values():
+            panel.activate()
 
     def left(self) -> None:
-        self.panel.deactivate()
+        for panel in self.panels.values():
+            panel.deactivate()
 
-    def _record_verdict(self, verdict: Verdict) -> None:
+    def _record_verdict(self, key: str, panel: VerifyPanel, verdict: Verdict) -> None:
         entry = self.domain
-        if entry is None:
+        if entry is None or panel.target is None:
             return
-        entry.results[self.check_key] = CheckRecord(verdict.state, verdict.summary, time.time())
-        self.domain_box.setItemIcon(self.domain_box.currentIndex(), state_icon(verdict.state))
+        entry.results[key] = panel.target.record(verdict, time.time())
+        if key == self.check_key:
+            self.domain_box.setItemIcon(self.domain_box.currentIndex(), state_icon(verdict.state))
         self.session.changed()

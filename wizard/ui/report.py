@@ -13,7 +13,8 @@ from wizard.core.dkim_paste import normalize
 from wizard.core.dkim_record import message_for_cimcloud
 from wizard.store import CheckState, Progress
 
-CHECKS = (("spf", "SPF"), ("dkim", "DKIM"), ("dmarc", "DMARC"), ("mta_sts", "MTA-STS"))
+CHECKS = (("spf", "SPF"), ("dkim", "DKIM"), ("dmarc", "DMARC"), ("mta_sts", "MTA-STS"), ("tls_rpt", "TLS-RPT"))
+OPTIONAL = ("mta_sts", "tls_rpt")  # shown only when the admin chose the MTA-STS step
 STATE_WORDS = {
     CheckState.VERIFIED: "verified",
     CheckState.WAITING: "waiting for DNS",
@@ -28,8 +29,8 @@ STATE_COLOURS: dict[CheckState | None, str] = {
 
 
 def columns(progress: Progress) -> list[tuple[str, str]]:
-    """The checks shown: MTA-STS only when the admin chose that step."""
-    return [c for c in CHECKS if c[0] != "mta_sts" or progress.mta_sts]
+    """The checks shown: MTA-STS and TLS-RPT only when the admin chose that step."""
+    return [c for c in CHECKS if c[0] not in OPTIONAL or progress.mta_sts]
 
 
 def matrix(progress: Progress) -> list[tuple[str, list[tuple[CheckState | None, str]]]]:

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from wizard.core.answers import Answer, Outcome
+from wizard.core.dkim_verify import compare, dkim_records
 from wizard.lookup.lookup import NameViews
-from wizard.store import CheckState
+from wizard.store import CheckRecord, CheckState
 
 # Automatic re-checks back off: the first soon after the page opens, then ever more patient, capped.
 BACKOFF_SECONDS = (15, 30, 60, 120, 240)
@@ -108,6 +109,61 @@ def record_matcher(expected: str, prefix: str, *, tag_list: bool) -> Matcher:
         return ServerState.OLD if relevant else ServerState.MISSING
 
     return match
+
+
+def dkim_matcher(expected: str) -> Matcher:
+    """FOUND when a published DKIM record equals the expected one after normalization (core compare)."""
+
+    def match(texts: Sequence[str]) -> ServerState:
+        records = dkim_records(list(texts))
+        if any(compare(expected, r) is None for r in records):
+            return ServerState.FOUND
+        return ServerState.OLD if records else ServerState.MISSING
+
+    return match
+
+
+# How each kind of record is recognised among a name's TXT records: the version tag and whether it is a tag list.
+_PREFIXES = {
+    "spf": ("v=spf1", False),
+    "dmarc": ("v=DMARC1", True),
+    "mta_sts": ("v=STSv1", True),
+    "tls_rpt": ("v=TLSRPTv1", True),
+}
+KINDS = (*_PREFIXES, "dkim")
+
+
+def matcher_for(kind: str, expected: str) -> Matcher:
+    """The matcher for one kind of record ("spf", "dkim", "dmarc", "mta_sts", "tls_rpt")."""
+    if kind == "dkim":
+        return dkim_matcher(expected)
+    prefix, tag_list = _PREFIXES[kind]
+    return record_matcher(expected, prefix, tag_list=tag_list)
+
+
+@dataclass(frozen=True)
+class Target:
+    """One record to verify: the name to ask, the kind of record and the value the admin was told to add."""
+
+    name: str
+    kind: str
+    expected: str
+    rdtype: str = "TXT"
+
+    @property
+    def matcher(self) -> Matcher:
+        return matcher_for(self.kind, self.expected)
+
+    def record(self, verdict: Verdict, checked_at: float) -> CheckRecord:
+        """The verdict as kept in progress, with this target, so it can be checked again later."""
+        return CheckRecord(verdict.state, verdict.summary, checked_at, self.name, self.kind, self.expected)
+
+    @classmethod
+    def of(cls, record: CheckRecord) -> Target | None:
+        """The target a saved result was checked against (None for results saved before targets were kept)."""
+        if not record.name or record.kind not in KINDS:
+            return None
+        return cls(record.name, record.kind, record.expected)
 
 
 def server_state(answer: Answer, matcher: Matcher) -> ServerState:

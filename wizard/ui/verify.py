@@ -24,8 +24,8 @@ from wizard.store import CheckState
 
 from wizard.ui.session import Session
 from wizard.ui.tasks import TaskRunner
-from wizard.ui.verdict import Matcher, ServerState, Verdict, backoff, cache_text, countdown_text, judge
-from wizard.ui.widgets import StatusBadge, icon, tree_rows
+from wizard.ui.verdict import Matcher, ServerState, Target, Verdict, backoff, cache_text, countdown_text, judge
+from wizard.ui.widgets import StatusBadge, fit_rows, icon, tree_rows
 
 ROW_ICON = {
     ServerState.FOUND: "verified",
@@ -35,6 +35,15 @@ ROW_ICON = {
     ServerState.ERROR: "problem",
 }
 COLUMNS = ("Server", "Role", "Result", "TTL", "Detail")
+COLUMN_TIPS = (
+    "The server asked.",
+    "authoritative: your domain's own name servers, where your DNS provider publishes the record.\n"
+    "resolver: the server this computer asks (it keeps answers for a while).\n"
+    "public resolver: Google, Cloudflare and Quad9, as many receiving mail servers see your domain.",
+    "found: the record shown on this page; old value: a different record of this kind; missing: none.",
+    "Time to live: how long a resolver may keep this answer before asking again.",
+    "What the server answered, when it is not the record shown here.",
+)
 
 
 def ttl_text(ttl: int | None) -> str:
@@ -48,11 +57,14 @@ class VerifyPanel(QWidget):
 
     verdict_ready = Signal(object)  # Verdict
 
-    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, session: Session, parent: QWidget | None = None, *, what: str = "", mnemonics: bool = True
+    ) -> None:
+        """`what` names the record when a page has several panels ("TLS-RPT record"); a second panel on a page
+        passes mnemonics=False so Alt+letter keys stay unique."""
         super().__init__(parent)
         self.session = session
-        self.name = ""
-        self.rdtype = "TXT"
+        self.target: Target | None = None
         self.matcher: Matcher | None = None
         self.verdict: Verdict | None = None
         self._attempt = 0
@@ -65,19 +77,25 @@ class VerifyPanel(QWidget):
         self._tick = QTimer(self)
         self._tick.setInterval(1000)
         self._tick.timeout.connect(self._count_down)
-        self._build()
+        self._build(what, mnemonics)
 
-    def _build(self) -> None:
-        self.check_button = QPushButton("&Check DNS now", self)
-        self.check_button.setAccessibleName("Check DNS now")
+    @property
+    def name(self) -> str:
+        return self.target.name if self.target is not None else ""
+
+    def _build(self, what: str, mnemonics: bool) -> None:
+        amp = "&" if mnemonics else ""
+        label = f"Check {what} now" if what else "Check DNS now"
+        self.check_button = QPushButton(f"{amp}{label}", self)
+        self.check_button.setAccessibleName(label)
         self.check_button.setToolTip(
             "Ask your domain's own name servers, your resolver and the public resolvers right now. "
             "Nothing is cached between checks."
         )
         self.check_button.setAutoDefault(False)
         self.check_button.clicked.connect(self.check_now)
-        self.cancel_button = QPushButton("Cancel chec&k", self)
-        self.cancel_button.setAccessibleName("Cancel the DNS check")
+        self.cancel_button = QPushButton("Cancel chec&k" if mnemonics else "Cancel check", self)
+        self.cancel_button.setAccessibleName(f"Cancel the {what or 'DNS'} check")
         self.cancel_button.setAutoDefault(False)
         self.cancel_button.setEnabled(False)
         self.cancel_button.clicked.connect(self.cancel)
@@ -97,9 +115,11 @@ class VerifyPanel(QWidget):
         self.table.setRootIsDecorated(False)
         self.table.setColumnCount(len(COLUMNS))
         self.table.setHeaderLabels(list(COLUMNS))
+        for column, tip in enumerate(COLUMN_TIPS):
+            self.table.headerItem().setToolTip(column, tip)
         self.table.header().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.header().setStretchLastSection(True)
-        self.table.setMinimumHeight(130)
+        self.table.header().setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
+        self.table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         buttons = QHBoxLayout()
         buttons.addWidget(self.check_button)
         buttons.addWidget(self.cancel_button)
@@ -111,22 +131,25 @@ class VerifyPanel(QWidget):
         layout.addLayout(buttons)
         layout.addWidget(self.badge)
         layout.addWidget(self.cache_label)
-        layout.addWidget(self.table, 1)
-        self.set_target("", None)
+        layout.addWidget(self.table)
+        self.table.hide()  # shown with the first results, sized to them
+        self.set_target(None)
 
     # --- what to check --------------------------------------------------------------------------
 
-    def set_target(self, name: str, matcher: Matcher | None, rdtype: str = "TXT") -> None:
-        """The name to query and how to recognise the expected record; an empty name disables checking."""
-        changed = (name, rdtype) != (self.name, self.rdtype) or matcher is not self.matcher
-        self.name, self.matcher, self.rdtype = name, matcher, rdtype
-        ready = bool(name) and matcher is not None
+    def set_target(self, target: Target | None) -> None:
+        """The record to verify (name, kind, expected value); None (nothing composed yet) disables checking."""
+        changed = target != self.target
+        ready = target is not None and bool(target.name)
         self.check_button.setEnabled(ready)
         if not changed:
             return
+        self.target = target if ready else None
+        self.matcher = target.matcher if ready and target is not None else None
         self.runner.cancel()
         self.verdict = None
         self.table.clear()
+        self.table.hide()
         self.cache_label.clear()
         self.badge.set_state(None, "Not checked yet." if ready else "Nothing to check yet.")
         self._attempt = 0
@@ -140,7 +163,7 @@ class VerifyPanel(QWidget):
     def activate(self) -> None:
         """The page is shown: check soon, then keep re-checking with back-off until verified."""
         self._active = True
-        if self.name and self.matcher is not None and (self.verdict is None or not self._verified()):
+        if self.target is not None and (self.verdict is None or not self._verified()):
             self._schedule(0 if self.verdict is None else backoff(self._attempt))
 
     def deactivate(self) -> None:
@@ -153,11 +176,11 @@ class VerifyPanel(QWidget):
 
     def check_now(self) -> None:
         """Check immediately (a manual check also restarts the back-off from its first step)."""
-        if not self.name or self.matcher is None:
+        if self.target is None:
             return
         self._stop_timer()
         self._attempt = 0
-        self.runner.start(self._fetch(self.session, self.name, self.rdtype))
+        self.runner.start(self._fetch(self.session, self.target))
 
     def cancel(self) -> None:
         self.runner.cancel()
@@ -166,8 +189,8 @@ class VerifyPanel(QWidget):
             self._schedule(backoff(self._attempt))
 
     @staticmethod
-    async def _fetch(session: Session, name: str, rdtype: str) -> NameViews:
-        return await session.lookup.views(name, rdtype)
+    async def _fetch(session: Session, target: Target) -> NameViews:
+        return await session.lookup.views(target.name, target.rdtype)
 
     def _finished(self, views: NameViews) -> None:
         assert self.matcher is not None
@@ -208,7 +231,8 @@ class VerifyPanel(QWidget):
         self._remaining -= 1
         if self._remaining <= 0:
             self._tick.stop()
-            self.runner.start(self._fetch(self.session, self.name, self.rdtype))
+            if self.target is not None:
+                self.runner.start(self._fetch(self.session, self.target))
             return
         self._show_countdown()
 
@@ -232,6 +256,8 @@ class VerifyPanel(QWidget):
             item.setToolTip(4, row.detail)
             item.setData(0, Qt.ItemDataRole.AccessibleTextRole, f"{row.server}, {row.role}: {row.state}")
             self.table.addTopLevelItem(item)
+        self.table.setVisible(bool(verdict.rows))
+        fit_rows(self.table)
 
     def row_states(self) -> dict[str, str]:
         """Server label → shown result, as the admin reads the table."""

@@ -7,6 +7,7 @@ from functools import cache
 from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -15,6 +16,8 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QSizePolicy,
+    QTableView,
+    QTreeView,
     QTreeWidget,
     QWidget,
 )
@@ -194,3 +197,20 @@ def tree_rows(tree: QTreeWidget) -> list[list[str]]:
         if item is not None:
             rows.append([item.text(c) for c in range(tree.columnCount())])
     return rows
+
+
+def fit_rows(view: QAbstractItemView, minimum: int = 1, maximum: int = 10) -> None:
+    """Size a list or table to the rows it holds (within bounds), so a short result is not a large empty box."""
+    model = view.model()
+    count = model.rowCount() if model is not None else 0
+    if isinstance(view, QTreeView):
+        header_height = 0 if view.isHeaderHidden() else view.header().sizeHint().height()
+    elif isinstance(view, QTableView):
+        header = view.horizontalHeader()
+        header_height = 0 if header.isHidden() else header.sizeHint().height()
+    else:
+        header_height = 0
+    row = view.sizeHintForRow(0) if count else 0
+    row = max(row, view.fontMetrics().height() + 8)
+    shown = max(minimum, min(count, maximum))
+    view.setFixedHeight(header_height + shown * row + 2 * view.frameWidth() + 2)

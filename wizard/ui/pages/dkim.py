@@ -6,7 +6,6 @@ Paste handling, validation, the record to add and the precise comparison come fr
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from html import escape
 
 from PySide6.QtCore import QTimer
@@ -23,7 +22,7 @@ from wizard.core.dkim import validate
 from wizard.core.dkim_extract import extract
 from wizard.core.dkim_paste import NormalizedDkim, normalize
 from wizard.core.dkim_record import message_for_cimcloud, record_to_add, verification_link
-from wizard.core.dkim_verify import DkimVerification, compare, dkim_records, verify
+from wizard.core.dkim_verify import DkimVerification, verify
 from wizard.core.findings import Severity
 from wizard.store import CheckState, DomainProgress
 
@@ -31,22 +30,10 @@ from wizard.ui.page import DomainPage, finding_lines, text_label
 from wizard.ui.report import dkim_selectors
 from wizard.ui.session import Session
 from wizard.ui.tasks import TaskRunner
-from wizard.ui.verdict import Matcher, ServerState, Verdict
+from wizard.ui.verdict import Target, Verdict
 from wizard.ui.widgets import CopyButton, RecordCard, buddy
 
 PASTE_DELAY_MS = 300
-
-
-def dkim_matcher(expected: str) -> Matcher:
-    """FOUND when a published DKIM record equals the expected one after normalization (core compare)."""
-
-    def match(texts: Sequence[str]) -> ServerState:
-        records = dkim_records(list(texts))
-        if any(compare(expected, r) is None for r in records):
-            return ServerState.FOUND
-        return ServerState.OLD if records else ServerState.MISSING
-
-    return match
 
 
 class DkimPage(DomainPage):
@@ -59,7 +46,6 @@ class DkimPage(DomainPage):
             "CIMcloud sends you one record per domain after you ask for DKIM in a support task.",
         )
         self.normalized: NormalizedDkim | None = None
-        self._matcher: tuple[str, Matcher] | None = None
         self.diagnosis_runner = TaskRunner(self)
         self.diagnosis_runner.finished.connect(self._diagnosed)
         self.panel.verdict_ready.connect(self._verdict)
@@ -110,12 +96,17 @@ class DkimPage(DomainPage):
         self.content_edit.setMaximumHeight(70)
         self.feedback = text_label("", box)
         self.feedback.setAccessibleName("What was cleaned up and any problems")
+        self.diagnosis = text_label("", box)
+        self.diagnosis.setAccessibleName("What the last DNS check found")
+        self.diagnosis.setStyleSheet("font-weight: bold")
+        self.diagnosis.hide()
         self.name_edit.textChanged.connect(self.changed)
         self.content_edit.textChanged.connect(self.changed)
         form = QFormLayout(box)
         form.addRow(buddy("Record na&me:", self.name_edit), self.name_edit)
         form.addRow(buddy("Record c&ontent:", self.content_edit), self.content_edit)
         form.addRow(self.feedback)
+        form.addRow(self.diagnosis)
         return box
 
     def _message_box(self) -> QWidget:
@@ -194,18 +185,17 @@ class DkimPage(DomainPage):
             findings += [f for f in validate(normalized.content).findings if f not in findings]
         lines += finding_lines(findings).splitlines()
         self.feedback.setText("\n".join(lines))
+        self._set_diagnosis("")  # it was about the record before this change
         if not (normalized.selector and normalized.content):
             self.card.clear()
             self.link.clear()
-            self.panel.set_target("", None)
+            self.panel.set_target(None)
             return
         record = record_to_add(entry.domain, normalized.selector, normalized.content)
         self.card.set_record("TXT", record.relative_name, record.value, record.fqdn, note="\n".join(record.warnings))
         url = verification_link(entry.domain, normalized.selector)
         self.link.setText(f'Also verifiable with CIMcloud\'s tool: <a href="{escape(url)}">MxToolbox DKIM lookup</a>')
-        if self._matcher is None or self._matcher[0] != record.value:
-            self._matcher = (record.value, dkim_matcher(record.value))
-        self.panel.set_target(record.fqdn, self._matcher[1])
+        self.panel.set_target(Target(record.fqdn, "dkim", record.value))
 
     def _drop_private_key(self) -> None:
         """A private key pasted by mistake is removed from the screen and from progress at once."""
@@ -220,14 +210,19 @@ class DkimPage(DomainPage):
         self._show_message()
         entry, normalized = self.domain, self.normalized
         if verdict.state is CheckState.VERIFIED or entry is None or normalized is None or not normalized.selector:
+            self._set_diagnosis("")
             return
         self.diagnosis_runner.start(verify(self.session.lookup, entry.domain, normalized.selector, normalized.content))
 
     def _diagnosed(self, result: DkimVerification) -> None:
         """After a failed check: the core's precise account (what differs, where the record went by mistake)."""
         detail = finding_lines([f for f in result.findings if f.severity is not Severity.INFO])
-        if detail:
-            self.feedback.setText(detail)
+        self._set_diagnosis(f"The last DNS check found:\n{detail}" if detail else "")
+
+    def _set_diagnosis(self, text: str) -> None:
+        """The check's precise account, kept apart from the notes on the paste so neither hides the other."""
+        self.diagnosis.setText(text)
+        self.diagnosis.setVisible(bool(text))
 
     def _show_message(self) -> None:
         selectors = dkim_selectors(self.session.progress)

@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
 
 from wizard.core.dmarc import (
     Alignment,
-    ComposeError,
     Discovery,
     DmarcChoice,
     DmarcComposition,
@@ -28,12 +27,13 @@ from wizard.core.dmarc import (
     compose_dmarc,
     discover_policy,
 )
+from wizard.core.tags import ComposeError
 from wizard.store import CheckState, DomainProgress
 
 from wizard.ui.page import DomainPage, text_label
 from wizard.ui.session import Session
 from wizard.ui.tasks import TaskRunner
-from wizard.ui.verdict import Matcher, record_matcher
+from wizard.ui.verdict import Target
 from wizard.ui.widgets import RecordCard, buddy
 
 POLICY_TEXT = {
@@ -60,7 +60,6 @@ class DmarcPage(DomainPage):
         )
         self.composition: DmarcComposition | None = None
         self.error = ""
-        self._matcher: tuple[str, Matcher] | None = None
         self.discovery_runner = TaskRunner(self)
         self.discovery_runner.finished.connect(self._discovered)
         self.discovery: Discovery | None = None
@@ -226,7 +225,7 @@ class DmarcPage(DomainPage):
             self.card.clear()
             self.card.note.setText(self.error)
             self.card.note.setVisible(bool(self.error))
-            self.panel.set_target("", None)
+            self.panel.set_target(None)
             self.completeChanged.emit()
             return
         self.guard.setText(composition.guard)
@@ -234,9 +233,7 @@ class DmarcPage(DomainPage):
         self.rollout.setText(f"Recommended now: p={composition.recommended}.\n" + "\n".join(composition.notes))
         self.card.set_record("TXT", "_dmarc", composition.value, composition.name)
         self._show_authorizations(composition)
-        if self._matcher is None or self._matcher[0] != composition.value:
-            self._matcher = (composition.value, record_matcher(composition.value, "v=DMARC1", tag_list=True))
-        self.panel.set_target(composition.name, self._matcher[1])
+        self.panel.set_target(Target(composition.name, "dmarc", composition.value))
         self.completeChanged.emit()
 
     def _show_authorizations(self, composition: DmarcComposition) -> None:

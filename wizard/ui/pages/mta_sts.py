@@ -12,16 +12,16 @@ from datetime import UTC, datetime
 from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QLineEdit, QPlainTextEdit, QVBoxLayout, QWidget
 
 from wizard.checks import CheckOptions, CheckOutput, run_domain
-from wizard.core.dmarc import ComposeError
 from wizard.core.findings import CheckResult
 from wizard.core.mta_sts import GUIDANCE, StsMode, StsPlan, mx_hosts, new_policy_id, plan_mta_sts
+from wizard.core.tags import ComposeError
 from wizard.lookup.lookup import Lookup
 from wizard.store import DomainProgress
 
 from wizard.ui.page import DomainPage, finding_lines, text_label
 from wizard.ui.session import Session
 from wizard.ui.tasks import TaskRunner
-from wizard.ui.verdict import Matcher, record_matcher
+from wizard.ui.verdict import Target
 from wizard.ui.widgets import CopyButton, RecordCard, buddy
 
 ID_FORMAT = "%Y%m%dT%H%M%S"
@@ -43,7 +43,10 @@ async def today(lookup: Lookup, domain: str) -> tuple[dict[str, CheckOutput], li
 
 
 class MtaStsPage(DomainPage):
+    """Two records, each verified live by its own panel below its card: _mta-sts and _smtp._tls (TLS-RPT)."""
+
     check_key = "mta_sts"
+    panel_below_body = False
 
     def __init__(self, session: Session) -> None:
         super().__init__(
@@ -54,7 +57,6 @@ class MtaStsPage(DomainPage):
         self.plan: StsPlan | None = None
         self.error = ""
         self.mx_found: list[str] = []
-        self._matcher: tuple[str, Matcher] | None = None
         self.state_runner = TaskRunner(self)
         self.state_runner.finished.connect(self._today_found)
         self.guidance = text_label("\n\n".join(GUIDANCE), self)
@@ -66,8 +68,11 @@ class MtaStsPage(DomainPage):
         self.body.addWidget(self._policy_box())
         self.card = RecordCard("MTA-STS record to add", self)
         self.tls_card = RecordCard("TLS-RPT record to add", self, mnemonics=False)
+        self.tls_panel = self.extra_panel("tls_rpt", self, what="TLS-RPT record")
         self.body.addWidget(self.card)
+        self.body.addWidget(self.panel)
         self.body.addWidget(self.tls_card)
+        self.body.addWidget(self.tls_panel)
 
     def _choices(self) -> QWidget:
         box = QGroupBox("Your choices", self)
@@ -163,7 +168,8 @@ class MtaStsPage(DomainPage):
             self.card.clear()
             self.card.note.setText(self.error)
             self.card.note.setVisible(True)
-            self.panel.set_target("", None)
+            self.panel.set_target(None)
+            self.tls_panel.set_target(None)
             self.completeChanged.emit()
             return
         self.policy_url.setText(f"Publish this file at {plan.policy_url} (HTTPS, valid certificate):")
@@ -171,14 +177,16 @@ class MtaStsPage(DomainPage):
         self.policy_copy.set_text(plan.policy)
         name, value = plan.records[0]
         self.card.set_record("TXT", name.removesuffix("." + entry.domain), value, name)
+        self.panel.set_target(Target(name, "mta_sts", value))
         if len(plan.records) > 1:
             tls_name, tls_value = plan.records[1]
             self.tls_card.set_record("TXT", tls_name.removesuffix("." + entry.domain), tls_value, tls_name)
+            self.tls_panel.set_target(Target(tls_name, "tls_rpt", tls_value))
         else:
             self.tls_card.clear()
-        if self._matcher is None or self._matcher[0] != value:
-            self._matcher = (value, record_matcher(value, "v=STSv1", tag_list=True))
-        self.panel.set_target(name, self._matcher[1])
+            self.tls_card.note.setText("Enter an address under \u201cTLS reports to\u201d to get this record.")
+            self.tls_card.note.setVisible(True)
+            self.tls_panel.set_target(None)
         self.completeChanged.emit()
 
     def isComplete(self) -> bool:

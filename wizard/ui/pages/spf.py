@@ -34,7 +34,7 @@ from wizard.ui.overlay import OverlaySource
 from wizard.ui.page import DomainPage, finding_lines, text_label
 from wizard.ui.session import Session
 from wizard.ui.tasks import TaskRunner
-from wizard.ui.verdict import Matcher, record_matcher
+from wizard.ui.verdict import Target
 from wizard.ui.widgets import RecordCard, buddy
 
 ALL_CHOICES = (
@@ -93,7 +93,6 @@ class SpfPage(DomainPage):
         self.live: TreeAnalysis | None = None
         self.proposed: TreeAnalysis | None = None
         self.composition: Composition | None = None
-        self._matcher: tuple[str, Matcher] | None = None
         self.live_runner = TaskRunner(self)
         self.live_runner.finished.connect(self._live_analyzed)
         self.proposed_runner = TaskRunner(self)
@@ -233,10 +232,8 @@ class SpfPage(DomainPage):
         self.card.set_record("TXT", "@", record, entry.domain, note=f"Host @ means {entry.domain} itself.")
         self.changes.setText("\n".join(self.composition.changes))
         self._show_warnings()
-        if self._matcher is None or self._matcher[0] != record:
-            self._matcher = (record, record_matcher(record, "v=spf1", tag_list=False))
         # Until today's record is known, the composition may drop live terms: verify only once it is.
-        self.panel.set_target(entry.domain if self.live is not None else "", self._matcher[1])
+        self.panel.set_target(Target(entry.domain, "spf", record) if self.live is not None else None)
         self._compose_timer.start()
         self.completeChanged.emit()
 
