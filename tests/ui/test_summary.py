@@ -6,12 +6,15 @@ from pathlib import Path
 
 from pytestqt.qtbot import QtBot
 
+from PySide6.QtCore import Qt
+
+from tests.lab.lab import Lab
 from wizard.store import CheckRecord, CheckState, Progress, Store
 
 from wizard.ui.pages.summary import SummaryPage, save_html, save_pdf
 from wizard.ui.wizard import EmailAuthWizard, Pages
 
-from .helpers import MakeWizard
+from .helpers import CHECK_TIMEOUT_MS, MakeWizard
 
 
 def saved_progress(store: Store, *, mta_sts: bool = False) -> None:
@@ -51,6 +54,7 @@ def test_mta_sts_column_only_when_chosen(make_wizard: MakeWizard, store: Store) 
     saved_progress(store, mta_sts=True)
     _, page = open_summary(make_wizard)
     assert page.table.horizontalHeaderItem(4).text() == "MTA-STS"
+    assert page.table.horizontalHeaderItem(5).text() == "TLS-RPT"
 
 
 def test_support_message_asks_to_activate_dkim_for_verified_domains(make_wizard: MakeWizard, store: Store) -> None:
@@ -87,3 +91,68 @@ def test_summary_follows_results_as_they_change(qtbot: QtBot, make_wizard: MakeW
     wizard.session.progress.domains[1].results["spf"] = CheckRecord(CheckState.VERIFIED, "ok")
     wizard.session.changed()
     assert page.cell_texts()[1][1] == "verified"
+
+
+SPF = "v=spf1 include:_spf.mycimcloud.com ~all"
+DMARC = "v=DMARC1; p=none; rua=mailto:dmarc@wiz.test"
+
+
+def checked_before(store: Store) -> None:
+    """wiz.test as left days ago: SPF not yet found, DMARC verified; DKIM never composed."""
+    progress = Progress(page=Pages.SUMMARY)
+    entry = progress.domain("wiz.test")
+    entry.results = {
+        "spf": CheckRecord(CheckState.PROBLEM, "Not found in DNS yet.", 1.0, "wiz.test", "spf", SPF),
+        "dmarc": CheckRecord(CheckState.VERIFIED, "Verified.", 1.0, "_dmarc.wiz.test", "dmarc", DMARC),
+    }
+    store.save(progress)
+
+
+def test_check_everything_again_updates_the_matrix_and_saves(
+    qtbot: QtBot, dns_lab: Lab, make_wizard: MakeWizard, store: Store
+) -> None:
+    checked_before(store)
+    dns_lab.update("wiz.test", add=[("@", 1, "TXT", SPF)])  # the admin published SPF since; DMARC is not there
+    wizard = make_wizard(dns_lab.settings())
+    wizard.show()
+    wizard.next()
+    page = wizard.currentPage()
+    assert isinstance(page, SummaryPage)
+    assert page.cell_texts() == [["wiz.test", "problem", "not checked", "verified"]]
+    assert "open the DKIM step" in page.table.item(0, 2).toolTip()
+    with qtbot.waitSignal(page.runner.finished, timeout=CHECK_TIMEOUT_MS):
+        qtbot.mouseClick(page.check_button, Qt.MouseButton.LeftButton)
+        assert page.cancel_button.isEnabled() and not page.check_button.isEnabled()
+    assert page.cell_texts() == [["wiz.test", "verified", "not checked", "problem"]]
+    assert "Not found in DNS" in page.table.item(0, 3).toolTip()
+    assert page.progress.isHidden() and "Checked 2 records" in page.check_state.text()
+    assert "SPF verified, DKIM not checked, DMARC problem" in page.message.toPlainText()
+    wizard.session.save()
+    saved = store.load().progress.domains[0].results
+    assert saved["spf"].state is CheckState.VERIFIED and saved["spf"].checked_at > 1.0
+    assert saved["spf"].expected == SPF  # still the record the admin was told to add
+
+
+def test_check_everything_again_can_be_stopped(
+    qtbot: QtBot, dns_lab: Lab, make_wizard: MakeWizard, store: Store
+) -> None:
+    checked_before(store)
+    wizard = make_wizard(dns_lab.settings(nameservers=(dns_lab.blackhole,), timeout=5, query_timeout=2))
+    wizard.show()
+    wizard.next()
+    page = wizard.currentPage()
+    assert isinstance(page, SummaryPage)
+    page.check_button.click()
+    qtbot.waitUntil(page.progress.isVisible)
+    assert page.progress.maximum() == 2 and page.progress.text() == "0 of 2 checked"
+    with qtbot.assertNotEmitted(page.recheck_result, wait=300):
+        page.cancel_button.click()
+    assert not page.runner.running and page.check_button.isEnabled() and not page.cancel_button.isEnabled()
+    assert "Stopped after 0 of 2" in page.check_state.text()
+    assert page.cell_texts() == [["wiz.test", "problem", "not checked", "verified"]]  # unchanged
+
+
+def test_nothing_to_check_again_before_any_step_checked(make_wizard: MakeWizard, store: Store) -> None:
+    saved_progress(store)  # results from before targets were kept: nothing to ask again
+    _, page = open_summary(make_wizard)
+    assert not page.check_button.isEnabled()

@@ -3,16 +3,19 @@ message for CIMcloud support."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QMarginsF
+from PySide6.QtCore import QMarginsF, Signal
 from PySide6.QtGui import QPageLayout, QPageSize, QPdfWriter, QTextDocument
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
+    QLabel,
     QPlainTextEdit,
+    QProgressBar,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -22,9 +25,12 @@ from PySide6.QtWidgets import (
 from wizard.core.domain import to_unicode
 
 from wizard.ui.page import Page, text_label
+from wizard.ui.recheck import Job, jobs, recheck
 from wizard.ui.report import STATE_WORDS, columns, matrix, report_html, support_message
 from wizard.ui.session import Session
-from wizard.ui.widgets import CopyButton, state_icon
+from wizard.ui.tasks import TaskRunner
+from wizard.ui.verdict import Verdict
+from wizard.ui.widgets import CopyButton, fit_rows, state_icon
 
 ReportWriter = Callable[[str, Path], None]
 
@@ -46,6 +52,10 @@ def save_pdf(html: str, path: Path) -> None:
 
 
 class SummaryPage(Page):
+    """The matrix of last results, "Check everything again", the report and the message for CIMcloud support."""
+
+    recheck_result = Signal(object, object)  # Job, Verdict: one cell checked again
+
     def __init__(self, session: Session) -> None:
         super().__init__(session, "Summary", "Where every record stands. Come back any time to check again.")
         self.table = QTableWidget(self)
@@ -53,6 +63,12 @@ class SummaryPage(Page):
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.setToolTip("Point at a cell for what its last check found.")
+        self.runner = TaskRunner(self)
+        self.runner.finished.connect(self._rechecked)
+        self.runner.failed.connect(lambda message: self.check_state.setText(f"The check stopped: {message}"))
+        self.runner.busy.connect(self._busy)
+        self.recheck_result.connect(self._one_rechecked)
         self.html_button = QPushButton("Save report as &HTML…", self)
         self.pdf_button = QPushButton("Save report as P&DF…", self)
         for button in (self.html_button, self.pdf_button):
@@ -63,19 +79,51 @@ class SummaryPage(Page):
         self.message = QPlainTextEdit(self)
         self.message.setReadOnly(True)
         self.message.setAccessibleName("Message for CIMcloud support")
+        self.message.setMaximumHeight(self.message.fontMetrics().lineSpacing() * 12)
         self.message_copy = CopyButton("message for CIMcloud support", self)
         buttons = QHBoxLayout()
         buttons.addWidget(self.html_button)
         buttons.addWidget(self.pdf_button)
         buttons.addStretch(1)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.table, 1)
+        layout.addWidget(self.table)
+        layout.addLayout(self._check_row())
+        layout.addWidget(self.check_state)
         layout.addLayout(buttons)
         layout.addWidget(self.saved)
         layout.addWidget(text_label("Message for CIMcloud support (send it in a support task):", self))
         layout.addWidget(self.message, 1)
         layout.addWidget(self.message_copy)
+        layout.addStretch(0)
         session.progress_changed.connect(self._refresh_if_shown)
+
+    def _check_row(self) -> QHBoxLayout:
+        self.check_button = QPushButton("Check e&verything again", self)
+        self.check_button.setAccessibleName("Check every record again now")
+        self.check_button.setToolTip(
+            "Ask DNS again, now, for every record the wizard has checked: your name servers, your resolver and "
+            "the public resolvers, as each page does."
+        )
+        self.check_button.setAutoDefault(False)
+        self.check_button.clicked.connect(self.check_everything)
+        self.cancel_button = QPushButton("S&top checking", self)
+        self.cancel_button.setAutoDefault(False)
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel_check)
+        self.progress = QProgressBar(self)
+        self.progress.setAccessibleName("Records checked so far")
+        self.progress.setFormat("%v of %m checked")
+        self.progress.setMaximumWidth(200)
+        self.progress.hide()
+        self.check_state = QLabel(self)
+        self.check_state.setWordWrap(True)
+        self.check_state.setAccessibleName("State of the check")
+        row = QHBoxLayout()
+        row.addWidget(self.check_button)
+        row.addWidget(self.cancel_button)
+        row.addWidget(self.progress)
+        row.addStretch(1)
+        return row
 
     def initializePage(self) -> None:
         self.refresh()
@@ -96,11 +144,49 @@ class SummaryPage(Page):
             self.table.setItem(row, 0, QTableWidgetItem(to_unicode(domain)))
             for column, (state, summary) in enumerate(cells, start=1):
                 item = QTableWidgetItem(state_icon(state), STATE_WORDS[state])
-                item.setToolTip(summary)
+                item.setToolTip(summary or f"Not checked yet: open the {names[column - 1]} step to check it.")
                 self.table.setItem(row, column, item)
+        fit_rows(self.table)
+        self.check_button.setEnabled(bool(jobs(progress)) and not self.runner.running)
         text = support_message(progress)
         self.message.setPlainText(text)
         self.message_copy.set_text(text)
+
+    # --- checking everything again -------------------------------------------------------------------------
+
+    def check_everything(self) -> None:
+        """Ask DNS again for every record the pages verified; the matrix follows each answer as it arrives."""
+        todo = jobs(self.session.progress)
+        if not todo:
+            self.check_state.setText("Nothing to check yet: each step checks its record once you have composed it.")
+            return
+        self.progress.setRange(0, len(todo))
+        self.progress.setValue(0)
+        self.check_state.setText(f"Checking {len(todo)} records…")
+        self.runner.start(recheck(self.session.lookup, todo, self.recheck_result.emit))
+
+    def cancel_check(self) -> None:
+        self.runner.cancel()
+        self.check_state.setText(f"Stopped after {self.progress.value()} of {self.progress.maximum()} records.")
+
+    def _one_rechecked(self, job: Job, verdict: Verdict) -> None:
+        entry = next((d for d in self.session.progress.domains if d.domain == job.domain), None)
+        if entry is None or not self.runner.running:
+            return  # the domain was removed, or the check was stopped: this late answer is not wanted
+        entry.results[job.key] = job.target.record(verdict, time.time())
+        self.progress.setValue(self.progress.value() + 1)
+        self.session.changed()  # saves, and refreshes the matrix
+
+    def _rechecked(self, count: int) -> None:
+        self.check_state.setText(f"Checked {count} records just now ({time.strftime('%H:%M')}).")
+
+    def _busy(self, busy: bool) -> None:
+        self.cancel_button.setEnabled(busy)
+        self.check_button.setEnabled(not busy and bool(jobs(self.session.progress)))
+        self.progress.setVisible(busy)
+
+    def left(self) -> None:
+        self.runner.cancel()
 
     def cell_texts(self) -> list[list[str]]:
         return [
