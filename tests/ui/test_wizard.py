@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 
+import pytest
 from pytestqt.qtbot import QtBot
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QWizard
+from PySide6.QtWidgets import QMessageBox, QWidget, QWizard
 
 from wizard.lookup.memory import MemorySource
 from wizard.lookup.settings import LookupSettings
@@ -15,7 +17,7 @@ from wizard.store import Progress, Store
 
 from wizard.ui.pages.domains import DomainsPage
 from wizard.ui.pages.welcome import WelcomePage
-from wizard.ui.wizard import Pages, next_page
+from wizard.ui.wizard import EmailAuthWizard, Pages, next_page
 
 from .helpers import MakeWizard, enter_domains
 
@@ -71,20 +73,107 @@ def test_progress_is_saved_and_resumed_at_the_same_page(qtbot: QtBot, make_wizar
     assert second.currentId() == Pages.DKIM
 
 
-def test_start_over_clears_domains_but_keeps_preferences(make_wizard: MakeWizard, store: Store) -> None:
+def saved_work(store: Store) -> None:
     progress = Progress(page=Pages.SPF)
     progress.domain("old.example")
     progress.preferences.dns_port = 5353
     store.save(progress)
+
+
+def answer_start_over(monkeypatch: pytest.MonkeyPatch, answer: QMessageBox.StandardButton) -> list[tuple[object, ...]]:
+    """Answer the "Start over?" question as the admin would; the questions asked are recorded."""
+    asked: list[tuple[object, ...]] = []
+
+    def question(*args: object) -> QMessageBox.StandardButton:
+        asked.append(args)
+        return answer
+
+    monkeypatch.setattr(QMessageBox, "question", question)
+    return asked
+
+
+def choose_start_over(make_wizard: MakeWizard) -> EmailAuthWizard:
+    """Open the wizard on saved work, choose "Start over" and click Next."""
     wizard = make_wizard()
     wizard.show()
     welcome = wizard.currentPage()
     assert isinstance(welcome, WelcomePage)
     welcome.restart.setChecked(True)
     wizard.next()
+    return wizard
+
+
+def test_start_over_asks_first_and_yes_clears_domains_but_keeps_preferences(
+    make_wizard: MakeWizard, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    saved_work(store)
+    asked = answer_start_over(monkeypatch, QMessageBox.StandardButton.Yes)
+    wizard = choose_start_over(make_wizard)
+    assert len(asked) == 1
+    _, title, text, _, default = asked[0]
+    assert title == "Start over?"
+    assert "old.example" in str(text) and "stay there" in str(text)
+    assert default == QMessageBox.StandardButton.No  # Enter on the question keeps the work
     assert wizard.currentId() == Pages.DOMAINS
     assert wizard.session.progress.domains == []
     assert wizard.session.progress.preferences.dns_port == 5353
+
+
+def test_start_over_answered_no_keeps_everything_and_stays(
+    make_wizard: MakeWizard, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    saved_work(store)
+    asked = answer_start_over(monkeypatch, QMessageBox.StandardButton.No)
+    wizard = choose_start_over(make_wizard)
+    assert len(asked) == 1
+    assert wizard.currentId() == Pages.WELCOME
+    assert [d.domain for d in wizard.session.progress.domains] == ["old.example"]
+    wizard.session.save()
+    assert [d.domain for d in store.load().progress.domains] == ["old.example"]
+
+
+def test_resuming_does_not_ask(make_wizard: MakeWizard, store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    saved_work(store)
+    asked = answer_start_over(monkeypatch, QMessageBox.StandardButton.Yes)
+    wizard = make_wizard()
+    wizard.show()
+    wizard.next()
+    assert asked == [] and wizard.currentId() == Pages.SPF
+
+
+def save_warnings(wizard: QWidget) -> list[QMessageBox]:
+    return [box for box in wizard.findChildren(QMessageBox) if box.isVisible()]
+
+
+def test_a_failed_save_is_explained_once_and_no_work_is_lost(
+    qtbot: QtBot, make_wizard: MakeWizard, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wizard = make_wizard()
+    page = enter_domains(wizard, "shop.example")
+    page.runner.cancel()
+    wizard.next()
+    real_save = Store.save
+
+    def full_disk(self: Store, progress: Progress) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Store, "save", full_disk)
+    wizard.session.progress.domains[0].spf_custom = "ip4:192.0.2.7"
+    wizard.session.changed()
+    qtbot.waitUntil(lambda: len(save_warnings(wizard)) == 1)
+    box = save_warnings(wizard)[0]  # shown without stopping the event loop: this test goes on running
+    text = box.text()
+    assert str(store.path) in text and "No space left on device" in text and "Nothing is lost" in text
+
+    wizard.session.save()  # fails again: the same box says so, no pile of boxes
+    assert save_warnings(wizard) == [box]
+    assert wizard.session.progress.domains[0].spf_custom == "ip4:192.0.2.7"  # still in memory
+
+    monkeypatch.setattr(Store, "save", real_save)  # the disk has room again
+    wizard.session.changed()
+    qtbot.waitUntil(lambda: store.path.exists() and "192.0.2.7" in store.path.read_text())
+    saved = store.load().progress
+    assert saved.domains[0].domain == "shop.example" and saved.domains[0].spf_custom == "ip4:192.0.2.7"
 
 
 def test_a_corrupt_saved_file_is_reported_on_the_welcome_page(make_wizard: MakeWizard, store: Store) -> None:

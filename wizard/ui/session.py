@@ -7,6 +7,7 @@ debounced so typing does not write the file on every key.
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -40,6 +41,16 @@ def preferences_of(settings: LookupSettings) -> Preferences:
         nameservers=[f"{host}:{port}" for host, port in settings.nameservers],
         dns_port=settings.dns_port,
         public_resolvers=settings.public_resolvers,
+    )
+
+
+def save_failure_text(path: Path, exc: OSError) -> str:
+    """What the admin reads when progress cannot be written: where, why, that nothing is lost, what to do."""
+    return (
+        f"Your progress could not be saved to {path}: {exc.strerror or exc}.\n\n"
+        "Nothing is lost while the wizard stays open: it keeps your work and tries to save again with your next "
+        "change and when you close it. If this keeps happening, check that you may write to that folder and "
+        "that the disk is not full."
     )
 
 
@@ -80,10 +91,12 @@ class Session(QObject):
         self.progress_changed.emit()
 
     def save(self) -> None:
+        """Write progress now. A failure is reported (save_failed) and the progress stays in memory, so the next
+        change or closing the window tries again; nothing the admin did is dropped."""
         self._save_timer.stop()
         if self.store is None:
             return
         try:
             self.store.save(self.progress)
         except OSError as exc:
-            self.save_failed.emit(f"Your progress could not be saved to {self.store.path}: {exc.strerror or exc}")
+            self.save_failed.emit(save_failure_text(self.store.path, exc))

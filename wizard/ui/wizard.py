@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from enum import IntEnum
 
+import shiboken6
 from PySide6.QtCore import QByteArray, Qt
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QMessageBox, QWidget, QWizard
@@ -54,6 +55,7 @@ class EmailAuthWizard(QWizard):
     def __init__(self, settings: LookupSettings, store: Store | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.session = Session(settings, store, self)
+        self.save_warning: QMessageBox | None = None
         self.session.save_failed.connect(self._save_failed)
         self.setWindowTitle(APP_NAME)
         self.setWindowIcon(icon("app"))
@@ -108,9 +110,16 @@ class EmailAuthWizard(QWizard):
         dialog.open()
 
     def _save_failed(self, message: str) -> None:
-        box = QMessageBox(QMessageBox.Icon.Warning, APP_NAME, message, QMessageBox.StandardButton.Ok, self)
+        """Say so without blocking the work; while the warning is open, a later failure updates it, not a new box."""
+        box = self.save_warning
+        if box is not None and shiboken6.isValid(box) and box.isVisible():
+            box.setText(message)
+            return
+        box = QMessageBox(QMessageBox.Icon.Warning, f"{APP_NAME}: progress not saved", message, parent=self)
+        box.setStandardButtons(QMessageBox.StandardButton.Ok)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
+        self.save_warning = box
 
     def _restore_geometry(self) -> None:
         saved = self.session.progress.geometry

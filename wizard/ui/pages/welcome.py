@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QButtonGroup, QRadioButton, QVBoxLayout
+from PySide6.QtWidgets import QButtonGroup, QMessageBox, QRadioButton, QVBoxLayout
 
 from wizard.core.domain import to_unicode
 from wizard.store import Progress
@@ -68,8 +68,23 @@ class WelcomePage(Page):
         return self.session.progress.has_work and self.resume.isChecked()
 
     def validatePage(self) -> bool:
+        """Starting over clears saved work, so it is confirmed first; No (the default) stays on this page."""
         if self.session.progress.has_work and self.restart.isChecked():
+            if not self.confirm_start_over():
+                return False
             keep = self.session.progress.preferences, self.session.progress.geometry
             self.session.progress = Progress(preferences=keep[0], geometry=keep[1])
             self.session.changed()
         return True
+
+    def confirm_start_over(self) -> bool:
+        names = ", ".join(to_unicode(d.domain) for d in self.session.progress.domains)
+        answer = QMessageBox.question(
+            self,
+            "Start over?",
+            f"Starting over clears the domains ({names}), your choices, pasted DKIM records and check results.\n\n"
+            "Records you already added at your DNS provider stay there. Clear the saved progress?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        return answer == QMessageBox.StandardButton.Yes
