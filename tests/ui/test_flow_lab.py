@@ -45,6 +45,7 @@ def test_domains_page_scans_what_each_domain_has_today(qtbot: QtBot, dns_lab: La
     assert scans["wiz-mail.test"][1].startswith("v=DMARC1; p=none")
     assert "DKIM keys are published" in scans["wiz-mail.test"][2]
     assert scans["wiz.test"] == ["no SPF record", "no DMARC record", "no DKIM keys published"]
+    assert page.table.height() < page.table.header().height() + 3 * page.table.sizeHintForRow(0)  # sized to fit
 
 
 def test_spf_composed_published_and_verified(qtbot: QtBot, dns_lab: Lab, make_wizard: MakeWizard) -> None:
@@ -222,6 +223,8 @@ def test_dmarc_enforcement_waits_for_dkim_then_published_and_verified(
     entry.results["dkim"] = CheckRecord(CheckState.VERIFIED)
     page.initializePage()
     assert page.policy_buttons[Policy.QUARANTINE].isEnabled() and page.guard.isHidden()
+    qtbot.waitUntil(lambda: page.discovery is not None and page.discovery.record is not None, timeout=CHECK_TIMEOUT_MS)
+    assert "Today's record has p=none. Next stage: p=quarantine, once the reports show" in page.rollout.text()
     page.policy_buttons[Policy.QUARANTINE].setChecked(True)
     assert "p=quarantine" in page.card.value_field.text()
 

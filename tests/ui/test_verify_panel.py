@@ -65,6 +65,11 @@ def test_verified_once_both_servers_have_it(qtbot: QtBot, dns_lab: Lab, panel_fo
         panel.check_button.click()
     assert panel.verdict.state is CheckState.VERIFIED
     assert set(panel.row_states().values()) == {"found"}
+    # The table is as tall as its three rows, not a large empty box; its columns explain the jargon.
+    rows = 3 * panel.table.sizeHintForRow(0) + panel.table.header().height()
+    assert rows <= panel.table.height() <= rows + 2 * panel.table.frameWidth() + 2
+    assert "own name servers" in panel.table.headerItem().toolTip(1)
+    assert "how long" in panel.table.headerItem().toolTip(3)
 
 
 def test_a_silent_resolver_times_out_while_the_window_keeps_turning(

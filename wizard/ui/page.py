@@ -83,13 +83,13 @@ class DomainPage(Page):
         if self.panel_below_body:
             inner.addWidget(self.panel)
         inner.addStretch(1)
-        scroll = QScrollArea(self)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setWidget(content)
+        self.scroll = QScrollArea(self)
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setWidget(content)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
-        layout.addWidget(scroll, 1)
+        layout.addWidget(self.scroll, 1)
         self._loading = False
 
     @property

@@ -60,8 +60,8 @@ class VerifyPanel(QWidget):
     def __init__(
         self, session: Session, parent: QWidget | None = None, *, what: str = "", mnemonics: bool = True
     ) -> None:
-        """`what` names the record when a page has several panels ("TLS-RPT record"); a second panel on a page
-        passes mnemonics=False so Alt+letter keys stay unique."""
+        """`what` names the record when a page has several panels ("T&LS-RPT record", its & marking the button's
+        mnemonic); a second panel on a page passes mnemonics=False so the panel's own Alt+letter keys stay unique."""
         super().__init__(parent)
         self.session = session
         self.target: Target | None = None
@@ -84,10 +84,10 @@ class VerifyPanel(QWidget):
         return self.target.name if self.target is not None else ""
 
     def _build(self, what: str, mnemonics: bool) -> None:
-        amp = "&" if mnemonics else ""
-        label = f"Check {what} now" if what else "Check DNS now"
-        self.check_button = QPushButton(f"{amp}{label}", self)
-        self.check_button.setAccessibleName(label)
+        label = f"Check {what} now" if what else "&Check DNS now"
+        self.check_button = QPushButton(label if mnemonics or what else label.replace("&", ""), self)
+        self.check_button.setAccessibleName(label.replace("&", ""))
+        what = what.replace("&", "")
         self.check_button.setToolTip(
             "Ask your domain's own name servers, your resolver and the public resolvers right now. "
             "Nothing is cached between checks."
@@ -110,6 +110,7 @@ class VerifyPanel(QWidget):
         self.badge = StatusBadge(self)
         self.cache_label = QLabel(self)
         self.cache_label.setWordWrap(True)
+        self.cache_label.hide()
         self.table = QTreeWidget(self)
         self.table.setAccessibleName("Results per server")
         self.table.setRootIsDecorated(False)
@@ -151,6 +152,7 @@ class VerifyPanel(QWidget):
         self.table.clear()
         self.table.hide()
         self.cache_label.clear()
+        self.cache_label.hide()
         self.badge.set_state(None, "Not checked yet." if ready else "Nothing to check yet.")
         self._attempt = 0
         if self._active and ready:
@@ -248,6 +250,7 @@ class VerifyPanel(QWidget):
     def _show(self, verdict: Verdict) -> None:
         self.badge.set_state(verdict.state, verdict.headline)
         self.cache_label.setText(cache_text(verdict.cache_minutes) if verdict.cache_minutes else "")
+        self.cache_label.setVisible(bool(verdict.cache_minutes))
         self.table.clear()
         for row in verdict.rows:
             ttl = ttl_text(row.ttl)

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QSizePolicy,
+    QStyle,
     QTableView,
     QTreeView,
     QTreeWidget,
@@ -203,14 +204,29 @@ def fit_rows(view: QAbstractItemView, minimum: int = 1, maximum: int = 10) -> No
     """Size a list or table to the rows it holds (within bounds), so a short result is not a large empty box."""
     model = view.model()
     count = model.rowCount() if model is not None else 0
-    if isinstance(view, QTreeView):
-        header_height = 0 if view.isHeaderHidden() else view.header().sizeHint().height()
-    elif isinstance(view, QTableView):
+    shown = max(minimum, min(count, maximum))
+    if isinstance(view, QTableView):
         header = view.horizontalHeader()
         header_height = 0 if header.isHidden() else header.sizeHint().height()
+        view.resizeRowsToContents()
+        row = view.rowHeight(0) if count else view.verticalHeader().defaultSectionSize()
     else:
-        header_height = 0
-    row = view.sizeHintForRow(0) if count else 0
-    row = max(row, view.fontMetrics().height() + 8)
-    shown = max(minimum, min(count, maximum))
-    view.setFixedHeight(header_height + shown * row + 2 * view.frameWidth() + 2)
+        header_height = view.header().sizeHint().height() if isinstance(view, QTreeView) else 0
+        row = view.sizeHintForRow(0) if count else view.fontMetrics().height() + 4
+    view.setFixedHeight(header_height + shown * row + 2 * view.frameWidth())
+
+
+def fold(box: QGroupBox, *contents: QWidget) -> None:
+    """A checkable group box that shows `contents` only while checked, drawn flat (no empty frame) when folded."""
+
+    def toggled(on: bool) -> None:
+        for content in contents:
+            content.setVisible(on)
+        box.setFlat(not on)
+        layout = box.layout()
+        if layout is not None:
+            margin = box.style().pixelMetric(QStyle.PixelMetric.PM_LayoutLeftMargin) if on else 0
+            layout.setContentsMargins(margin, margin if on else 0, margin, margin if on else 0)
+
+    box.toggled.connect(toggled)
+    toggled(box.isChecked())

@@ -31,7 +31,7 @@ from wizard.ui.report import dkim_selectors
 from wizard.ui.session import Session
 from wizard.ui.tasks import TaskRunner
 from wizard.ui.verdict import Target, Verdict
-from wizard.ui.widgets import CopyButton, RecordCard, buddy
+from wizard.ui.widgets import CopyButton, RecordCard, buddy, fold
 
 PASTE_DELAY_MS = 300
 
@@ -64,6 +64,7 @@ class DkimPage(DomainPage):
         box = QGroupBox("Paste CIMcloud's whole message (optional)", self)
         box.setCheckable(True)
         box.setChecked(False)
+        self.paste_box = box
         self.paste = QPlainTextEdit(box)
         self.paste.setAccessibleName("CIMcloud's whole message")
         self.paste.setPlaceholderText("Paste the support reply here: every domain's record name and content are found.")
@@ -75,13 +76,10 @@ class DkimPage(DomainPage):
         self._paste_timer.setInterval(PASTE_DELAY_MS)
         self._paste_timer.timeout.connect(self._extract)
         self.paste.textChanged.connect(self._paste_timer.start)
-        box.toggled.connect(self.paste.setVisible)
-        box.toggled.connect(self.paste_result.setVisible)
-        self.paste.setVisible(False)
-        self.paste_result.setVisible(False)
         layout = QVBoxLayout(box)
         layout.addWidget(self.paste)
         layout.addWidget(self.paste_result)
+        fold(box, self.paste, self.paste_result)
         return box
 
     def _fields_box(self) -> QWidget:

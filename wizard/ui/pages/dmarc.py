@@ -34,7 +34,7 @@ from wizard.ui.page import DomainPage, text_label
 from wizard.ui.session import Session
 from wizard.ui.tasks import TaskRunner
 from wizard.ui.verdict import Target
-from wizard.ui.widgets import RecordCard, buddy
+from wizard.ui.widgets import RecordCard, buddy, fold
 
 POLICY_TEXT = {
     Policy.NONE: "&Monitor only (p=none): nothing changes for delivery; you receive reports",
@@ -130,10 +130,9 @@ class DmarcPage(DomainPage):
         form.addRow(buddy("DKIM a&lignment:", self.adkim), self.adkim)
         form.addRow(buddy("SPF al&ignment:", self.aspf), self.aspf)
         form.addRow(buddy("&Failure reports:", self.ruf), self.ruf)
-        inner.setVisible(False)
-        box.toggled.connect(inner.setVisible)
         layout = QVBoxLayout(box)
         layout.addWidget(inner)
+        fold(box, inner)
         return box
 
     def _combo(self, choices: tuple[tuple[str, str], ...], name: str, parent: QWidget) -> QComboBox:
@@ -230,11 +229,21 @@ class DmarcPage(DomainPage):
             return
         self.guard.setText(composition.guard)
         self.guard.setVisible(bool(composition.guard))
-        self.rollout.setText(f"Recommended now: p={composition.recommended}.\n" + "\n".join(composition.notes))
+        self.rollout.setText(self.stage_text(composition.recommended) + "\n" + "\n".join(composition.notes))
         self.card.set_record("TXT", "_dmarc", composition.value, composition.name)
         self._show_authorizations(composition)
         self.panel.set_target(Target(composition.name, "dmarc", composition.value))
         self.completeChanged.emit()
+
+    def stage_text(self, recommended: Policy) -> str:
+        """The recommendation in words: the core recommends the stage after the one published today."""
+        current = self.discovery.record.policy if self.discovery and self.discovery.record else None
+        if current is None or recommended is current:
+            return f"Recommended now: p={recommended}."
+        return (
+            f"Today's record has p={current}. Next stage: p={recommended}, once the reports show every "
+            "legitimate sender (CIMcloud included) passing."
+        )
 
     def _show_authorizations(self, composition: DmarcComposition) -> None:
         if not composition.authorizations:

@@ -20,7 +20,7 @@ from wizard.ui.page import Page, text_label
 from wizard.ui.scan import DomainScan, Presence, parse_domains, scan_domains
 from wizard.ui.session import Session
 from wizard.ui.tasks import TaskRunner
-from wizard.ui.widgets import buddy, icon, tree_rows
+from wizard.ui.widgets import buddy, fit_rows, icon, tree_rows
 
 SCAN_DELAY_MS = 700
 HELP = (
@@ -52,6 +52,8 @@ class DomainsPage(Page):
         self.table.setRootIsDecorated(False)
         self.table.setHeaderLabels(["Domain", "SPF", "DMARC", "DKIM"])
         self.table.header().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.setToolTip("Point at a cell for the whole record.")
+        fit_rows(self.table)
         self.runner = TaskRunner(self)
         self.runner.finished.connect(self._scanned)
         self.runner.failed.connect(lambda message: self.scan_state.setText(f"The scan stopped: {message}"))
@@ -71,7 +73,8 @@ class DomainsPage(Page):
         row.addWidget(self.scan_button)
         row.addWidget(self.scan_state, 1)
         layout.addLayout(row)
-        layout.addWidget(self.table, 1)
+        layout.addWidget(self.table)
+        layout.addStretch(1)
 
     def initializePage(self) -> None:
         names = "\n".join(to_unicode(d.domain) for d in self.session.progress.domains)
@@ -92,6 +95,7 @@ class DomainsPage(Page):
             self._scan_timer.start()
         else:
             self.table.clear()
+            fit_rows(self.table)
 
     def isComplete(self) -> bool:
         domains, errors = parse_domains(self.edit.toPlainText())
@@ -123,6 +127,7 @@ class DomainsPage(Page):
                 item.setIcon(column, icon(_presence_icon(presence)))
                 item.setToolTip(column, presence.text)
             self.table.addTopLevelItem(item)
+        fit_rows(self.table)
         self.scan_state.setText("What each domain publishes today (through your resolver):")
 
     def shown(self) -> None:

@@ -68,7 +68,7 @@ class MtaStsPage(DomainPage):
         self.body.addWidget(self._policy_box())
         self.card = RecordCard("MTA-STS record to add", self)
         self.tls_card = RecordCard("TLS-RPT record to add", self, mnemonics=False)
-        self.tls_panel = self.extra_panel("tls_rpt", self, what="TLS-RPT record")
+        self.tls_panel = self.extra_panel("tls_rpt", self, what="T&LS-RPT record")
         self.body.addWidget(self.card)
         self.body.addWidget(self.panel)
         self.body.addWidget(self.tls_card)

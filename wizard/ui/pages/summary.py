@@ -79,7 +79,6 @@ class SummaryPage(Page):
         self.message = QPlainTextEdit(self)
         self.message.setReadOnly(True)
         self.message.setAccessibleName("Message for CIMcloud support")
-        self.message.setMaximumHeight(self.message.fontMetrics().lineSpacing() * 12)
         self.message_copy = CopyButton("message for CIMcloud support", self)
         buttons = QHBoxLayout()
         buttons.addWidget(self.html_button)
@@ -94,7 +93,6 @@ class SummaryPage(Page):
         layout.addWidget(text_label("Message for CIMcloud support (send it in a support task):", self))
         layout.addWidget(self.message, 1)
         layout.addWidget(self.message_copy)
-        layout.addStretch(0)
         session.progress_changed.connect(self._refresh_if_shown)
 
     def _check_row(self) -> QHBoxLayout:
