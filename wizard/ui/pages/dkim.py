@@ -112,7 +112,7 @@ class DkimPage(DomainPage):
         self.message = QPlainTextEdit(box)
         self.message.setReadOnly(True)
         self.message.setAccessibleName("Message for CIMcloud support")
-        self.message.setMaximumHeight(110)
+        self.message.setMaximumHeight(self.message.fontMetrics().lineSpacing() * 12)  # the whole note
         self.message_copy = CopyButton("message for CIMcloud", box)
         layout = QVBoxLayout(box)
         layout.addWidget(self.message)
