@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGridLayout,
     QGroupBox,
+    QHeaderView,
     QLabel,
     QLineEdit,
     QTabWidget,
@@ -180,6 +181,14 @@ class SpfPage(DomainPage):
         self.tree = QTreeWidget(tab)
         self.tree.setAccessibleName("SPF lookup tree of the new record")
         self.tree.setHeaderLabels(["Record and terms", "Lookups", "Running total"])
+        # Nested includes indent deeply: the counts come first, where they stay in view, and the record column
+        # takes the width it needs (scrolling sideways if it must).
+        header = self.tree.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.moveSection(0, 2)
+        self.tree.setTreePosition(0)
+        self.tree.setIndentation(16)
         self.tree.setToolTip(
             f"Every include, a, mx, ptr, exists and redirect costs a DNS lookup; SPF allows {MAX_LOOKUPS}."
         )
