@@ -1,5 +1,10 @@
 """A real DNS test lab: BIND 9 on loopback (two authoritative servers, a caching resolver, a black hole).
 
+It serves every ``<zone>.zone`` file of a folder, under any top-level domain: the customer scenarios
+(``example.test``) and stand-ins for the vendors' SPF zones (``mycimcloud.com``, ``google.com``...), so an
+``include:_spf.mycimcloud.com`` resolves as on the internet while no query leaves the machine. The lab
+generates each TLD zone in use (``test.``, ``com.``...); names in any other TLD are NXDOMAIN at once.
+
     from tests.lab import Lab
 
     with Lab.start(Path("tests/zones"), tmp_path) as lab:

@@ -254,9 +254,14 @@ def auth_config(server: NamedServer, zone_files: Mapping[str, str], key_name: st
     )
 
 
-def resolver_config(server: NamedServer, forward_to: tuple[str, int]) -> str:
-    """named.conf of the caching resolver: its own root zone, ``test.`` forwarded (only) to one auth server."""
+def resolver_config(server: NamedServer, forward_to: tuple[str, int], tlds: Iterable[str]) -> str:
+    """named.conf of the caching resolver: its own root zone, each of the lab's ``tlds`` forwarded (only) to
+    one auth server."""
     address, port = forward_to
+    forwards = "".join(
+        f'zone "{tld}" {{\n    type forward;\n    forward only;\n    forwarders {{ {address} port {port}; }};\n}};\n'
+        for tld in tlds
+    )
     return (
         "options {\n" + _common_options(server.directory, server.address, server.port) + "    recursion yes;\n"
         "    allow-query { any; };\n"
@@ -266,6 +271,5 @@ def resolver_config(server: NamedServer, forward_to: tuple[str, int]) -> str:
         "    prefetch 0;\n"
         "};\n"
         "controls { };\n"
-        'zone "." {\n    type primary;\n    file "root.zone";\n};\n'
-        f'zone "test" {{\n    type forward;\n    forward only;\n    forwarders {{ {address} port {port}; }};\n}};\n'
+        'zone "." {\n    type primary;\n    file "root.zone";\n};\n' + forwards
     )

@@ -2,11 +2,15 @@
 
 Layout (P and R are free ports chosen per lab)::
 
-    auth[0]    127.0.0.1:P   primary for test. and every zone of the zone folder   (ns1.lab.test)
+    auth[0]    127.0.0.1:P   primary for the generated TLD zones (test., com. ...) and every zone of the
+                             zone folder                                            (ns1.lab.test)
     auth[1]    127.0.0.2:P   the same zones, loaded independently (no transfer)     (ns2.lab.test)
     blackhole  127.0.0.3:P   accepts, never answers; the only NS of dead.test       (ns3.lab.test)
-    resolver   127.0.0.1:R   recursive and caching; forwards test. to auth[0] only; serves its own root zone,
-                             so any name outside test. is NXDOMAIN at once and nothing leaves the machine
+    resolver   127.0.0.1:R   recursive and caching; forwards each lab TLD to auth[0] only; serves its own
+                             root zone, so any name in another TLD is NXDOMAIN at once and nothing leaves
+                             the machine
+
+Zones may have any name (``example.test``, ``mycimcloud.com``...): see :mod:`tests.lab.zones`.
 
 The resolver's cache cannot be flushed (there is no control channel): a test that needs a fresh resolver
 view uses a new lab. The resolver answers SERVFAIL at once (not after a timeout) for names under
@@ -81,7 +85,8 @@ class Lab:
         auth: the two authoritative servers (``.address``, ``.port``, ``.log_path``, ``.directory``).
         resolver: the caching resolver (same attributes).
         blackhole: (address, port) of the server that never answers (127.0.0.3, P).
-        zones: the zone names loaded on both authoritative servers (absolute, ``test.`` first).
+        zones: the zone names loaded on both authoritative servers (absolute; the generated TLD zones first,
+            ``test.`` leading).
         key_name, key_secret: the TSIG key (hmac-sha256) every zone accepts updates with.
     """
 
@@ -104,7 +109,8 @@ class Lab:
 
     @classmethod
     def start(cls, zone_dir: Path, tmp: Path, *, timeout: float = 5.0) -> Lab:
-        """Start a lab serving every ``*.zone`` file of ``zone_dir``, working in ``tmp`` (created if needed).
+        """Start a lab serving every ``*.zone`` file of ``zone_dir`` (under any TLD), working in ``tmp``
+        (created if needed).
 
         The three named processes start in parallel; each is polled (its log says the zones are loaded,
         then an SOA query answers) until ``timeout`` seconds. On failure every process is stopped and
@@ -144,9 +150,12 @@ class Lab:
         zone_files = {zone.name.to_text(omit_final_dot=True): zone.file_name for zone in built}
         for server in self.auth:
             server.prepare(auth_config(server, zone_files, self.key_name, self.key_secret), files)
+        tlds = lab_zones.generated_tlds(built)
         self.resolver.prepare(
-            resolver_config(self.resolver, (self.auth[0].address, self.port)),
-            {"root.zone": lab_zones.resolver_root_zone()},
+            resolver_config(
+                self.resolver, (self.auth[0].address, self.port), [tld.to_text(omit_final_dot=True) for tld in tlds]
+            ),
+            {"root.zone": lab_zones.resolver_root_zone(tlds)},
         )
         servers = [*self.auth, self.resolver]
         for server in servers:

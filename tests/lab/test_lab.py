@@ -20,7 +20,7 @@ import pytest
 from tests.lab import STANDARD_HEADER, Lab, LabStartError, LabUpdateError, NamedServer, ZoneFolderError
 from tests.lab.bind import free_port
 from tests.lab.plugin import ZONES
-from tests.lab.zones import build, has_soa, render
+from tests.lab.zones import build, generated_tlds, has_soa, render, resolver_root_zone
 from wizard.lookup.settings import LookupSettings
 
 SPF = "v=spf1 include:_spf.google.com ~all"
@@ -80,11 +80,30 @@ def test_delegations_follow_each_zone_apex_ns(tmp_path: Path) -> None:
     assert "sub.a.test. 300 IN NS ns1.lab.test." in zones["a.test."].text
 
 
+def test_zones_under_any_tld_get_a_generated_parent_and_a_root_delegation(tmp_path: Path) -> None:
+    (tmp_path / "a.test.zone").write_text("@ IN A 192.0.2.1\n")
+    (tmp_path / "mycimcloud.com.zone").write_text('_spf IN TXT "v=spf1 -all"\n')
+    (tmp_path / "sub.example.net.zone").write_text("@ IN NS ns3.lab.test.\n@ IN NS ns1.lab.test.\n")
+    built = build(tmp_path)
+    zones = {zone.name.to_text(): zone for zone in built}
+    assert [name.to_text() for name in generated_tlds(built)] == ["test.", "com.", "net."]
+    assert list(zones)[:3] == ["test.", "com.", "net."]
+    assert "mycimcloud.com. 300 IN NS ns1.lab.test." in zones["com."].text
+    assert "sub.example.net. 300 IN NS ns3.lab.test." in zones["net."].text
+    assert "ns1.lab.test. IN A 127.0.0.1" in zones["test."].text
+    assert "dead.test." in zones["test."].text
+    assert " A " not in zones["com."].text and "dead.test" not in zones["com."].text  # those live in test. only
+    root = resolver_root_zone(generated_tlds(built))
+    for tld in ("test.", "com.", "net."):
+        assert f"{tld} IN NS ns1.lab.test." in root
+    assert "org." not in root
+
+
 @pytest.mark.parametrize(
     "name",
     [
-        "example.com.zone",
         "test.zone",
+        "com.zone",
         "lab.test.zone",
         "dead.test.zone",
         "x.dead.test.zone",
@@ -92,7 +111,7 @@ def test_delegations_follow_each_zone_apex_ns(tmp_path: Path) -> None:
         "dot..test.zone",
     ],
 )
-def test_zone_names_outside_the_lab_are_refused(tmp_path: Path, name: str) -> None:
+def test_unusable_zone_names_are_refused(tmp_path: Path, name: str) -> None:
     (tmp_path / name).write_text("@ IN A 192.0.2.1\n")
     with pytest.raises(ZoneFolderError):
         Lab.start(tmp_path, tmp_path / "lab")
