@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import time
 from pathlib import Path
@@ -21,10 +22,12 @@ from tests.lab import STANDARD_HEADER, Lab, LabStartError, LabUpdateError, Named
 from tests.lab.bind import free_port
 from tests.lab.plugin import ZONES
 from tests.lab.zones import build, generated_tlds, has_soa, render, resolver_root_zone
+from wizard.cli import main
 from wizard.lookup.settings import LookupSettings
 
 SPF = "v=spf1 include:_spf.google.com ~all"
 VERIFICATION = "google-site-verification=abc"
+CIMCLOUD_SPF = "v=spf1 ip4:198.51.100.0/24 ip6:2001:db8:c1::/48 ~all"
 
 
 def ask(
@@ -172,10 +175,57 @@ def test_the_resolver_finds_zone_cuts_and_name_server_addresses(dns_lab: Lab) ->
 
 def test_the_resolver_never_leaves_the_machine(dns_lab: Lab) -> None:
     began = time.monotonic()
-    response = resolve(dns_lab, "gmail.com", "MX")
+    response = resolve(dns_lab, "example.org", "TXT")  # no lab zone under org.: the private root says NXDOMAIN
     assert response.rcode() == dns.rcode.NXDOMAIN
     assert time.monotonic() - began < 0.5
     assert "localroot." in response.authority[0].to_text()
+    gmail = resolve(dns_lab, "gmail.com", "MX")  # com. is the lab's: its generated zone says NXDOMAIN
+    assert gmail.rcode() == dns.rcode.NXDOMAIN
+    assert [rrset.name.to_text() for rrset in gmail.authority] == ["com."]
+
+
+def test_a_vendor_spf_include_outside_test_answers_everywhere(dns_lab: Lab) -> None:
+    for server in dns_lab.auth:
+        direct = ask(server.address, dns_lab.port, "_spf.mycimcloud.com", "TXT")
+        assert direct.flags & dns.flags.AA, server.role
+        assert texts(answer(direct, "_spf.mycimcloud.com.", "TXT")) == {(CIMCLOUD_SPF.encode(),)}
+    via_resolver = resolve(dns_lab, "_spf.mycimcloud.com", "TXT")
+    assert texts(answer(via_resolver, "_spf.mycimcloud.com.", "TXT")) == {(CIMCLOUD_SPF.encode(),)}
+    google = answer(resolve(dns_lab, "_spf.google.com", "TXT"), "_spf.google.com.", "TXT")
+    assert b"include:_netblocks2.google.com" in next(iter(texts(google)))[0]
+    outlook = answer(resolve(dns_lab, "spf.protection.outlook.com", "TXT"), "spf.protection.outlook.com.", "TXT")
+    assert texts(outlook) == {(b"v=spf1 ip4:203.0.113.0/24 ip6:2001:db8:365::/48 -all",)}
+
+
+def test_a_missing_name_in_a_vendor_zone_is_nxdomain_from_that_zone(dns_lab: Lab) -> None:
+    for server in dns_lab.auth:
+        direct = ask(server.address, dns_lab.port, "nosuch.mycimcloud.com", "TXT")
+        assert direct.rcode() == dns.rcode.NXDOMAIN
+        assert [rrset.name.to_text() for rrset in direct.authority] == ["mycimcloud.com."]
+    via_resolver = resolve(dns_lab, "nosuch.mycimcloud.com", "TXT")
+    assert via_resolver.rcode() == dns.rcode.NXDOMAIN
+    assert [rrset.name.to_text() for rrset in via_resolver.authority] == ["mycimcloud.com."]
+
+
+def test_vendor_zones_have_lab_name_servers_and_cuts(dns_lab: Lab) -> None:
+    for zone in ("com", "mycimcloud.com", "net"):
+        ns = answer(resolve(dns_lab, zone, "NS"), zone + ".", "NS")
+        assert {rdata.target.to_text() for rdata in ns} == {"ns1.lab.test.", "ns2.lab.test."}, zone
+    cut = resolve(dns_lab, "_spf.mycimcloud.com", "SOA")  # NODATA: the SOA of the zone that holds the name
+    assert (cut.rcode(), cut.answer, cut.authority[0].name.to_text()) == (dns.rcode.NOERROR, [], "mycimcloud.com.")
+
+
+def test_the_recommended_spf_record_checks_out_end_to_end(dns_lab: Lab, capsys: pytest.CaptureFixture[str]) -> None:
+    lab_args = ["--nameserver", f"127.0.0.1:{dns_lab.resolver_port}", "--dns-port", str(dns_lab.port)]
+    main(["check", "spf-cimcloud-ok.test", *lab_args, "--no-public-resolvers", "--timeout", "2", "--json"])
+    spf = json.loads(capsys.readouterr().out)["domains"][0]["checks"]["spf"]
+    assert spf["record"] == "v=spf1 include:_spf.mycimcloud.com include:_spf.google.com ~all"
+    assert spf["authorized"] is True, spf.get("authorization")
+    # include:_spf.mycimcloud.com 1 (its record has only ip4/ip6/all) + include:_spf.google.com 1 + the three
+    # include:_netblocks*.google.com in Google's record 3 (theirs have only ip4/ip6/all) = 5; none is void.
+    assert (spf["lookups"], spf["void_lookups"]) == (5, 0)
+    assert [f["code"] for f in spf["findings"] if f["severity"] == "error"] == []
+    assert spf["status"] == "pass", spf["findings"]
 
 
 def test_an_update_on_server_0_only_makes_the_servers_disagree(dns_lab: Lab) -> None:
