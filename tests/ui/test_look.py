@@ -148,3 +148,18 @@ def test_keyboard_only_walk_reaches_the_domain_field(qtbot: QtBot, make_wizard: 
     qtbot.keyClick(page.edit, Qt.Key.Key_Tab)
     assert not page.edit.hasFocus()  # Tab leaves the text box instead of inserting a tab
     assert page.isComplete()
+
+
+def test_folded_option_boxes_leave_no_empty_frame(make_wizard: MakeWizard) -> None:
+    wizard = make_wizard()
+    enter_domains(wizard, "example.com")
+    wizard.page(Pages.DOMAINS).runner.cancel()
+    wizard.next()
+    wizard.next()
+    page = wizard.currentPage()
+    assert isinstance(page, DkimPage)
+    box = page.paste_box
+    assert not page.paste.isVisible() and box.height() <= 2 * box.fontMetrics().height()
+    assert page.panel.badge.text_label.text() == "Nothing to check yet."  # nothing pasted: not "not checked"
+    box.setChecked(True)
+    assert page.paste.isVisible() and box.maximumHeight() > 1000

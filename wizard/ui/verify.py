@@ -134,7 +134,8 @@ class VerifyPanel(QWidget):
         layout.addWidget(self.cache_label)
         layout.addWidget(self.table)
         self.table.hide()  # shown with the first results, sized to them
-        self.set_target(None)
+        self.check_button.setEnabled(False)
+        self.badge.set_state(None, "Nothing to check yet.")
 
     # --- what to check --------------------------------------------------------------------------
 

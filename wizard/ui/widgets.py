@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QSizePolicy,
-    QStyle,
     QTableView,
     QTreeView,
     QTreeWidget,
@@ -28,6 +27,7 @@ from wizard.resources import resource_path
 from wizard.store import CheckState
 
 COPIED_MS = 1500
+QWIDGETSIZE_MAX = (1 << 24) - 1  # Qt's "no maximum" for a widget's size
 
 STATE_TEXT = {
     CheckState.VERIFIED: "Verified",
@@ -223,10 +223,8 @@ def fold(box: QGroupBox, *contents: QWidget) -> None:
         for content in contents:
             content.setVisible(on)
         box.setFlat(not on)
-        layout = box.layout()
-        if layout is not None:
-            margin = box.style().pixelMetric(QStyle.PixelMetric.PM_LayoutLeftMargin) if on else 0
-            layout.setContentsMargins(margin, margin if on else 0, margin, margin if on else 0)
+        # Folded, the box is only as tall as its title, so no empty frame is left where the contents were.
+        box.setMaximumHeight(QWIDGETSIZE_MAX if on else box.fontMetrics().height() + 4)
 
     box.toggled.connect(toggled)
     toggled(box.isChecked())
