@@ -1,90 +1,208 @@
 """Screenshots of every page from a real run against the BIND lab: `python -m tests.ui.screenshots docs/screenshots`.
 
-Not a test: it drives the wizard as an admin would (domain typed, SPF and DMARC published at the lab's servers,
-checked live) and saves one PNG per page, for the README.
+Not a test: it drives the wizard as an admin would, for two domains, against the lab serving the wizard's zones
+and the vendor stand-ins (mycimcloud.com, google.com, outlook.com), so SPF includes resolve as on the internet.
+The script plays the DNS provider (RFC 2136 updates of what each page shows), checks live, and saves one PNG
+per page plus one problem state (a DKIM key published cut short).
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
+import shutil
 import sys
 import tempfile
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 import qasync
 from PySide6.QtWidgets import QApplication
 
 from tests.lab.lab import Lab
-from wizard.store import Store
+from wizard.store import CheckState, Store
 
-from wizard.ui.app import create_wizard
 from wizard.ui.page import DomainPage
+from wizard.ui.pages.dkim import DkimPage
 from wizard.ui.pages.dmarc import DmarcPage
 from wizard.ui.pages.domains import DomainsPage
+from wizard.ui.pages.mta_sts import MtaStsPage
 from wizard.ui.pages.spf import SpfPage
-from wizard.ui.wizard import Pages
+from wizard.ui.pages.summary import SummaryPage
+from wizard.ui.verify import VerifyPanel
+from wizard.ui.wizard import EmailAuthWizard
 
-ZONES = Path(__file__).resolve().parent / "zones"
-
-
-async def publish_and_check(lab: Lab, page: DomainPage) -> None:
-    line = page.card.zone_text.toPlainText()
-    name, _, rdata = line.partition(" IN TXT ")
-    lab.update("wiz.test", add=[(name, 1, "TXT", rdata)])
-    await asyncio.sleep(1.2)
-    page.panel.check_now()
-    await asyncio.sleep(1.5)
+TESTS = Path(__file__).resolve().parents[1]
+UI_ZONES = TESTS / "ui" / "zones"
+VENDOR_ZONES = ("mycimcloud.com.zone", "google.com.zone", "outlook.com.zone")
+SIZE = (920, 1000)
 
 
-async def run(out: Path, lab: Lab, tmp: Path) -> None:
-    wizard = create_wizard(lab.settings(), Store(tmp / "progress.json"))
-    wizard.resize(920, 1250)  # tall enough to show each page whole, verification panel included
-    wizard.show()
-    shots = {}
+def zone_folder(tmp: Path) -> Path:
+    """The wizard's zones plus the vendor stand-ins from tests/zones, in one folder for the lab."""
+    folder = tmp / "zones"
+    folder.mkdir()
+    for path in UI_ZONES.glob("*.zone"):
+        shutil.copy(path, folder)
+    for name in VENDOR_ZONES:
+        shutil.copy(TESTS / "zones" / name, folder)
+    return folder
 
-    def shoot(name: str) -> None:
-        wizard.grab().save(str(out / f"{wizard.currentId()}-{name}.png"))
-        shots[name] = True
 
+def dkim_content() -> str:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    der = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return f"v=DKIM1; k=rsa; p={base64.b64encode(der).decode()}"
+
+
+def cimcloud_message(records: dict[str, tuple[str, str]]) -> str:
+    """A support reply as CIMcloud writes it: each domain with its record name and content."""
+    parts = ["Hello, DKIM is ready to be set up for your site. Please add these DNS records.\n"]
+    for domain, (name, content) in records.items():
+        parts.append(f"Domain: {domain}\nDNS Record Name: {name}\nDNS Record Content: {content}\n")
+    return "\n".join(parts)
+
+
+class Run:
+    """The wizard, the lab and the output folder, with the steps an admin takes."""
+
+    def __init__(self, wizard: EmailAuthWizard, lab: Lab, out: Path) -> None:
+        self.wizard, self.lab, self.out = wizard, lab, out
+
+    async def until(self, condition: Callable[[], bool], seconds: float = 10) -> None:
+        for _ in range(int(seconds * 20)):
+            if condition():
+                return
+            await asyncio.sleep(0.05)
+        raise TimeoutError("the wizard did not reach the expected state")
+
+    def shoot(self, name: str, scroll_to: VerifyPanel | None = None) -> None:
+        page = self.wizard.currentPage()
+        if isinstance(page, DomainPage) and scroll_to is not None:
+            page.scroll_area.ensureWidgetVisible(scroll_to, 0, 40)
+        QApplication.processEvents()
+        self.wizard.grab().save(str(self.out / f"{name}.png"))
+
+    def choose(self, page: DomainPage, domain: str) -> None:
+        page.domain_box.setCurrentIndex([d.domain for d in page.session.progress.domains].index(domain))
+
+    def publish(self, zone: str, page_card_line: str, replace: bool = False) -> None:
+        """What the admin does at the DNS provider: add (or replace with) the record the page shows."""
+        name, _, rdata = page_card_line.partition(" IN TXT ")
+        change = [(name, 1, "TXT", rdata)]
+        if replace:
+            self.lab.update(zone, replace=change)
+        else:
+            self.lab.update(zone, add=change)
+
+    async def check(self, panel: VerifyPanel, want: CheckState | None = CheckState.VERIFIED) -> None:
+        await asyncio.sleep(1.2)  # the lab resolver's one-second cache of earlier answers runs out
+        panel.verdict = None
+        panel.check_now()
+        await self.until(lambda: panel.verdict is not None and (want is None or panel.verdict.state is want))
+
+    async def step(self, kind: type, ready: Callable[[DomainPage], bool] | None = None) -> DomainPage:
+        self.wizard.next()
+        page = self.wizard.currentPage()
+        assert isinstance(page, kind), page
+        if ready is not None:
+            await self.until(lambda: ready(page))
+        return page
+
+
+async def walk(run: Run) -> None:
+    wizard, lab = run.wizard, run.lab
     await asyncio.sleep(0.3)
-    shoot("welcome")
+    run.shoot("0-welcome")
+
     wizard.next()
     domains = wizard.currentPage()
     assert isinstance(domains, DomainsPage)
-    domains.edit.setPlainText("orders@wiz.test\nwiz-mail.test\nnot a domain")
-    await asyncio.sleep(1.5)
-    shoot("domains")
     domains.edit.setPlainText("orders@wiz.test\nwiz-mail.test")
-    wizard.next()
-    spf = wizard.currentPage()
+    await run.until(lambda: len(domains.scan_texts()) == 2)
+    run.shoot("1-domains")
+
+    spf = await run.step(SpfPage, lambda p: isinstance(p, SpfPage) and p.live is not None)
     assert isinstance(spf, SpfPage)
-    await asyncio.sleep(1.5)
     spf.service_boxes["google-workspace"].setChecked(True)
-    await publish_and_check(lab, spf)
-    shoot("spf")
-    wizard.next()
-    dkim = wizard.currentPage()
-    assert isinstance(dkim, DomainPage)
-    await asyncio.sleep(0.5)
-    shoot("dkim")
-    wizard.next()
-    dmarc = wizard.currentPage()
+    await run.until(lambda: spf.proposed is not None and "include:_spf.google.com" in spf.proposed.root.records[0])
+    run.publish("wiz.test", spf.card.zone_text.toPlainText())
+    await run.check(spf.panel)
+    await asyncio.sleep(0.6)  # the lookup tree of the proposed record
+    run.shoot("2-spf", spf.panel)
+    run.choose(spf, "wiz-mail.test")  # already sends through Google: CIMcloud is added to its record
+    await run.until(lambda: spf.live is not None and spf.panel.target is not None)
+    run.publish("wiz-mail.test", spf.card.zone_text.toPlainText(), replace=True)
+    await run.check(spf.panel, want=None)  # the resolver still holds the old record for a while: waiting
+    run.choose(spf, "wiz.test")
+
+    dkim = await run.step(DkimPage)
+    assert isinstance(dkim, DkimPage)
+    records = {
+        "wiz.test": ("cimcloud-a94fdfc80c2c46c782969bfb0fc4084e._domainkey", dkim_content()),
+        "wiz-mail.test": ("cimcloud-5d0c2b7e19a84f3b9e1f6a2c7d8e9f01._domainkey", dkim_content()),
+    }
+    dkim.paste_box.setChecked(True)
+    dkim.paste.setPlainText(cimcloud_message(records))
+    await run.until(lambda: dkim.card.value_field.text() != "")
+    run.publish("wiz.test", dkim.card.zone_text.toPlainText())
+    await run.check(dkim.panel)
+    run.choose(dkim, "wiz-mail.test")
+    name, content = records["wiz-mail.test"]
+    lab.update("wiz-mail.test", add=[(name, 1, "TXT", f'"{content[:220]}"')])  # pasted cut short
+    await run.check(dkim.panel, want=CheckState.PROBLEM)
+    await run.until(lambda: "cut short" in dkim.diagnosis.text())
+    run.shoot("7-problem", dkim.panel)
+    run.publish("wiz-mail.test", dkim.card.zone_text.toPlainText(), replace=True)
+    await run.check(dkim.panel)
+    run.choose(dkim, "wiz.test")
+    await run.check(dkim.panel)
+    dkim.paste_box.setChecked(False)
+    run.shoot("3-dkim", dkim.panel)
+
+    dmarc = await run.step(DmarcPage, lambda p: isinstance(p, DmarcPage) and p.discovery is not None)
     assert isinstance(dmarc, DmarcPage)
-    await asyncio.sleep(1.0)
     dmarc.rua.setText("dmarc@wiz.test")
     dmarc.mta_sts.setChecked(True)
-    await publish_and_check(lab, dmarc)
-    shoot("dmarc")
-    wizard.next()
-    await asyncio.sleep(1.5)
-    shoot("mta-sts")
-    wizard.next()
-    await asyncio.sleep(0.3)
-    assert wizard.currentId() == Pages.SUMMARY
-    shoot("summary")
+    run.publish("wiz.test", dmarc.card.zone_text.toPlainText())
+    await run.check(dmarc.panel)
+    run.choose(dmarc, "wiz-mail.test")  # its monitoring record stays as it is
+    await run.until(lambda: dmarc.discovery is not None and dmarc.panel.target is not None)
+    dmarc.rua.setText("dmarc@wiz-mail.test")
+    await run.check(dmarc.panel)
+    run.choose(dmarc, "wiz.test")
+    await run.until(lambda: dmarc.discovery is not None and dmarc.panel.target is not None)
+    await run.check(dmarc.panel)
+    run.shoot("4-dmarc", dmarc.panel)
+
+    sts = await run.step(MtaStsPage, lambda p: isinstance(p, MtaStsPage) and p.mx.text() != "")
+    assert isinstance(sts, MtaStsPage)
+    sts.rua.setText("tls-reports@wiz.test")
+    run.publish("wiz.test", sts.card.zone_text.toPlainText())
+    run.publish("wiz.test", sts.tls_card.zone_text.toPlainText())
+    await run.check(sts.panel)
+    await run.check(sts.tls_panel)
+    run.shoot("5-mta-sts", sts.tls_panel)
+
+    summary = await run.step(SummaryPage)
+    assert isinstance(summary, SummaryPage)
+    await asyncio.sleep(1.2)
+    summary.check_everything()
+    await run.until(lambda: not summary.runner.running)
+    run.shoot("6-summary")
     wizard.stop_live_work()
     wizard.close()
+
+
+async def run_all(out: Path, lab: Lab, tmp: Path, steps: Callable[[Run], Awaitable[None]] = walk) -> None:
+    wizard = EmailAuthWizard(lab.settings(), Store(tmp / "progress.json"))
+    wizard.resize(*SIZE)
+    wizard.show()
+    await steps(Run(wizard, lab, out))
 
 
 def main(argv: list[str]) -> int:
@@ -94,9 +212,9 @@ def main(argv: list[str]) -> int:
     app = QApplication.instance() or QApplication(argv)
     app.setQuitOnLastWindowClosed(False)
     with tempfile.TemporaryDirectory() as tmp:
-        lab = Lab.start(ZONES, Path(tmp) / "lab")
+        lab = Lab.start(zone_folder(Path(tmp)), Path(tmp) / "lab")
         try:
-            qasync.run(run(out, lab, Path(tmp)))
+            qasync.run(run_all(out, lab, Path(tmp)))
         finally:
             lab.stop()
     print(f"screenshots in {out}")
