@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import resource
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -30,7 +31,12 @@ _dmarc IN TXT "v=DMARC1; p=none; rua=mailto:dmarc@{name}"
 """
 
 
+VENDOR_ZONES = ("mycimcloud.com", "google.com")  # the lab's stand-ins, so every include resolves as it would
+
+
 def write_zones(folder: Path, count: int) -> list[str]:
+    for vendor in VENDOR_ZONES:
+        shutil.copy(Path(__file__).resolve().parent.parent / "tests" / "zones" / f"{vendor}.zone", folder)
     names = [f"d{i:03d}.test" for i in range(count)]
     for name in names:
         (folder / f"{name}.zone").write_text(ZONE.format(name=name))
