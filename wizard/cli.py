@@ -77,7 +77,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_lab_options(parser)
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
     check = sub.add_parser("check", help="check domains without the window", description="Check domains headless.")
-    check.add_argument("domains", nargs="+", metavar="DOMAIN")
+    check.add_argument("domains", nargs="*", metavar="DOMAIN")
+    check.add_argument(
+        "--domains-file", metavar="FILE",
+        help="read more domains from FILE, one per line ('#' starts a comment; '-' reads standard input)",
+    )  # fmt: skip
     check.add_argument("--json", action="store_true", help="print one JSON object")
     _add_lab_options(check)
     check.add_argument(
@@ -107,7 +111,23 @@ def settings_from(args: argparse.Namespace) -> LookupSettings:
     )
 
 
+def _read_domains_file(name: str) -> list[str]:
+    """Domains listed one per line (an MSP's list); blank lines and '#' comments are skipped."""
+    try:
+        if name == "-":
+            text = sys.stdin.read()
+        else:
+            with open(name, encoding="utf-8-sig") as f:
+                text = f.read(10_000_000)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read the domains file {name!r}: {exc}") from None
+    lines = (line.split("#", 1)[0].strip() for line in text.splitlines())
+    return [line for line in lines if line]
+
+
 def _domains(texts: Sequence[str]) -> list[str]:
+    if not texts:
+        raise UsageError("no domain given: name at least one, or use --domains-file")
     domains: list[str] = []
     for text in texts:
         try:
@@ -124,7 +144,8 @@ def run_check(args: argparse.Namespace) -> int:
     from wizard.lookup.lookup import Lookup
     from wizard.report import any_failed, to_json, to_text
 
-    domains = _domains(args.domains)
+    listed = _read_domains_file(args.domains_file) if args.domains_file else []
+    domains = _domains([*args.domains, *listed])
     options = CheckOptions(
         expect_include=args.expect_include.strip().rstrip(".").lower(),
         dkim_selectors=tuple(dict.fromkeys(s.strip() for s in args.dkim if s.strip())),

@@ -109,7 +109,8 @@ def test_human_output_has_a_block_per_domain_with_fixes(dns_lab, capsys) -> None
     [
         (["check", "exa mple.com"], "contains a space"),
         (["check", "https://example.com"], "web address"),
-        (["check"], "required"),
+        (["check"], "no domain given"),
+        (["check", "--domains-file", "/nonexistent/list.txt"], "cannot read the domains file"),
         (["check", "example.com", "--timeout", "soon"], "number of seconds"),
         (["check", "example.com", "--nameserver", "dns.google"], "IP address"),
         (["check", "example.com", "--dkim-record", "no-equals-sign"], "NAME=CONTENT"),
@@ -130,3 +131,19 @@ def test_zone_that_failed_to_load_is_a_server_failure(dns_lab, capsys) -> None: 
     assert dns["status"] == "fail"
     assert set(codes(dns)) == {"dns.server-failure"}
     assert any("SERVFAIL" in f["message"] for f in dns["findings"])
+
+
+def test_domains_file_lists_many_domains_for_scripts(dns_lab, capsys, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    listing = tmp_path / "domains.txt"
+    listing.write_text("# customers\nexample.test\n\n  nospf.test   # no SPF yet\nexample.test\n", encoding="utf-8")
+    code = main(["check", "--domains-file", str(listing), "--json", *lab_args(dns_lab)])
+    report = json.loads(capsys.readouterr().out)
+    assert [d["domain"] for d in report["domains"]] == ["example.test", "nospf.test"]
+    assert code == 1  # nospf.test has no SPF record
+
+
+def test_a_bad_line_in_the_domains_file_is_named(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    listing = tmp_path / "domains.txt"
+    listing.write_text("example.test\nhttps://shop.example.test/\n", encoding="utf-8")
+    assert main(["check", "--domains-file", str(listing)]) == 2
+    assert "web address" in capsys.readouterr().err
