@@ -140,3 +140,22 @@ def test_one_dead_name_server_times_out_and_the_other_still_answers(dns_lab) -> 
     outcomes = {a.server: a.outcome for a in view.servers}
     assert outcomes == {"ns1.lab.test (127.0.0.1)": Outcome.OK, "ns3.lab.test (127.0.0.3)": Outcome.TIMEOUT}
     assert elapsed < 2.0 + 0.5
+
+
+def test_silent_public_resolvers_do_not_hold_up_the_other_views(dns_lab) -> None:  # type: ignore[no-untyped-def]
+    settings = dns_lab.settings(
+        public_resolvers=True,
+        public_resolver_addresses=(("Lab", "127.0.0.1", dns_lab.resolver_port), ("Hole", *dns_lab.blackhole)),
+        timeout=5.0,
+        query_timeout=1.0,
+        public_grace=0.3,
+    )
+    start = time.monotonic()
+    views = run(Lookup(settings).views("example.test", "TXT"))
+    elapsed = time.monotonic() - start
+    assert views.resolver.ok and views.authoritative.agree
+    lab, hole = views.public
+    assert lab.outcome is Outcome.OK and spf_texts(lab.texts) == [SPF]
+    assert hole.outcome is Outcome.TIMEOUT
+    assert hole.detail == "no answer by the time the other servers had answered"
+    assert elapsed < 2.0, "a silent public resolver must not cost the whole 5 s deadline"

@@ -311,31 +311,48 @@ class Lookup:
         )
 
     async def _bounded(
-        self, calls: list[Callable[[], Awaitable[Answer]]], labels: list[str], name: str, rdtype: str
+        self,
+        calls: list[Callable[[], Awaitable[Answer]]],
+        labels: list[str],
+        name: str,
+        rdtype: str,
+        stop: asyncio.Event | None = None,
     ) -> list[Answer]:
-        """Run the calls concurrently; any still running at the deadline becomes a TIMEOUT answer."""
+        """Run the calls concurrently; any still running at the deadline (or when `stop` is set) becomes a
+        TIMEOUT answer. Calls still running are cancelled, also when this is cancelled."""
         tasks = [asyncio.ensure_future(call()) for call in calls]
-        if not tasks:
-            return []
-        done, pending = await asyncio.wait(tasks, timeout=self.settings.timeout)
-        for task in pending:
-            task.cancel()
-        for task in pending:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        results = []
-        for task, label in zip(tasks, labels, strict=True):
-            if task in done:
-                results.append(task.result())
-            else:
-                detail = f"no answer within {self.settings.timeout:g} s"
-                results.append(Answer(name, rdtype, Outcome.TIMEOUT, server=label, detail=detail))
-        return results
+        stopper = asyncio.ensure_future(stop.wait()) if stop is not None else None
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.settings.timeout
+        pending = set(tasks)
+        detail = f"no answer within {self.settings.timeout:g} s"
+        try:
+            while pending and (remaining := deadline - loop.time()) > 0:
+                waiting = pending | ({stopper} if stopper is not None else set())
+                done, _ = await asyncio.wait(waiting, timeout=remaining, return_when=asyncio.FIRST_COMPLETED)
+                pending -= done
+                if stopper is not None and stopper in done:
+                    detail = "no answer by the time the other servers had answered"
+                    break
+        finally:
+            for task in (*pending, *([stopper] if stopper is not None else [])):
+                task.cancel()
+            for task in pending:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        return [
+            task.result() if task.done() and not task.cancelled() else
+            Answer(name, rdtype, Outcome.TIMEOUT, server=label, detail=detail)
+            for task, label in zip(tasks, labels, strict=True)
+        ]  # fmt: skip
 
     # --- the public resolvers ------------------------------------------------------------------------
 
-    async def public(self, name: str, rdtype: str) -> tuple[Answer, ...]:
-        """Ask each public resolver (Google, Cloudflare, Quad9 unless configured otherwise), for propagation."""
+    async def public(self, name: str, rdtype: str, stop: asyncio.Event | None = None) -> tuple[Answer, ...]:
+        """Ask each public resolver (Google, Cloudflare, Quad9 unless configured otherwise), for propagation.
+
+        Those still silent when `stop` is set are reported as timeouts.
+        """
         if not self.settings.public_resolvers:
             return ()
         targets = self.settings.public_resolver_addresses
@@ -344,14 +361,25 @@ class Lookup:
             partial(self.query_server, host, port, name, rdtype, recursive=True, label=label)
             for (_, host, port), label in zip(targets, labels, strict=True)
         ]
-        return tuple(await self._bounded(calls, labels, name, rdtype.upper()))
+        return tuple(await self._bounded(calls, labels, name, rdtype.upper(), stop))
 
     async def views(self, name: str, rdtype: str) -> NameViews:
-        """The resolver, authoritative and public views of one name, taken concurrently."""
-        resolver, authoritative, public = await asyncio.gather(
-            self.resolve(name, rdtype), self.authoritative(name, rdtype), self.public(name, rdtype)
-        )
-        return NameViews(resolver, authoritative, public)
+        """The resolver, authoritative and public views of one name, taken concurrently.
+
+        Public resolvers only show propagation: where a network drops DNS to them, they get
+        `public_grace` seconds after the other views are in, not the whole deadline.
+        """
+        stop = asyncio.Event()
+        public = asyncio.ensure_future(self.public(name, rdtype, stop))
+        try:
+            resolver, authoritative = await asyncio.gather(self.resolve(name, rdtype), self.authoritative(name, rdtype))
+            timer = asyncio.get_running_loop().call_later(self.settings.public_grace, stop.set)
+            try:
+                return NameViews(resolver, authoritative, await public)
+            finally:
+                timer.cancel()
+        finally:
+            public.cancel()
 
 
 def _interpret(

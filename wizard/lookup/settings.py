@@ -23,6 +23,7 @@ class LookupSettings:
     query_timeout: how long one query to one server may take before it is retried.
     retries: how many more times a timed-out query is sent.
     https_port: the port MTA-STS policies are fetched from (443; a lab may change it).
+    public_grace: how long public resolvers may take after the resolver and authoritative views are in.
     """
 
     nameservers: tuple[tuple[str, int], ...] = ()
@@ -34,6 +35,7 @@ class LookupSettings:
     retries: int = 2
     edns_payload: int = 1232
     https_port: int = 443
+    public_grace: float = 1.5
 
 
 def parse_server(text: str, default_port: int = 53) -> tuple[str, int]:
