@@ -9,8 +9,11 @@ import asyncio
 import re
 from dataclasses import dataclass
 
+from wizard.checks.spf import spf_result
 from wizard.core.answers import Answer, Outcome, Source
 from wizard.core.domain import DomainError, normalize_domain
+from wizard.core.findings import CheckResult
+from wizard.core.spf_compose import CIMCLOUD_INCLUDE
 
 _SEPARATORS = re.compile(r"[\n,;]+")
 
@@ -40,11 +43,17 @@ def parse_domains(text: str) -> tuple[list[str], list[EntryError]]:
 
 @dataclass(frozen=True)
 class Presence:
-    """One record kind on one domain today: found (with the record), absent, or not checkable."""
+    """One record kind on one domain today: found (with the record), absent, or not checkable.
+
+    attention: found, but not yet what CIMcloud needs (an SPF record that does not authorize CIMcloud);
+    detail: the reasoning behind the short text, for a tooltip.
+    """
 
     found: bool
     text: str  # the record when found, otherwise what the lookup said, in plain words
     failed: bool = False
+    attention: bool = False
+    detail: str = ""
 
 
 @dataclass(frozen=True)
@@ -70,6 +79,30 @@ def _prefixed(answer: Answer, prefix: str, missing: str) -> Presence:
     return Presence(True, records[0])
 
 
+def _spf(result: CheckResult) -> Presence:
+    """Whether the domain's SPF record authorizes CIMcloud, as the spf check decides it (tree + check_host())."""
+    details = result.details
+    record = details.get("record")
+    failures = [f.message for f in result.findings if f.code == "spf.lookup-failed"]
+    if record is None:
+        if failures:
+            return Presence(False, "could not check: " + failures[0], True)
+        return Presence(False, "no SPF record")
+    records = details.get("records", [record])
+    shown = " | ".join(records)
+    auth = details.get("authorization", {})
+    reason = str(auth.get("reason", ""))
+    if len(records) > 1:
+        return Presence(True, f"{len(records)} SPF records (there should be one): {shown}", attention=True)
+    if details.get("authorized"):
+        return Presence(True, f"CIMcloud authorized: {shown}", detail=reason)
+    if failures:
+        return Presence(True, f"SPF exists, could not confirm CIMcloud: {shown}", True, detail=failures[0])
+    if auth.get("path") or CIMCLOUD_INCLUDE in shown.lower():
+        return Presence(True, f"SPF exists, CIMcloud listed but not authorized: {shown}", attention=True, detail=reason)
+    return Presence(True, f"SPF exists, CIMcloud not included yet: {shown}", attention=True, detail=reason)
+
+
 def _dkim(answer: Answer, selector_name: str) -> Presence:
     """With a known record name, whether it has a key; else whether anything exists under _domainkey."""
     if answer.outcome.is_failure:
@@ -83,14 +116,17 @@ def _dkim(answer: Answer, selector_name: str) -> Presence:
 
 
 async def scan_domain(source: Source, domain: str, dkim_name: str = "") -> DomainScan:
-    """What the resolver says today about the domain's SPF, DMARC and DKIM records, asked concurrently."""
+    """What the resolver says today about the domain's SPF (and whether it authorizes CIMcloud), DMARC and DKIM
+    records, asked concurrently."""
     dkim_host = dkim_name or f"_domainkey.{domain}"
     spf, dmarc, dkim = await asyncio.gather(
-        source.resolve(domain, "TXT"), source.resolve(f"_dmarc.{domain}", "TXT"), source.resolve(dkim_host, "TXT")
+        spf_result(source, domain, CIMCLOUD_INCLUDE),
+        source.resolve(f"_dmarc.{domain}", "TXT"),
+        source.resolve(dkim_host, "TXT"),
     )
     return DomainScan(
         domain,
-        _prefixed(spf, "v=spf1", "no SPF record"),
+        _spf(spf),
         _prefixed(dmarc, "v=dmarc1", "no DMARC record"),
         _dkim(dkim, dkim_name),
     )

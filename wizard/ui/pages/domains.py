@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
@@ -52,7 +52,10 @@ class DomainsPage(Page):
         self.table.setRootIsDecorated(False)
         self.table.setHeaderLabels(["Domain", "SPF", "DMARC", "DKIM"])
         self.table.header().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.setToolTip("Point at a cell for the whole record.")
+        self.table.setToolTip(
+            "Point at a cell for the whole record. A green tick in the SPF column means CIMcloud is authorized; "
+            "an amber mark means the domain has an SPF record that does not let CIMcloud send yet."
+        )
         fit_rows(self.table)
         self.runner = TaskRunner(self)
         self.runner.finished.connect(self._scanned)
@@ -125,7 +128,8 @@ class DomainsPage(Page):
             for column, presence in enumerate((scan.spf, scan.dmarc, scan.dkim), start=1):
                 item.setText(column, presence.text)
                 item.setIcon(column, icon(_presence_icon(presence)))
-                item.setToolTip(column, presence.text)
+                item.setData(column, Qt.ItemDataRole.UserRole, _presence_icon(presence))
+                item.setToolTip(column, presence.text + (f"\n{presence.detail}" if presence.detail else ""))
             self.table.addTopLevelItem(item)
         fit_rows(self.table)
         self.scan_state.setText("What each domain publishes today (through your resolver):")
@@ -138,6 +142,13 @@ class DomainsPage(Page):
         self._scan_timer.stop()
         self.runner.cancel()
 
+    def scan_icons(self) -> dict[str, list[str]]:
+        """Domain → [SPF, DMARC, DKIM] icon names as shown."""
+        items = (self.table.topLevelItem(i) for i in range(self.table.topLevelItemCount()))
+        return {
+            item.text(0): [str(item.data(c, Qt.ItemDataRole.UserRole)) for c in range(1, 4)] for item in items if item
+        }
+
     def scan_texts(self) -> dict[str, list[str]]:
         """Domain → [SPF, DMARC, DKIM] texts as shown."""
         return {row[0]: row[1:] for row in tree_rows(self.table)}
@@ -146,6 +157,8 @@ class DomainsPage(Page):
 def _presence_icon(presence: Presence) -> str:
     if presence.failed:
         return "problem"
+    if presence.attention:
+        return "warning"
     return "verified" if presence.found else "unknown"
 
 
