@@ -24,11 +24,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from wizard.core.answers import Source, shared
 from wizard.core.spf import Qualifier
-from wizard.core.spf_compose import Composition, SpfService, compose, load_services
+from wizard.core.spf_compose import CIMCLOUD_INCLUDE, Composition, SpfService, compose, load_services
 from wizard.core.spf_eval import MAX_LOOKUPS
 from wizard.core.spf_rules import spf_findings
-from wizard.core.spf_tree import SpfNode, TreeAnalysis, analyze
+from wizard.core.spf_tree import FOLLOWED, Authorization, SpfNode, TreeAnalysis, analyze, authorization
 from wizard.store import DomainProgress
 
 from wizard.ui.overlay import OverlaySource
@@ -58,6 +59,24 @@ def services() -> tuple[SpfService, ...]:
 
 def qualifier_of(choice: str) -> Qualifier:
     return Qualifier.FAIL if choice == "-all" else Qualifier.SOFTFAIL
+
+
+async def analyze_live(source: Source, domain: str) -> tuple[TreeAnalysis, Authorization | None]:
+    """Today's tree and whether it authorizes CIMcloud's include (None when there is no record to follow)."""
+    source = shared(source)
+    analysis = await analyze(source, domain)
+    if analysis.root.status not in FOLLOWED:
+        return analysis, None
+    return analysis, await authorization(source, analysis, CIMCLOUD_INCLUDE)
+
+
+def authorization_text(domain: str, auth: Authorization | None) -> str:
+    """One plain sentence: is CIMcloud allowed to send as the domain today, and why (not)."""
+    if auth is None:
+        return f"CIMcloud is not authorized: {domain} has no usable SPF record today."
+    if auth.authorized:
+        return f"CIMcloud is authorized: {auth.reason}."
+    return f"CIMcloud is not authorized yet: {auth.reason}. The record below adds include:{CIMCLOUD_INCLUDE}."
 
 
 def fill_tree(tree: QTreeWidget, analysis: TreeAnalysis | None) -> None:
@@ -92,6 +111,7 @@ class SpfPage(DomainPage):
             session, "SPF: who may send as your domain", "One SPF record per domain, listing every sender."
         )
         self.live: TreeAnalysis | None = None
+        self.live_auth: Authorization | None = None
         self.proposed: TreeAnalysis | None = None
         self.composition: Composition | None = None
         self.live_runner = TaskRunner(self)
@@ -169,9 +189,14 @@ class SpfPage(DomainPage):
         tab = QWidget(self)
         self.today = text_label("Looking up today's record…", tab)
         self.today.setAccessibleName("Today's SPF record")
+        self.today_auth = text_label("", tab)
+        self.today_auth.setAccessibleName("Whether CIMcloud may send as this domain today")
+        self.today_auth.setStyleSheet("font-weight: bold")
         self.today_findings = text_label("", tab)
+        self.today_findings.setAccessibleName("Problems in today's SPF record")
         layout = QVBoxLayout(tab)
         layout.addWidget(self.today)
+        layout.addWidget(self.today_auth)
         layout.addWidget(self.today_findings)
         layout.addStretch(1)
         return tab
@@ -207,10 +232,12 @@ class SpfPage(DomainPage):
         index = self.all_box.findData(entry.spf_all)
         self.all_box.setCurrentIndex(max(index, 0))
         self.live = None
+        self.live_auth = None
         self.proposed = None
         self.today.setText("Looking up today's record…")
+        self.today_auth.clear()
         self.today_findings.clear()
-        self.live_runner.start(analyze(self.session.lookup, entry.domain))
+        self.live_runner.start(analyze_live(self.session.lookup, entry.domain))
 
     def _save(self, entry: DomainProgress) -> None:
         entry.spf_services = [sid for sid, c in self.service_boxes.items() if c.isChecked() and c.isEnabled()]
@@ -267,8 +294,9 @@ class SpfPage(DomainPage):
         fill_tree(self.tree, analysis)
         self._show_warnings()
 
-    def _live_analyzed(self, analysis: TreeAnalysis) -> None:
-        self.live = analysis
+    def _live_analyzed(self, result: tuple[TreeAnalysis, Authorization | None]) -> None:
+        analysis, auth = result
+        self.live, self.live_auth = analysis, auth
         root = analysis.root
         if root.records:
             listed = "\n".join(root.records)
@@ -277,7 +305,8 @@ class SpfPage(DomainPage):
             )
         else:
             self.today.setText(f"{root.domain} has no SPF record today ({root.status}). The new record starts fresh.")
-        self.today_findings.setText(finding_lines(spf_findings(analysis, None)))
+        self.today_auth.setText(authorization_text(root.domain, auth))
+        self.today_findings.setText(finding_lines(spf_findings(analysis, auth)))
         self.update_target()
 
     def isComplete(self) -> bool:
@@ -286,7 +315,7 @@ class SpfPage(DomainPage):
     def shown(self) -> None:
         entry = self.domain
         if self.live is None and entry is not None and not self.live_runner.running:
-            self.live_runner.start(analyze(self.session.lookup, entry.domain))
+            self.live_runner.start(analyze_live(self.session.lookup, entry.domain))
         super().shown()
 
     def left(self) -> None:
