@@ -112,7 +112,7 @@ def _dkim(answer: Answer, selector_name: str) -> Presence:
         return Presence(True, keys[0]) if keys else Presence(False, "the CIMcloud DKIM record is not published yet")
     if answer.outcome is Outcome.NXDOMAIN:
         return Presence(False, "no DKIM keys published")
-    return Presence(True, "DKIM keys are published (selector from CIMcloud still needed)")
+    return Presence(True, "DKIM keys are published (the record name CIMcloud sends is still needed)")
 
 
 async def scan_domain(source: Source, domain: str, dkim_name: str = "") -> DomainScan:

@@ -130,7 +130,8 @@ class RecordCard(QGroupBox):
         self.zone_text.setAccessibleName("zone file line")
         self.zone_text.setMaximumHeight(64)
         self.zone_text.setToolTip(
-            "For zone files and providers that want quoted text: the value split into strings of at most 255 octets."
+            "For zone files and providers that want quoted text: the value split into quoted pieces of at most "
+            "255 characters, as DNS stores long text."
         )
         self.zone_copy = CopyButton("zone file line", self)
         self.note = QLabel(self)

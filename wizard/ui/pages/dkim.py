@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 from wizard.core.dkim import validate
 from wizard.core.dkim_extract import extract
 from wizard.core.dkim_paste import NormalizedDkim, normalize
-from wizard.core.dkim_record import message_for_cimcloud, record_to_add, verification_link
+from wizard.core.dkim_record import RecordToAdd, message_for_cimcloud, record_to_add, verification_link
 from wizard.core.dkim_verify import DkimVerification, verify
 from wizard.core.findings import Severity
 from wizard.store import CheckState, DomainProgress
@@ -34,6 +34,17 @@ from wizard.ui.verdict import Target, Verdict
 from wizard.ui.widgets import CopyButton, RecordCard, buddy, fold
 
 PASTE_DELAY_MS = 300
+
+
+def host_note(record: RecordToAdd) -> str:
+    """The host-name advice in a line or two; the core's full warnings (both provider forms) are the tooltip."""
+    lines = [
+        f"Host: enter only {record.relative_name}. Most DNS providers add {record.domain} by themselves; "
+        "point here for providers that want the full name."
+    ]
+    if len(record.strings) > 1:
+        lines.append("The value is long: paste it whole, without adding spaces or line breaks.")
+    return "\n".join(lines)
 
 
 class DkimPage(DomainPage):
@@ -190,7 +201,8 @@ class DkimPage(DomainPage):
             self.panel.set_target(None)
             return
         record = record_to_add(entry.domain, normalized.selector, normalized.content)
-        self.card.set_record("TXT", record.relative_name, record.value, record.fqdn, note="\n".join(record.warnings))
+        self.card.set_record("TXT", record.relative_name, record.value, record.fqdn, note=host_note(record))
+        self.card.note.setToolTip("\n\n".join(record.warnings))
         url = verification_link(entry.domain, normalized.selector)
         self.link.setText(f'Also verifiable with CIMcloud\'s tool: <a href="{escape(url)}">MxToolbox DKIM lookup</a>')
         self.panel.set_target(Target(record.fqdn, "dkim", record.value))

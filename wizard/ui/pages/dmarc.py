@@ -42,6 +42,17 @@ POLICY_TEXT = {
     Policy.REJECT: "&Reject (p=reject): failing mail is refused",
 }
 ALIGNMENT_TEXT = (("r", "relaxed (subdomains count as the domain)"), ("s", "strict (exact domain only)"))
+# The roll-out in plain words; the core's stage notes (with the tag names) are the tooltip.
+ROLLOUT_PLAIN = (
+    "1. Monitor: nothing changes for delivery; each day, receivers email you a report of every server that sent "
+    "as your domain and whether it passed.",
+    "2. Quarantine: once those reports show every real sender (CIMcloud included) passing, failing mail goes to spam.",
+    "3. Reject: after some weeks of clean reports, failing mail is refused.",
+)
+NO_REPORTS = (
+    "No address for daily DMARC reports yet: without one, nobody sees which servers send as your domain, "
+    "so moving on to quarantine would be guesswork."
+)
 SUBDOMAIN_TEXT = (("", "same as the domain"), ("none", "none"), ("quarantine", "quarantine"), ("reject", "reject"))
 
 
@@ -98,16 +109,16 @@ class DmarcPage(DomainPage):
         self.guard.setAccessibleName("Why enforcement is held back")
         layout.addWidget(self.guard)
         self.rua = QLineEdit(box)
-        self.rua.setAccessibleName("Aggregate report addresses")
+        self.rua.setAccessibleName("Addresses for daily DMARC reports (rua)")
         self.rua.setPlaceholderText("dmarc-reports@example.com")
         self.rua.setToolTip(
-            "Receivers send daily aggregate reports here: they show which servers send as your domain and whether "
-            "they pass. Separate several addresses with commas. An address at another organization (a DMARC "
-            "report service) must publish an authorization record, shown below."
+            "Receivers send daily aggregate reports here (the record's rua= tag): they show which servers send as "
+            "your domain and whether they pass. Separate several addresses with commas. An address at another "
+            "organization (a DMARC report service) must publish an authorization record, shown below."
         )
         self.rua.textChanged.connect(self.changed)
         form = QFormLayout()
-        form.addRow(buddy("Report &address:", self.rua), self.rua)
+        form.addRow(buddy("&Address for daily DMARC reports (rua):", self.rua), self.rua)
         layout.addLayout(form)
         self.rollout = text_label("", box)
         layout.addWidget(self.rollout)
@@ -122,8 +133,11 @@ class DmarcPage(DomainPage):
         self.adkim = self._combo(ALIGNMENT_TEXT, "DKIM alignment", inner)
         self.aspf = self._combo(ALIGNMENT_TEXT, "SPF alignment", inner)
         self.ruf = QLineEdit(inner)
-        self.ruf.setAccessibleName("Failure report addresses")
-        self.ruf.setToolTip("Per-message failure reports; few receivers send them and they may contain personal data.")
+        self.ruf.setAccessibleName("Addresses for reports on single failed messages (ruf)")
+        self.ruf.setToolTip(
+            "The record's ruf= tag: a report for each message that fails. Few receivers send them and they may "
+            "contain personal data. Most domains leave this empty."
+        )
         self.ruf.textChanged.connect(self.changed)
         form = QFormLayout(inner)
         form.addRow(buddy("&Subdomains:", self.sp), self.sp)
@@ -229,7 +243,9 @@ class DmarcPage(DomainPage):
             return
         self.guard.setText(composition.guard)
         self.guard.setVisible(bool(composition.guard))
-        self.rollout.setText(self.stage_text(composition.recommended) + "\n" + "\n".join(composition.notes))
+        plain = ([] if self.rua.text().strip() else [NO_REPORTS]) + list(ROLLOUT_PLAIN)
+        self.rollout.setText(self.stage_text(composition.recommended) + "\n" + "\n".join(plain))
+        self.rollout.setToolTip("\n".join(composition.notes))
         self.card.set_record("TXT", "_dmarc", composition.value, composition.name)
         self._show_authorizations(composition)
         self.panel.set_target(Target(composition.name, "dmarc", composition.value))
