@@ -34,6 +34,7 @@ from wizard.store import DomainProgress
 
 from wizard.ui.overlay import OverlaySource
 from wizard.ui.page import DomainPage, finding_lines, text_label
+from wizard.ui.scan import ScopedSource
 from wizard.ui.session import Session
 from wizard.ui.tasks import TaskRunner
 from wizard.ui.verdict import Target
@@ -63,11 +64,15 @@ def qualifier_of(choice: str) -> Qualifier:
 
 async def analyze_live(source: Source, domain: str) -> tuple[TreeAnalysis, Authorization | None]:
     """Today's tree and whether it authorizes CIMcloud's include (None when there is no record to follow)."""
-    source = shared(source)
-    analysis = await analyze(source, domain)
-    if analysis.root.status not in FOLLOWED:
-        return analysis, None
-    return analysis, await authorization(source, analysis, CIMCLOUD_INCLUDE)
+    scope = ScopedSource(source)
+    try:
+        asked = shared(scope)
+        analysis = await analyze(asked, domain)
+        if analysis.root.status not in FOLLOWED:
+            return analysis, None
+        return analysis, await authorization(asked, analysis, CIMCLOUD_INCLUDE)
+    finally:
+        scope.cancel()
 
 
 def authorization_text(domain: str, auth: Authorization | None) -> str:
