@@ -29,7 +29,9 @@ def test_domains_scan_ticks_spf_only_when_cimcloud_is_authorized(
     qtbot: QtBot, dns_lab: Lab, make_wizard: MakeWizard
 ) -> None:
     dns_lab.update("wiz.test", add=[("@", 1, "TXT", CIMCLOUD_ONLY)])
-    page = enter_domains(make_wizard(dns_lab.settings()), "wiz-mail.test\nwiz.test")
+    wizard = make_wizard(dns_lab.settings())
+    wizard.resize(920, 1000)
+    page = enter_domains(wizard, "wiz-mail.test\nwiz.test")
     qtbot.waitUntil(lambda: len(page.scan_texts()) == 2, timeout=CHECK_TIMEOUT_MS)
     texts, icons = page.scan_texts(), page.scan_icons()
     assert texts["wiz-mail.test"][0] == "SPF exists, CIMcloud not included yet: v=spf1 include:_spf.google.com ~all"
@@ -38,6 +40,11 @@ def test_domains_scan_ticks_spf_only_when_cimcloud_is_authorized(
     assert icons["wiz.test"][0] == "verified"
     item = page.table.topLevelItem(0)
     assert item is not None and "does not reach include:_spf.mycimcloud.com" in item.toolTip(1)
+    # Long records are elided at the end of their cell, not scrolled sideways: both rows stay in view.
+    qtbot.wait(50)
+    assert not page.table.horizontalScrollBar().isVisible()
+    last = page.table.visualItemRect(page.table.topLevelItem(1))
+    assert last.bottom() <= page.table.viewport().height()
 
 
 def test_todays_record_tab_says_cimcloud_is_not_authorized_and_why(

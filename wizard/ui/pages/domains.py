@@ -51,7 +51,12 @@ class DomainsPage(Page):
         self.table.setAccessibleName("What each domain has today")
         self.table.setRootIsDecorated(False)
         self.table.setHeaderLabels(["Domain", "SPF", "DMARC", "DKIM"])
-        self.table.header().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        # The domain column as wide as its names; the three record columns share the rest and elide their end
+        # (the verdict comes first, the whole record is the tooltip), so no sideways scroll bar hides a row.
+        header = self.table.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         self.table.setToolTip(
             "Point at a cell for the whole record. A green tick in the SPF column means CIMcloud is authorized; "
             "an amber mark means the domain has an SPF record that does not let CIMcloud send yet."
