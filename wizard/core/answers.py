@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import partial
 from typing import Any, Protocol
 
 from wizard.core.txt import join_strings
@@ -94,6 +97,34 @@ class Source(Protocol):
     async def resolve(self, name: str, rdtype: str) -> Answer: ...
 
 
+class SharedFutures:
+    """Callers asking the same question share one future; when every caller has gone (cancelled) before
+    the answer came, the question is cancelled too, so nothing runs on for nobody."""
+
+    def __init__(self) -> None:
+        self.futures: dict[Hashable, asyncio.Future[Answer]] = {}
+        self._waiting: Counter[Hashable] = Counter()
+
+    async def get(self, key: Hashable, make: Callable[[], Awaitable[Answer]], *, keep: bool) -> Answer:
+        """The shared answer for `key`, started with `make()` if nobody asked yet; `keep` keeps it after it
+        arrives (for later callers of the same run), otherwise it is forgotten once answered."""
+        future = self.futures.get(key)
+        if future is None:
+            future = self.futures[key] = asyncio.ensure_future(make())
+            if not keep:
+                future.add_done_callback(lambda _: self.futures.pop(key, None))
+        self._waiting[key] += 1
+        try:
+            return await asyncio.shield(future)  # one caller's deadline must not cancel the others' answer
+        finally:
+            self._waiting[key] -= 1
+            if not self._waiting[key]:
+                del self._waiting[key]
+                if not future.done():
+                    future.cancel()
+                    self.futures.pop(key, None)
+
+
 class SharedSource:
     """A Source that asks each name and type once and gives every caller the same answer.
 
@@ -103,13 +134,11 @@ class SharedSource:
 
     def __init__(self, source: Source) -> None:
         self.source = source
-        self._answers: dict[tuple[str, str], asyncio.Future[Answer]] = {}
+        self._answers = SharedFutures()
 
     async def resolve(self, name: str, rdtype: str) -> Answer:
         key = (name.rstrip(".").lower(), rdtype.upper())
-        if key not in self._answers:
-            self._answers[key] = asyncio.ensure_future(self.source.resolve(name, rdtype))
-        return await asyncio.shield(self._answers[key])  # a caller's deadline must not cancel the others' answer
+        return await self._answers.get(key, partial(self.source.resolve, name, rdtype), keep=True)
 
 
 def shared(source: Source) -> SharedSource:

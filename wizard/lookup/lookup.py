@@ -27,7 +27,7 @@ import dns.rdatatype
 import dns.resolver
 import dns.rrset
 
-from wizard.core.answers import Answer, Outcome, TxtRecord
+from wizard.core.answers import Answer, Outcome, SharedFutures, TxtRecord
 from wizard.lookup.settings import LookupSettings
 
 MAX_CNAME_HOPS = 8
@@ -114,7 +114,7 @@ class Lookup:
         self.settings = settings or LookupSettings()
         self._resolver: dns.asyncresolver.Resolver | None = None
         self._resolver_error = ""
-        self._in_flight: dict[tuple[object, ...], asyncio.Future[Answer]] = {}
+        self._in_flight = SharedFutures()
         try:
             self._resolver = self._make_resolver()
         except (dns.resolver.NoResolverConfiguration, OSError) as exc:
@@ -143,13 +143,7 @@ class Lookup:
     async def _shared(self, key: tuple[object, ...], make: Callable[[], Awaitable[Answer]]) -> Answer:
         """Run one question once while it is in flight: callers asking the same thing at the same time share
         the answer. Nothing is kept after it arrives, so a later check asks DNS again (no cache)."""
-        key = (id(asyncio.get_running_loop()), *key)
-        future = self._in_flight.get(key)
-        if future is None:
-            future = asyncio.ensure_future(make())
-            self._in_flight[key] = future
-            future.add_done_callback(lambda _: self._in_flight.pop(key, None))
-        return await asyncio.shield(future)
+        return await self._in_flight.get((id(asyncio.get_running_loop()), *key), make, keep=False)
 
     async def resolve(self, name: str, rdtype: str) -> Answer:
         """Ask the resolver (system configuration or the configured addresses), following CNAMEs."""

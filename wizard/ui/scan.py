@@ -18,40 +18,6 @@ from wizard.core.spf_compose import CIMCLOUD_INCLUDE
 _SEPARATORS = re.compile(r"[\n,;]+")
 
 
-class ScopedSource:
-    """A Source that can stop every question still asked through it.
-
-    The SPF analysis shares answers through a SharedSource, which shields each question from its caller's
-    cancellation; a scan or page that is cancelled (window closed) stops its own questions with `cancel()`.
-    """
-
-    def __init__(self, source: Source) -> None:
-        self.source = source
-        self._tasks: set[asyncio.Task[object]] = set()
-
-    async def resolve(self, name: str, rdtype: str) -> Answer:
-        task = asyncio.current_task()
-        if task is not None:
-            self._tasks.add(task)
-        try:
-            return await self.source.resolve(name, rdtype)
-        finally:
-            self._tasks.discard(task)
-
-    def cancel(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-
-
-async def scoped_spf_result(source: Source, domain: str) -> CheckResult:
-    """The spf check for CIMcloud's include; its questions stop when the caller is cancelled."""
-    scope = ScopedSource(source)
-    try:
-        return await spf_result(scope, domain, CIMCLOUD_INCLUDE)
-    finally:
-        scope.cancel()
-
-
 @dataclass(frozen=True)
 class EntryError:
     text: str
@@ -154,7 +120,7 @@ async def scan_domain(source: Source, domain: str, dkim_name: str = "") -> Domai
     records, asked concurrently."""
     dkim_host = dkim_name or f"_domainkey.{domain}"
     spf, dmarc, dkim = await asyncio.gather(
-        scoped_spf_result(source, domain),
+        spf_result(source, domain, CIMCLOUD_INCLUDE),
         source.resolve(f"_dmarc.{domain}", "TXT"),
         source.resolve(dkim_host, "TXT"),
     )

@@ -34,7 +34,6 @@ from wizard.store import DomainProgress
 
 from wizard.ui.overlay import OverlaySource
 from wizard.ui.page import DomainPage, finding_lines, text_label
-from wizard.ui.scan import ScopedSource
 from wizard.ui.session import Session
 from wizard.ui.tasks import TaskRunner
 from wizard.ui.verdict import Target
@@ -64,15 +63,11 @@ def qualifier_of(choice: str) -> Qualifier:
 
 async def analyze_live(source: Source, domain: str) -> tuple[TreeAnalysis, Authorization | None]:
     """Today's tree and whether it authorizes CIMcloud's include (None when there is no record to follow)."""
-    scope = ScopedSource(source)
-    try:
-        asked = shared(scope)
-        analysis = await analyze(asked, domain)
-        if analysis.root.status not in FOLLOWED:
-            return analysis, None
-        return analysis, await authorization(asked, analysis, CIMCLOUD_INCLUDE)
-    finally:
-        scope.cancel()
+    asked = shared(source)  # a question nobody waits for any more (page left, window closed) is cancelled
+    analysis = await analyze(asked, domain)
+    if analysis.root.status not in FOLLOWED:
+        return analysis, None
+    return analysis, await authorization(asked, analysis, CIMCLOUD_INCLUDE)
 
 
 def authorization_text(domain: str, auth: Authorization | None) -> str:
