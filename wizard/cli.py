@@ -146,8 +146,12 @@ def run_check(args: argparse.Namespace) -> int:
 
     listed = _read_domains_file(args.domains_file) if args.domains_file else []
     domains = _domains([*args.domains, *listed])
+    try:
+        expect_include = normalize_domain(args.expect_include)
+    except DomainError as exc:
+        raise UsageError(f"--expect-include: {exc}") from None
     options = CheckOptions(
-        expect_include=args.expect_include.strip().rstrip(".").lower(),
+        expect_include=expect_include,
         dkim_selectors=tuple(dict.fromkeys(s.strip() for s in args.dkim if s.strip())),
         dkim_records=tuple(args.dkim_record),
     )

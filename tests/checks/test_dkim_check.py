@@ -41,6 +41,11 @@ def test_selectors_and_records_apply_to_their_domains() -> None:
     assert org == {"sel1": None, SEL: RECORD, "fqdn": RECORD}
 
 
+def test_a_selector_that_is_not_a_dns_name_is_reported_not_dropped() -> None:
+    (target,) = targets_for("example.com", CheckOptions(dkim_selectors=("bad selector!",)))
+    assert [f.code for f in target.findings] == ["dkim.bad-name"]
+
+
 def test_a_private_key_given_as_content_is_reported_and_not_kept() -> None:
     options = CheckOptions(dkim_records=((f"{SEL}._domainkey", "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADAN\n"),))
     (target,) = targets_for("example.com", options)

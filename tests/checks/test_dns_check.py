@@ -114,6 +114,7 @@ def test_human_output_has_a_block_per_domain_with_fixes(dns_lab, capsys) -> None
         (["check", "example.com", "--timeout", "soon"], "number of seconds"),
         (["check", "example.com", "--nameserver", "dns.google"], "IP address"),
         (["check", "example.com", "--dkim-record", "no-equals-sign"], "NAME=CONTENT"),
+        (["check", "example.com", "--expect-include", "spf include"], "--expect-include"),
     ],
 )
 def test_bad_invocation_exits_2_with_one_line(argv: list[str], message: str, capsys) -> None:  # type: ignore[no-untyped-def]

@@ -39,8 +39,11 @@ def targets_for(domain: str, options: CheckOptions) -> list[Target]:
     targets: dict[str, Target] = {}
     for text in options.dkim_selectors:
         name = normalize_name(text, domain)
-        if name.selector and not _other_domain(name.findings):
-            targets.setdefault(name.selector, Target(name.selector))
+        if _other_domain(name.findings) or not (name.selector or name.findings):
+            continue
+        target = targets.setdefault(name.selector or excerpt(text), Target(name.selector or excerpt(text)))
+        if name.selector is None:
+            target.findings = name.findings  # a selector that is not a DNS name: say so, do not drop it
     for name_text, content in options.dkim_records:
         given = normalize(name_text, content, domain)
         if _other_domain(given.findings):
