@@ -4,6 +4,7 @@ and is told when it is shown and left so live checks run only while the admin lo
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QFrame, QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget, QWizardPage
@@ -155,11 +156,17 @@ class DomainPage(Page):
         for panel in self.panels.values():
             panel.deactivate()
 
+    def refresh_today(self) -> None:
+        """Look up again what the page says about today's records (a verdict showed DNS changed since)."""
+
     def _record_verdict(self, key: str, panel: VerifyPanel, verdict: Verdict) -> None:
         entry = self.domain
         if entry is None or panel.target is None:
             return
-        entry.results[key] = panel.target.record(verdict, time.time())
+        before, after = entry.results.get(key), panel.target.record(verdict, time.time())
+        entry.results[key] = after
         if key == self.check_key:
             self.domain_box.setItemIcon(self.domain_box.currentIndex(), state_icon(verdict.state))
         self.session.changed()
+        if before is None or replace(before, checked_at=0.0) != replace(after, checked_at=0.0):
+            self.refresh_today()  # an unchanged verdict (automatic re-check) means unchanged DNS: no need

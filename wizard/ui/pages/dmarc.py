@@ -179,7 +179,13 @@ class DmarcPage(DomainPage):
         self.mta_sts.setChecked(self.session.progress.mta_sts)
         self.discovery = None
         self.today.setText("Looking up today's DMARC record…")
-        self.discovery_runner.start(discover_policy(self.session.lookup, entry.domain))
+        self.refresh_today()
+
+    def refresh_today(self) -> None:
+        """Look up today's DMARC record again; the text shown stays until the new answer replaces it."""
+        entry = self.domain
+        if entry is not None:
+            self.discovery_runner.start(discover_policy(self.session.lookup, entry.domain))
 
     def changed(self) -> None:
         entry = self.domain

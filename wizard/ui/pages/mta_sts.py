@@ -118,7 +118,13 @@ class MtaStsPage(DomainPage):
         self.mx.setText(entry.mta_sts_mx)
         self.rua.setText(entry.tls_rpt_rua)
         self.today.setText("Looking up today's MTA-STS and TLS-RPT records…")
-        self.state_runner.start(today(self.session.lookup, entry.domain))
+        self.refresh_today()
+
+    def refresh_today(self) -> None:
+        """Check both records again; the text shown stays until the new answer replaces it."""
+        entry = self.domain
+        if entry is not None:
+            self.state_runner.start(today(self.session.lookup, entry.domain))
 
     def changed(self) -> None:
         entry = self.domain

@@ -237,7 +237,13 @@ class SpfPage(DomainPage):
         self.today.setText("Looking up today's record…")
         self.today_auth.clear()
         self.today_findings.clear()
-        self.live_runner.start(analyze_live(self.session.lookup, entry.domain))
+        self.refresh_today()
+
+    def refresh_today(self) -> None:
+        """Analyze today's record again (the record composed from it stays until the new analysis arrives)."""
+        entry = self.domain
+        if entry is not None:
+            self.live_runner.start(analyze_live(self.session.lookup, entry.domain))
 
     def _save(self, entry: DomainProgress) -> None:
         entry.spf_services = [sid for sid, c in self.service_boxes.items() if c.isChecked() and c.isEnabled()]
@@ -315,7 +321,7 @@ class SpfPage(DomainPage):
     def shown(self) -> None:
         entry = self.domain
         if self.live is None and entry is not None and not self.live_runner.running:
-            self.live_runner.start(analyze_live(self.session.lookup, entry.domain))
+            self.refresh_today()
         super().shown()
 
     def left(self) -> None:
