@@ -3,6 +3,7 @@ today, on the Domains scan and the "Today's record" tab, and a lookup tree whose
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,8 @@ from PySide6.QtWidgets import QTreeWidget, QTreeWidgetItem, QTreeWidgetItemItera
 
 from tests.lab.lab import Lab
 from tests.ui.screenshots import zone_folder
+
+from wizard.ui.pages.spf import SpfPage
 
 from .helpers import CHECK_TIMEOUT_MS, MakeWizard, enter_domains
 from .test_flow_lab import open_spf
@@ -92,3 +95,22 @@ def test_lookup_tree_shows_counts_first_and_nested_includes_whole(
     assert header.sectionViewportPosition(2) + header.sectionSize(2) <= tree.viewport().width()
     assert header.sectionSize(0) >= tree.sizeHintForColumn(0)
     assert tree.sizeHintForColumn(0) > tree.fontMetrics().horizontalAdvance(nested[0].text(0))
+
+
+def test_closing_while_todays_record_waits_on_a_silent_server_leaves_no_task(
+    qtbot: QtBot, dns_lab: Lab, make_wizard: MakeWizard, qloop: asyncio.AbstractEventLoop
+) -> None:
+    silent = dns_lab.settings(nameservers=(dns_lab.blackhole,), timeout=20, query_timeout=5)  # type: ignore[operator]
+    wizard = make_wizard(silent)
+    enter_domains(wizard, "wiz.test")
+    wizard.next()
+    spf = wizard.currentPage()
+    assert isinstance(spf, SpfPage)
+    qtbot.wait(200)  # the analysis is now waiting on the black hole, which would take the whole 20 s timeout
+    task = spf.live_runner._task
+    assert spf.live_runner.running and task is not None
+    assert spf.today.text() == "Looking up today's record…"
+    wizard.close()
+    assert not spf.live_runner.running
+    qtbot.waitUntil(lambda: not [t for t in asyncio.all_tasks(qloop) if not t.done()], timeout=2000)
+    assert task.cancelled()
