@@ -80,15 +80,19 @@ class Run:
             await asyncio.sleep(0.05)
         raise TimeoutError("the wizard did not reach the expected state")
 
-    def shoot(self, name: str, scroll_to: VerifyPanel | None = None) -> None:
-        """Save the window; a record page shows its top, scrolled only as far as needed to bring `scroll_to` in."""
+    async def shoot(self, name: str, scroll_to: VerifyPanel | None = None) -> None:
+        """Save the window; a record page shows its top, scrolled only as far as needed to bring `scroll_to` in.
+
+        Layout settles by yielding to the event loop: calling processEvents() inside this coroutine would let
+        the loop step other tasks re-entrantly ("Cannot enter into task ... while another task is executed").
+        """
         page = self.wizard.currentPage()
         if isinstance(page, DomainPage):
             page.scroll_area.verticalScrollBar().setValue(0)
-            QApplication.processEvents()
+            await asyncio.sleep(0.05)
             if scroll_to is not None:
                 page.scroll_area.ensureWidgetVisible(scroll_to, 0, 10)
-        QApplication.processEvents()
+        await asyncio.sleep(0.05)
         self.wizard.grab().save(str(self.out / f"{name}.png"))
 
     def choose(self, page: DomainPage, domain: str) -> None:
@@ -121,14 +125,14 @@ class Run:
 async def walk(run: Run) -> None:
     wizard, lab = run.wizard, run.lab
     await asyncio.sleep(0.3)
-    run.shoot("0-welcome")
+    await run.shoot("0-welcome")
 
     wizard.next()
     domains = wizard.currentPage()
     assert isinstance(domains, DomainsPage)
     domains.edit.setPlainText("orders@wiz.test\nwiz-mail.test")
     await run.until(lambda: len(domains.scan_texts()) == 2)
-    run.shoot("1-domains")
+    await run.shoot("1-domains")
 
     spf = await run.step(SpfPage, lambda p: isinstance(p, SpfPage) and p.live is not None)
     assert isinstance(spf, SpfPage)
@@ -137,7 +141,7 @@ async def walk(run: Run) -> None:
     run.publish("wiz.test", spf.card.zone_text.toPlainText())
     await run.check(spf.panel)
     await asyncio.sleep(0.6)  # the lookup tree of the proposed record
-    run.shoot("2-spf", spf.panel)
+    await run.shoot("2-spf", spf.panel)
     run.choose(spf, "wiz-mail.test")  # already sends through Google: CIMcloud is added to its record
     await run.until(lambda: spf.live is not None and spf.panel.target is not None)
     run.publish("wiz-mail.test", spf.card.zone_text.toPlainText(), replace=True)
@@ -160,13 +164,13 @@ async def walk(run: Run) -> None:
     lab.update("wiz-mail.test", add=[(name, 1, "TXT", f'"{content[:220]}"')])  # pasted cut short
     await run.check(dkim.panel, want=CheckState.PROBLEM)
     await run.until(lambda: "cut short" in dkim.diagnosis.text())
-    run.shoot("7-problem", dkim.panel)
+    await run.shoot("7-problem", dkim.panel)
     run.publish("wiz-mail.test", dkim.card.zone_text.toPlainText(), replace=True)
     await run.check(dkim.panel)
     run.choose(dkim, "wiz.test")
     await run.check(dkim.panel)
     dkim.paste_box.setChecked(False)
-    run.shoot("3-dkim", dkim.panel)
+    await run.shoot("3-dkim", dkim.panel)
 
     dmarc = await run.step(DmarcPage, lambda p: isinstance(p, DmarcPage) and p.discovery is not None)
     assert isinstance(dmarc, DmarcPage)
@@ -181,7 +185,7 @@ async def walk(run: Run) -> None:
     run.choose(dmarc, "wiz.test")
     await run.until(lambda: dmarc.discovery is not None and dmarc.panel.target is not None)
     await run.check(dmarc.panel)
-    run.shoot("4-dmarc", dmarc.panel)
+    await run.shoot("4-dmarc", dmarc.panel)
 
     sts = await run.step(MtaStsPage, lambda p: isinstance(p, MtaStsPage) and p.mx.text() != "")
     assert isinstance(sts, MtaStsPage)
@@ -190,14 +194,14 @@ async def walk(run: Run) -> None:
     run.publish("wiz.test", sts.tls_card.zone_text.toPlainText())
     await run.check(sts.panel)
     await run.check(sts.tls_panel)
-    run.shoot("5-mta-sts", sts.panel)  # the page's top through the MTA-STS record's result; TLS-RPT below
+    await run.shoot("5-mta-sts", sts.panel)  # the page's top through the MTA-STS record's result; TLS-RPT below
 
     summary = await run.step(SummaryPage)
     assert isinstance(summary, SummaryPage)
     await asyncio.sleep(1.2)
     summary.check_everything()
     await run.until(lambda: not summary.runner.running)
-    run.shoot("6-summary")
+    await run.shoot("6-summary")
     wizard.stop_live_work()
     wizard.close()
 
