@@ -3,18 +3,27 @@ just published, the page looks up today's state again instead of still saying th
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from pytestqt.qtbot import QtBot
 
 from PySide6.QtCore import Qt
 
 from tests.lab.lab import Lab
+from tests.ui.screenshots import zone_folder
 from wizard.store import CheckState
 
 from wizard.ui.pages.mta_sts import MtaStsPage
 
 from .helpers import CHECK_TIMEOUT_MS, MakeWizard, check_now
 from .test_flow_lab import open_dmarc, open_spf, publish_card
-from .test_spf_page import lab_zone_dir  # noqa: F401 (the vendor stand-ins: CIMcloud's include resolves)
+
+
+@pytest.fixture
+def lab_zone_dir(tmp_path: Path) -> Path:
+    """The wizard's zones plus the vendor stand-ins, so CIMcloud's include resolves."""
+    return zone_folder(tmp_path)
 
 
 def test_spf_todays_record_tab_follows_a_verified_publication(
