@@ -72,7 +72,8 @@ def test_svg_icons_are_sharp_at_hidpi() -> None:
         assert pixmap.width() == 32 and pixmap.devicePixelRatio() == 2.0
 
 
-def test_verification_link_opens_in_the_browser(qtbot: QtBot, make_wizard: MakeWizard, links: LinkCatcher) -> None:
+def open_dkim_offline(make_wizard: MakeWizard) -> DkimPage:
+    """The DKIM page for example.com, with the Domains page's live scan stopped (these tests need no DNS)."""
     wizard = make_wizard()
     enter_domains(wizard, "example.com")
     wizard.page(Pages.DOMAINS).runner.cancel()
@@ -80,6 +81,11 @@ def test_verification_link_opens_in_the_browser(qtbot: QtBot, make_wizard: MakeW
     wizard.next()
     page = wizard.currentPage()
     assert isinstance(page, DkimPage)
+    return page
+
+
+def test_verification_link_opens_in_the_browser(qtbot: QtBot, make_wizard: MakeWizard, links: LinkCatcher) -> None:
+    page = open_dkim_offline(make_wizard)
     page.name_edit.setText("sel1._domainkey")
     page.content_edit.setPlainText(DKIM)
     page.link.setFocus()
@@ -151,13 +157,7 @@ def test_keyboard_only_walk_reaches_the_domain_field(qtbot: QtBot, make_wizard: 
 
 
 def test_folded_option_boxes_leave_no_empty_frame(make_wizard: MakeWizard) -> None:
-    wizard = make_wizard()
-    enter_domains(wizard, "example.com")
-    wizard.page(Pages.DOMAINS).runner.cancel()
-    wizard.next()
-    wizard.next()
-    page = wizard.currentPage()
-    assert isinstance(page, DkimPage)
+    page = open_dkim_offline(make_wizard)
     box = page.paste_box
     assert not page.paste.isVisible() and box.height() <= 2 * box.fontMetrics().height()
     assert page.panel.badge.text_label.text() == "Nothing to check yet."  # nothing pasted: not "not checked"
