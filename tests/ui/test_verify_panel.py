@@ -110,3 +110,22 @@ def test_automatic_rechecks_count_down_while_the_page_is_open(qtbot: QtBot, dns_
     qtbot.waitUntil(lambda: panel.countdown.text() != first, timeout=3000)
     panel.deactivate()
     assert panel.countdown.text() == "" and not panel._tick.isActive()
+
+
+def test_public_resolvers_get_their_own_rows(qtbot: QtBot, dns_lab: Lab, panel_for: object) -> None:
+    dns_lab.update("wiz.test", add=[("@", 1, "TXT", SPF)])
+    settings = dns_lab.settings(
+        public_resolvers=True,
+        public_resolver_addresses=(("Lab", "127.0.0.1", dns_lab.resolver_port), ("Hole", *dns_lab.blackhole)),
+        timeout=3.0,
+        query_timeout=0.3,
+        public_grace=0.3,
+    )
+    panel = panel_for(settings)  # type: ignore[operator]
+    with qtbot.waitSignal(panel.verdict_ready, timeout=10000):
+        panel.check_button.click()
+    public = {r[0]: r[2] for r in tree_rows(panel.table) if r[1] not in ("authoritative", "resolver")}
+    host, port = dns_lab.blackhole
+    assert public == {f"Lab 127.0.0.1:{dns_lab.resolver_port}": "found", f"Hole {host}:{port}": "timeout"}
+    # A public resolver this network cannot reach shows as such, but does not hold back "verified".
+    assert panel.verdict.state is CheckState.VERIFIED
