@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import importlib
 import json
+import sys
 from collections.abc import Callable, Sequence
 
-from wizard.checks import CHECK_MODULES, CheckOutput, output_json, output_status
+from wizard.checks import CheckOutput, all_checks, output_json, output_status
 from wizard.core.findings import CheckResult, Finding, Status
 
 JSON_VERSION = 1
@@ -34,13 +34,12 @@ def any_failed(results: DomainResults) -> bool:
 
 
 def _extra_lines(check: str) -> Callable[[CheckResult], list[str]] | None:
-    """A check module may offer `human_lines(result)` for details worth printing (the SPF tree)."""
-    for module_name in CHECK_MODULES:
-        if module_name.rsplit(".", 1)[-1] in (check, check.replace("_", "")):
-            module = importlib.import_module(module_name)
-            fn = getattr(module, "human_lines", None)
-            return fn if callable(fn) else None
-    return None
+    """The module that registered the check may offer `human_lines(result)` for details worth printing
+    (the SPF tree)."""
+    fn = all_checks().get(check)
+    module = sys.modules.get(fn.__module__) if fn is not None else None
+    lines = getattr(module, "human_lines", None)
+    return lines if callable(lines) else None
 
 
 def _finding_lines(finding: Finding, indent: str) -> list[str]:

@@ -102,6 +102,7 @@ def test_human_output_has_a_block_per_domain_with_fixes(dns_lab, capsys) -> None
     assert out.startswith("example.test\n")
     assert "\n\nno-such-domain.test\n" in out
     assert "FAIL  dns" in out and "dns.no-such-domain" in out and "fix: " in out
+    assert "DNS lookups (worst case):" in out, "a check module's own lines (the SPF tree) are printed"
 
 
 @pytest.mark.parametrize(
