@@ -14,7 +14,7 @@ from typing import NoReturn
 from wizard import APP_ID, __version__
 from wizard.checks import DEFAULT_SPF_INCLUDE, CheckOptions
 from wizard.core.domain import DomainError, normalize_domain
-from wizard.lookup.settings import LookupSettings, parse_server
+from wizard.lookup.settings import LookupSettings, parse_port, parse_server
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -36,9 +36,10 @@ def _server(text: str) -> tuple[str, int]:
 
 
 def _port(text: str) -> int:
-    if not text.isdigit() or not 0 < int(text) < 65536:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (1-65535)")
-    return int(text)
+    try:
+        return parse_port(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r}: {exc}") from None
 
 
 def _seconds(text: str) -> float:

@@ -66,7 +66,15 @@ def parse_server(text: str, default_port: int = 53) -> tuple[str, int]:
     return host, port
 
 
+def parse_port(text: str) -> int:
+    """A port number from 1 to 65535 (ASCII digits only); ValueError saying so otherwise."""
+    if not (text.isascii() and text.isdigit()) or not 0 < int(text) < 65536:
+        raise ValueError("the port must be a number from 1 to 65535")
+    return int(text)
+
+
 def _port(text: str, port_text: str) -> int:
-    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
-        raise ValueError(f"{text!r}: the port must be a number from 1 to 65535")
-    return int(port_text)
+    try:
+        return parse_port(port_text)
+    except ValueError as exc:
+        raise ValueError(f"{text!r}: {exc}") from None
