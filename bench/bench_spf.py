@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from wizard.core.spf_tree import analyze
+from wizard.core.spf.tree import analyze
 from wizard.lookup.memory import MemorySource
 
 

@@ -13,7 +13,7 @@ from typing import NoReturn
 
 from wizard import APP_ID, __version__
 from wizard.checks import DEFAULT_SPF_INCLUDE, CheckOptions
-from wizard.core.domain import DomainError, normalize_domain
+from wizard.core.names import DomainError, normalize_domain
 from wizard.lookup.settings import LookupSettings, parse_port, parse_server
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2

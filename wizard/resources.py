@@ -5,7 +5,12 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from wizard.core.spf.services import SpfService
+
+SERVICES_FILE = "spf_services.json"
 
 
 def resources_dir() -> Path:
@@ -25,3 +30,10 @@ def resource_path(*parts: str) -> Path:
 def load_json(name: str) -> Any:
     with resource_path(name).open(encoding="utf-8") as f:
         return json.load(f)
+
+
+def load_services() -> list[SpfService]:
+    """The sending-service presets bundled in resources/spf_services.json."""
+    from wizard.core.spf.services import services_from_json
+
+    return services_from_json(load_json(SERVICES_FILE))

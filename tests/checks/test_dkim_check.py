@@ -9,7 +9,7 @@ from tests.core.test_dkim import data_key
 from tests.lab import Lab
 from wizard.checks import CheckContext, CheckOptions, all_checks, output_json
 from wizard.checks.dkim import check_dkim, human_lines, targets_for
-from wizard.core.dkim_verify import verify
+from wizard.core.dkim.verify import verify
 from wizard.core.findings import CheckResult
 from wizard.lookup.lookup import Lookup
 

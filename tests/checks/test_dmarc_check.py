@@ -10,7 +10,7 @@ import pytest
 from tests.lab import Lab
 from wizard.checks import CheckContext, CheckFn, CheckOptions, CheckOutput
 from wizard.checks.dmarc import DkimState, check_dmarc, dkim_state, dmarc_findings, human_lines
-from wizard.core.dmarc import discover_policy
+from wizard.core.dmarc.discovery import discover_policy
 from wizard.core.findings import CheckResult, error, info, warning
 from wizard.lookup.lookup import Lookup
 from wizard.lookup.memory import MemorySource

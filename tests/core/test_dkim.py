@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from hypothesis import given
 from hypothesis import strategies as st
 
-from wizard.core.dkim import canonical_content, der_length, parse_tags, validate
+from wizard.core.dkim.key import canonical_content, der_length, parse_tags, validate
 from wizard.core.findings import Severity
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "dkim"

@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.core.test_dkim import data_key, private_key_der
-from wizard.core.dkim_paste import normalize, normalize_content, normalize_name
+from wizard.core.dkim.paste import normalize, normalize_content, normalize_name
 from wizard.core.txt import zone_file_value
 
 KEY = data_key("rsa2048-a")

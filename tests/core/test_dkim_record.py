@@ -7,8 +7,8 @@ import base64
 import pytest
 
 from tests.core.test_dkim import data_key, private_key_der, rsa_public_b64
-from wizard.core.dkim_extract import extract, extract_pairs
-from wizard.core.dkim_record import message_for_cimcloud, record_to_add, verification_link
+from wizard.core.dkim.extract import extract, extract_pairs
+from wizard.core.dkim.record import message_for_cimcloud, record_to_add, verification_link
 
 KEY = data_key("rsa2048-a")
 OTHER = data_key("rsa2048-b")

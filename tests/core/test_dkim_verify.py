@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 
 from tests.core.test_dkim import data_key
 from wizard.core.answers import Answer, Outcome
-from wizard.core.dkim_verify import DkimStatus, DkimVerification, compare, misplaced_names, verify
+from wizard.core.dkim.verify import DkimStatus, DkimVerification, compare, misplaced_names, verify
 from wizard.lookup.memory import MemorySource
 
 KEY = data_key("rsa2048-a")

@@ -9,22 +9,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from wizard.core.dmarc import (
-    Alignment,
-    AuthStatus,
-    ComposeError,
-    DmarcChoice,
-    Policy,
-    check_authorizations,
-    compose_dmarc,
-    discover_policy,
-    is_dmarc_record,
-    organizational_domain,
-    parse_dmarc,
-    recommend_policy,
-    walk_names,
-)
+from wizard.core.dmarc.compose import DmarcChoice, compose_dmarc, recommend_policy
+from wizard.core.dmarc.discovery import discover_policy, organizational_domain, walk_names
+from wizard.core.dmarc.record import Alignment, Policy, is_dmarc_record, parse_dmarc
+from wizard.core.dmarc.reports import AuthStatus, check_authorizations
 from wizard.core.findings import Severity
+from wizard.core.tags import ComposeError
 from wizard.lookup.memory import MemorySource
 
 

@@ -1,6 +1,6 @@
 import pytest
 
-from wizard.core.domain import DomainError, normalize_domain, to_unicode
+from wizard.core.names import DomainError, normalize_domain, to_unicode
 
 
 @pytest.mark.parametrize(

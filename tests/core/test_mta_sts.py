@@ -8,24 +8,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from wizard.core.mta_sts import (
-    GUIDANCE,
-    MAX_MAX_AGE,
-    StsMode,
-    decode_policy,
-    generate_policy,
-    is_sts_record,
-    mx_hosts,
-    mx_matches,
-    new_policy_id,
-    parse_policy,
-    parse_sts_record,
-    plan_mta_sts,
-    policy_findings,
-    uncovered_mx,
-)
+from wizard.core.mta_sts.compose import GUIDANCE, generate_policy, new_policy_id, plan_mta_sts
+from wizard.core.mta_sts.policy import decode_policy, mx_hosts, mx_matches, parse_policy, policy_findings, uncovered_mx
+from wizard.core.mta_sts.record import MAX_MAX_AGE, StsMode, is_sts_record, parse_sts_record
+from wizard.core.mta_sts.tls_rpt import parse_tlsrpt
 from wizard.core.tags import ComposeError
-from wizard.core.tls_rpt import parse_tlsrpt
 
 GOOD = "version: STSv1\r\nmode: enforce\r\nmx: mx1.example.com\r\nmx: *.backup.example.net\r\nmax_age: 604800\r\n"
 

@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from wizard.core.spf import (
+from wizard.core.spf.macro import Macro, parse_macro_string
+from wizard.core.spf.record import (
     Kind,
     Mechanism,
     Modifier,
@@ -21,7 +22,6 @@ from wizard.core.spf import (
     parse_term,
     render_txt,
 )
-from wizard.core.spf_macro import Macro, parse_macro_string
 
 
 def test_terms_carry_kind_qualifier_cidr_and_position() -> None:

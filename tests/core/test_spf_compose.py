@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from urllib.parse import urlparse
 
-from wizard.core.spf import Kind, Qualifier, parse
-from wizard.core.spf_compose import CIMCLOUD_INCLUDE, compose, load_services
+from wizard.core.spf.compose import CIMCLOUD_INCLUDE, compose
+from wizard.core.spf.record import Kind, Qualifier, parse
+from wizard.resources import load_services
 
 
 def test_from_nothing_the_record_is_cimclouds_example() -> None:

@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from wizard.core.answers import Answer, Outcome, TxtRecord
-from wizard.core.spf_eval import DEFAULT_EXPLANATION, check_host
+from wizard.core.spf.evaluate import DEFAULT_EXPLANATION, check_host
 
 SUITE = Path(__file__).resolve().parents[2] / ".." / "shared" / "conformance" / "spf" / "rfc7208-tests.yml"
 MAX_CNAME_HOPS = 8

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from wizard.core.answers import Answer, Outcome
-from wizard.core.spf_eval import MAX_LOOKUPS, SpfResult, check_host
+from wizard.core.spf.evaluate import MAX_LOOKUPS, SpfResult, check_host
 from wizard.lookup.memory import MemorySource
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from wizard.core.answers import Answer
-from wizard.core.spf_tree import MAX_DEPTH, NodeStatus, TreeAnalysis, analyze, pass_path
+from wizard.core.spf.tree import MAX_DEPTH, NodeStatus, TreeAnalysis, analyze, pass_path
 from wizard.lookup.memory import MemorySource
 
 

@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 
 from wizard.checks.tls_rpt import tlsrpt_findings
 from wizard.core.answers import Answer, Outcome, TxtRecord
+from wizard.core.mta_sts.tls_rpt import compose_tlsrpt, is_tlsrpt_record, parse_tlsrpt
 from wizard.core.tags import ComposeError
-from wizard.core.tls_rpt import compose_tlsrpt, is_tlsrpt_record, parse_tlsrpt
 
 
 def test_valid_record_with_mailto_and_https() -> None:

@@ -12,7 +12,7 @@ from pytestqt.qtbot import QtBot
 from PySide6.QtGui import QGuiApplication
 
 from tests.lab.lab import Lab
-from wizard.core.dmarc import Policy
+from wizard.core.dmarc.record import Policy
 from wizard.store import CheckRecord, CheckState
 
 from wizard.ui.page import DomainPage

@@ -7,7 +7,7 @@ from pytestqt.qtbot import QtBot
 
 from PySide6.QtWidgets import QLabel, QWidget
 
-from wizard.core.dmarc import ROLLOUT
+from wizard.core.dmarc.compose import ROLLOUT
 
 from wizard.ui.pages.dkim import DkimPage
 from wizard.ui.pages.dmarc import DmarcPage

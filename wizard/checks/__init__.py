@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from wizard.core.findings import CheckResult, Status, error
-from wizard.core.spf_compose import CIMCLOUD_INCLUDE
+from wizard.core.spf.compose import CIMCLOUD_INCLUDE
 
 if TYPE_CHECKING:
     from wizard.lookup.lookup import Lookup

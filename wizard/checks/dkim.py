@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from wizard.checks import CheckContext, CheckOptions, register
-from wizard.core.dkim import validate
-from wizard.core.dkim_paste import excerpt, normalize, normalize_name
-from wizard.core.dkim_record import verification_link
-from wizard.core.dkim_verify import DkimVerification, verify
+from wizard.core.dkim.key import validate
+from wizard.core.dkim.paste import excerpt, normalize, normalize_name
+from wizard.core.dkim.record import verification_link
+from wizard.core.dkim.verify import DkimVerification, verify
 from wizard.core.findings import CheckResult, Finding
 
 CHECK = "dkim"

@@ -8,15 +8,9 @@ from enum import StrEnum
 from typing import Any
 
 from wizard.checks import CheckContext, CheckOutput, register
-from wizard.core.dmarc import (
-    AuthStatus,
-    Discovery,
-    Policy,
-    ReportAuthorization,
-    WalkStep,
-    check_authorizations,
-    discover_policy,
-)
+from wizard.core.dmarc.discovery import Discovery, WalkStep, discover_policy
+from wizard.core.dmarc.record import Policy
+from wizard.core.dmarc.reports import AuthStatus, ReportAuthorization, check_authorizations
 from wizard.core.findings import CheckResult, Finding, Severity, error, info, warning
 
 CHECK = "dmarc"

@@ -9,19 +9,8 @@ from typing import Any
 from wizard.checks import CheckContext, register
 from wizard.core.answers import Answer
 from wizard.core.findings import CheckResult, Finding, error, info, warning
-from wizard.core.mta_sts import (
-    POLICY_PATH,
-    StsPolicy,
-    decode_policy,
-    is_sts_record,
-    mx_hosts,
-    parse_policy,
-    parse_sts_record,
-    policy_findings,
-    policy_host,
-    policy_url,
-    uncovered_mx,
-)
+from wizard.core.mta_sts.policy import StsPolicy, decode_policy, mx_hosts, parse_policy, policy_findings, uncovered_mx
+from wizard.core.mta_sts.record import POLICY_PATH, is_sts_record, parse_sts_record, policy_host, policy_url
 from wizard.core.published import RecordKind, pick_record
 from wizard.lookup.https import FetchLimits, FetchOutcome, FetchResult, fetch_https
 

@@ -8,9 +8,9 @@ from typing import Any
 from wizard.checks import DEFAULT_SPF_INCLUDE, CheckContext, register
 from wizard.core.answers import Source, shared
 from wizard.core.findings import CheckResult
-from wizard.core.spf_eval import MAX_LOOKUPS, MAX_VOID_LOOKUPS
-from wizard.core.spf_rules import spf_findings
-from wizard.core.spf_tree import FOLLOWED, analyze, authorization
+from wizard.core.spf.evaluate import MAX_LOOKUPS, MAX_VOID_LOOKUPS
+from wizard.core.spf.rules import spf_findings
+from wizard.core.spf.tree import FOLLOWED, analyze, authorization
 
 
 @register("spf")

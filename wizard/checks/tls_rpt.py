@@ -7,8 +7,8 @@ import asyncio
 from wizard.checks import CheckContext, CheckOutput, register
 from wizard.core.answers import Answer
 from wizard.core.findings import CheckResult, Finding, info, warning
+from wizard.core.mta_sts.tls_rpt import TlsRptRecord, is_tlsrpt_record, parse_tlsrpt
 from wizard.core.published import RecordKind, pick_record
-from wizard.core.tls_rpt import TlsRptRecord, is_tlsrpt_record, parse_tlsrpt
 
 CHECK = "tls_rpt"
 TLSRPT_RECORD = RecordKind("tls-rpt", "TLS-RPT", is_tlsrpt_record, parse_tlsrpt, near="tlsrpt")

@@ -10,8 +10,8 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from wizard.core.domain import DomainError, normalize_domain
 from wizard.core.findings import Finding, Severity, error
+from wizard.core.names import DomainError, normalize_domain
 
 _SIZE = re.compile(r"^(\d{1,15})([kmgt]?)$", re.IGNORECASE)
 _UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}

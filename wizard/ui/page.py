@@ -9,8 +9,8 @@ from dataclasses import replace
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QFrame, QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget, QWizardPage
 
-from wizard.core.domain import to_unicode
 from wizard.core.findings import Finding, Severity
+from wizard.core.names import to_unicode
 from wizard.store import CheckState, DomainProgress
 
 from wizard.ui.session import Session

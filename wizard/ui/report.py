@@ -9,8 +9,8 @@ import time
 from html import escape
 
 from wizard import APP_NAME, __version__
-from wizard.core.dkim_paste import normalize
-from wizard.core.dkim_record import message_for_cimcloud
+from wizard.core.dkim.paste import normalize
+from wizard.core.dkim.record import message_for_cimcloud
 from wizard.store import CheckState, Progress
 
 CHECKS = (("spf", "SPF"), ("dkim", "DKIM"), ("dmarc", "DMARC"), ("mta_sts", "MTA-STS"), ("tls_rpt", "TLS-RPT"))

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 from wizard.checks.spf import spf_result
 from wizard.core.answers import Answer, Outcome, Source
-from wizard.core.domain import DomainError, normalize_domain
 from wizard.core.findings import CheckResult
-from wizard.core.spf_compose import CIMCLOUD_INCLUDE
+from wizard.core.names import DomainError, normalize_domain
+from wizard.core.spf.compose import CIMCLOUD_INCLUDE
 
 _SEPARATORS = re.compile(r"[\n,;]+")
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from wizard.core.answers import Answer, Outcome
-from wizard.core.dkim_verify import compare, dkim_records
+from wizard.core.dkim.verify import compare, dkim_records
 from wizard.lookup.lookup import NameViews
 from wizard.store import CheckRecord, CheckState
 

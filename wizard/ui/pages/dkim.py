@@ -18,11 +18,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from wizard.core.dkim import validate
-from wizard.core.dkim_extract import extract
-from wizard.core.dkim_paste import NormalizedDkim, normalize
-from wizard.core.dkim_record import RecordToAdd, message_for_cimcloud, record_to_add, verification_link
-from wizard.core.dkim_verify import DkimVerification, verify
+from wizard.core.dkim.extract import extract
+from wizard.core.dkim.key import validate
+from wizard.core.dkim.paste import NormalizedDkim, normalize
+from wizard.core.dkim.record import RecordToAdd, message_for_cimcloud, record_to_add, verification_link
+from wizard.core.dkim.verify import DkimVerification, verify
 from wizard.core.findings import Severity
 from wizard.store import CheckState, DomainProgress
 

@@ -18,15 +18,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from wizard.core.dmarc import (
-    Alignment,
-    Discovery,
-    DmarcChoice,
-    DmarcComposition,
-    Policy,
-    compose_dmarc,
-    discover_policy,
-)
+from wizard.core.dmarc.compose import DmarcChoice, DmarcComposition, compose_dmarc
+from wizard.core.dmarc.discovery import Discovery, discover_policy
+from wizard.core.dmarc.record import Alignment, Policy
 from wizard.core.tags import ComposeError
 from wizard.store import CheckState, DomainProgress
 

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from wizard.core.domain import to_unicode
+from wizard.core.names import to_unicode
 
 from wizard.ui.page import Page, text_label
 from wizard.ui.scan import DomainScan, Presence, parse_domains, scan_domains

@@ -13,7 +13,9 @@ from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QLineEdit, QPla
 
 from wizard.checks import CheckOptions, CheckOutput, run_domain
 from wizard.core.findings import CheckResult
-from wizard.core.mta_sts import GUIDANCE, StsMode, StsPlan, mx_hosts, new_policy_id, plan_mta_sts
+from wizard.core.mta_sts.compose import GUIDANCE, StsPlan, new_policy_id, plan_mta_sts
+from wizard.core.mta_sts.policy import mx_hosts
+from wizard.core.mta_sts.record import StsMode
 from wizard.core.tags import ComposeError
 from wizard.lookup.lookup import Lookup
 from wizard.store import DomainProgress

@@ -25,11 +25,13 @@ from PySide6.QtWidgets import (
 )
 
 from wizard.core.answers import Source, shared
-from wizard.core.spf import Qualifier
-from wizard.core.spf_compose import CIMCLOUD_INCLUDE, Composition, SpfService, compose, load_services
-from wizard.core.spf_eval import MAX_LOOKUPS
-from wizard.core.spf_rules import spf_findings
-from wizard.core.spf_tree import FOLLOWED, Authorization, SpfNode, TreeAnalysis, analyze, authorization
+from wizard.core.spf.compose import CIMCLOUD_INCLUDE, Composition, compose
+from wizard.core.spf.evaluate import MAX_LOOKUPS
+from wizard.core.spf.record import Qualifier
+from wizard.core.spf.rules import spf_findings
+from wizard.core.spf.services import SpfService
+from wizard.core.spf.tree import FOLLOWED, Authorization, SpfNode, TreeAnalysis, analyze, authorization
+from wizard.resources import load_services
 from wizard.store import DomainProgress
 
 from wizard.ui.overlay import OverlaySource

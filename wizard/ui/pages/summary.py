@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from wizard.core.domain import to_unicode
+from wizard.core.names import to_unicode
 
 from wizard.ui.page import Page, text_label
 from wizard.ui.recheck import Job, jobs, recheck

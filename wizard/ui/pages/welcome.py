@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QButtonGroup, QMessageBox, QRadioButton, QVBoxLayout
 
-from wizard.core.domain import to_unicode
+from wizard.core.names import to_unicode
 from wizard.store import Progress
 
 from wizard.ui.page import Page, text_label

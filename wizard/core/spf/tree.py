@@ -1,10 +1,4 @@
-"""SPF tree analysis without an IP address: every include/redirect, what each term costs, the worst case.
-
-Every term that queries DNS costs one lookup (include, a, mx, ptr, exists, redirect, with or without a
-domain or CIDR length), each time it would be evaluated; exp= costs nothing. Sibling includes are fetched
-concurrently, so a tree of depth D costs about D round trips. Depth, records and probes are bounded so a
-hostile tree (a 20-level chain, a 10,000-term record) still ends quickly, with the tree marked incomplete.
-"""
+"""The SPF include tree: per-term lookup costs, void lookups, and whether an include is authorized."""
 
 from __future__ import annotations
 
@@ -16,7 +10,8 @@ from ipaddress import IPv4Address, IPv6Address
 from typing import Any
 
 from wizard.core.answers import Answer, Outcome, Source, shared
-from wizard.core.spf import (
+from wizard.core.spf.evaluate import MAX_MX, SpfResult, check_host, is_query_name, mx_host
+from wizard.core.spf.record import (
     Kind,
     Mechanism,
     Modifier,
@@ -27,7 +22,6 @@ from wizard.core.spf import (
     parse_lenient,
     select_records,
 )
-from wizard.core.spf_eval import MAX_MX, SpfResult, check_host, is_query_name, mx_host
 
 MAX_DEPTH = 12  # 11 nested includes already cost 11 lookups: deeper can only confirm "too many"
 MAX_NODES = 60  # records fetched in one analysis

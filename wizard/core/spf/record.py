@@ -1,8 +1,4 @@
-"""SPF records (RFC 7208): the term model, a parser that keeps each term's position, and a renderer.
-
-The parser checks the whole grammar of section 12 (including macro syntax and the domain-spec rule)
-so that a record the evaluator accepts is exactly a record RFC 7208 accepts.
-"""
+"""SPF records (RFC 7208): terms, qualifiers and modifiers parsed with positions; rendering as TXT strings."""
 
 from __future__ import annotations
 
@@ -11,7 +7,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_network
 
-from wizard.core.spf_macro import MacroError, MacroString, parse_macro_string
+from wizard.core.spf.macro import MacroError, MacroString, parse_macro_string
 from wizard.core.txt import split_value, zone_file_value
 
 VERSION = "v=spf1"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from wizard.core.dkim import (
+from wizard.core.dkim.key import (
     canonical,
     decode_base64,
     is_private_key,
@@ -19,9 +19,9 @@ from wizard.core.dkim import (
     private_key_finding,
     strip_fws,
 )
-from wizard.core.dkim_record import DOMAINKEY
-from wizard.core.domain import MAX_LABEL, MAX_NAME
+from wizard.core.dkim.record import DOMAINKEY
 from wizard.core.findings import Finding, Severity, error, warning
+from wizard.core.names import MAX_LABEL, MAX_NAME
 
 MIN_BARE_KEY = 40  # shorter base64 alone is not taken for a key
 

@@ -1,8 +1,4 @@
-"""check_host() (RFC 7208 sections 4 to 7) over an injected answer Source.
-
-It only awaits `source.resolve(name, rdtype)`, so it runs the same against the lookup layer and an
-in-memory zone. A DNS failure (timeout, SERVFAIL, ...) is a temperror; a broken record is a permerror.
-"""
+"""check_host() (RFC 7208 section 4), over an injected Source: no I/O of its own."""
 
 from __future__ import annotations
 
@@ -12,8 +8,8 @@ from enum import StrEnum
 from ipaddress import IPv4Address, IPv6Address, ip_address
 
 from wizard.core.answers import Answer, Outcome, Source
-from wizard.core.spf import Kind, Mechanism, Modifier, Qualifier, SpfSyntaxError, parse, select_records
-from wizard.core.spf_macro import MacroContext, MacroError, expand, parse_macro_string, truncate_name
+from wizard.core.spf.macro import MacroContext, MacroError, expand, parse_macro_string, truncate_name
+from wizard.core.spf.record import Kind, Mechanism, Modifier, Qualifier, SpfSyntaxError, parse, select_records
 
 MAX_LOOKUPS = 10  # DNS-querying terms per check_host() (4.6.4)
 MAX_VOID_LOOKUPS = 2  # lookups that return no records (4.6.4)

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import idna
+
+if TYPE_CHECKING:
+    from publicsuffixlist import PublicSuffixList
 
 
 class DomainError(ValueError):
@@ -88,3 +93,20 @@ def to_unicode(name: str) -> str:
         return ".".join(idna.decode(label) if label.startswith("xn--") else label for label in name.split("."))
     except idna.IDNAError:
         return name
+
+
+@lru_cache(maxsize=1)
+def _psl() -> PublicSuffixList:
+    from publicsuffixlist import PublicSuffixList  # loads the bundled list: only when a name needs it
+
+    return PublicSuffixList()  # the list bundled with the package: no download
+
+
+def organizational_domain(domain: str) -> str:
+    """The registrable domain per the Public Suffix List (`sub.example.test` → `example.test`).
+
+    A name the list does not know ends in an implicit one-label suffix (`test`), as the list's `*` rule says;
+    a name that is itself a public suffix is its own organizational domain.
+    """
+    name = domain.rstrip(".").lower()
+    return _psl().privatesuffix(name) or name

@@ -1,8 +1,4 @@
-"""SPF macros (RFC 7208 section 7): parsing macro-strings and expanding them for one check_host() call.
-
-Parsing is pure syntax; expansion is synchronous and needs the validated name for %{p} handed in,
-so the async evaluator resolves that one first and nothing here does I/O.
-"""
+"""SPF macro strings (RFC 7208 section 7): parsing and expansion."""
 
 from __future__ import annotations
 

@@ -1,16 +1,11 @@
-"""Composing the one SPF record a domain should publish, with every change explained in plain words.
-
-From the live record(s), the chosen services, custom terms and the `all` qualifier: the CIMcloud include
-is always present, duplicates go, existing terms keep their order, `all` stays last (~all by default, as
-CIMcloud's guide shows). Several live records are merged; a live redirect= keeps its meaning.
-"""
+"""The SPF composer: merges the published record with the senders chosen, CIMcloud always included."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from wizard.core.spf import (
+from wizard.core.spf.record import (
     MAX_RECORD_OCTETS,
     Kind,
     Mechanism,
@@ -23,40 +18,8 @@ from wizard.core.spf import (
     parse_lenient,
     parse_term,
 )
-from wizard.resources import load_json
 
 CIMCLOUD_INCLUDE = "_spf.mycimcloud.com"
-SERVICES_FILE = "spf_services.json"
-
-
-@dataclass(frozen=True)
-class SpfService:
-    """A sending service preset: its SPF include (None when it differs per account) and its vendor docs."""
-
-    id: str
-    name: str
-    include: str | None
-    docs: str
-    fixed: bool = False
-    note: str = ""
-    include_hint: str = ""
-
-
-def load_services() -> list[SpfService]:
-    """The service presets bundled in resources/spf_services.json."""
-    data = load_json(SERVICES_FILE)
-    return [
-        SpfService(
-            s["id"],
-            s["name"],
-            s.get("include"),
-            s["docs"],
-            bool(s.get("fixed", False)),
-            s.get("note", ""),
-            s.get("include_hint", ""),
-        )
-        for s in data["services"]
-    ]
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from wizard.core.answers import Answer, Outcome
-from wizard.core.dkim import (
+from wizard.core.dkim.key import (
     DkimValidation,
     Tag,
     TagList,
@@ -24,10 +24,10 @@ from wizard.core.dkim import (
     strip_fws,
     validate,
 )
-from wizard.core.dkim_paste import normalize_content
-from wizard.core.dkim_record import DOMAINKEY, record_name
-from wizard.core.dmarc import organizational_domain
+from wizard.core.dkim.paste import normalize_content
+from wizard.core.dkim.record import DOMAINKEY, record_name
 from wizard.core.findings import Finding, Severity, error, info, warning
+from wizard.core.names import organizational_domain
 
 CONTEXT = 10  # characters shown either side of a difference
 DIFFERENT_KEY_SHARE = 0.5  # under this share of equal characters after the first difference: another key

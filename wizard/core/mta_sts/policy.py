@@ -1,86 +1,17 @@
-"""MTA-STS (RFC 8461): the `_mta-sts` TXT record, the policy file, MX pattern matching, and the generator.
-
-Pure: the HTTPS fetch lives in wizard.lookup.https; this module only reads what it returned.
-"""
+"""The MTA-STS policy file (RFC 8461 3.2) and matching MX hosts against its patterns."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from enum import StrEnum
 
-from wizard.core.domain import DomainError, normalize_domain
 from wizard.core.findings import Finding, error, info, warning
-from wizard.core.tags import cap_repeats, no_errors, read_tag_list
-from wizard.core.tls_rpt import compose_tlsrpt
+from wizard.core.mta_sts.record import MAX_MAX_AGE, TESTING_MAX_AGE, StsMode
+from wizard.core.names import DomainError, normalize_domain
+from wizard.core.tags import cap_repeats, no_errors
 
-STS_PREFIX = re.compile(r"^v=STSv1\s*(;|$)")
-_ID = re.compile(r"^[A-Za-z0-9]{1,32}$")
 _KEY = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
-MAX_MAX_AGE = 31_557_600  # RFC 8461 3.2: about one year
-POLICY_PATH = "/.well-known/mta-sts.txt"
-TESTING_MAX_AGE = 86_400  # one day while testing: a mistake is forgotten quickly
-ENFORCE_MAX_AGE = 1_209_600  # two weeks once enforced
-
-
-class StsMode(StrEnum):
-    ENFORCE = "enforce"
-    TESTING = "testing"
-    NONE = "none"
-
-
-def policy_host(domain: str) -> str:
-    return f"mta-sts.{domain}"
-
-
-def policy_url(domain: str) -> str:
-    return f"https://{policy_host(domain)}{POLICY_PATH}"
-
-
-# ---------------------------------------------------------------------------------------------- TXT record
-
-
-@dataclass(frozen=True)
-class StsRecord:
-    """A parsed `_mta-sts` TXT record: its id (changes whenever the policy changes) and its problems."""
-
-    text: str
-    id: str | None
-    problems: tuple[Finding, ...] = ()
-
-    @property
-    def valid(self) -> bool:
-        return no_errors(self.problems)
-
-
-def is_sts_record(text: str) -> bool:
-    """True for text starting with exactly `v=STSv1` (senders discard other TXT records at `_mta-sts`)."""
-    return STS_PREFIX.match(text) is not None
-
-
-def parse_sts_record(text: str) -> StsRecord:
-    """Parse one `_mta-sts` record (`v=STSv1; id=20240601T000000;`); never raises."""
-    tags, problems = read_tag_list(text, "MTA-STS record", "mta-sts.syntax")
-    if not is_sts_record(text):
-        problems.append(_record_syntax("The record must start with exactly v=STSv1;"))
-    ids = [t.value for t in tags if t.name == "id"]
-    if not ids:
-        problems.append(_record_syntax("The record has no id= field."))
-    elif len(ids) > 1:
-        problems.append(_record_syntax("id= appears more than once."))
-    elif not _ID.match(ids[0]):
-        problems.append(_record_syntax(f"id={ids[0][:40]} must be 1 to 32 letters and digits."))
-    record_id = ids[0] if len(ids) == 1 and _ID.match(ids[0]) else None
-    return StsRecord(text, record_id, tuple(cap_repeats(problems)))
-
-
-def _record_syntax(message: str) -> Finding:
-    return error("mta-sts.syntax", message, "Publish v=STSv1; id=<letters and digits, new for every policy change>")
-
-
-# ---------------------------------------------------------------------------------------------- policy file
 
 
 @dataclass(frozen=True)
@@ -175,9 +106,6 @@ def _policy_syntax(message: str) -> Finding:
     return error("mta-sts.policy-syntax", message, "Fix the policy file: see the example the wizard generates.")
 
 
-# ---------------------------------------------------------------------------------------------- mx matching
-
-
 def mx_matches(pattern: str, host: str) -> bool:
     """RFC 8461 4.1: exact, or `*.example.com` matching exactly one more label (`mx1.example.com`)."""
     pattern = pattern.lower().rstrip(".")
@@ -230,56 +158,3 @@ def policy_findings(policy: StsPolicy, hosts: Sequence[str]) -> list[Finding]:
             )
         )
     return findings
-
-
-# ---------------------------------------------------------------------------------------------- generator
-
-GUIDANCE = (
-    "MTA-STS affects only mail sent TO your corporate domain, from anyone. It does not change email your "
-    "CIMcloud website sends to other domains; CIMcloud's relays already honour other domains' MTA-STS policies.",
-    "Do not host the policy on your CIMcloud website: CIMcloud does not support it. Use a third-party MTA-STS "
-    "hosting service (for example PowerDMARC, Mailhardener or URIports; CIMcloud endorses none of them) or a web "
-    "server you run, reachable as mta-sts.<your domain> over HTTPS with a valid certificate.",
-    "Start with mode: testing and TLS reports (TLS-RPT); switch to mode: enforce after a few weeks without "
-    "failures. Every change to the policy file needs a new id in the _mta-sts TXT record.",
-)
-
-
-def new_policy_id(now: datetime | None = None) -> str:
-    """A fresh id from the time (`20240601T120000`), alphanumeric as RFC 8461 requires."""
-    moment = (now or datetime.now(UTC)).astimezone(UTC)
-    return moment.strftime("%Y%m%dT%H%M%S")
-
-
-def generate_policy(mode: StsMode, mx: Sequence[str], max_age: int | None = None) -> str:
-    """The policy file text, CRLF line endings as RFC 8461 writes it."""
-    age = max_age if max_age is not None else (ENFORCE_MAX_AGE if mode is StsMode.ENFORCE else TESTING_MAX_AGE)
-    lines = ["version: STSv1", f"mode: {mode}", *(f"mx: {m.lower().rstrip('.')}" for m in mx), f"max_age: {age}"]
-    return "\r\n".join(lines) + "\r\n"
-
-
-@dataclass(frozen=True)
-class StsPlan:
-    """Everything the admin publishes for MTA-STS: the policy file and where, the TXT records, and the guidance."""
-
-    policy_url: str
-    policy: str
-    records: tuple[tuple[str, str], ...]  # (name, TXT value): _mta-sts, and _smtp._tls when reports are wanted
-    guidance: tuple[str, ...] = GUIDANCE
-
-
-def plan_mta_sts(
-    domain: str,
-    mx: Sequence[str],
-    mode: StsMode = StsMode.TESTING,
-    report_to: Sequence[str] = (),
-    now: datetime | None = None,
-) -> StsPlan:
-    """The policy (testing by default) covering the MX hosts, the `_mta-sts` TXT with a fresh id, and TLS-RPT.
-
-    Raises ComposeError (from the TLS-RPT composer) for an unusable report address.
-    """
-    records = [(f"_mta-sts.{domain}", f"v=STSv1; id={new_policy_id(now)}")]
-    if report_to:
-        records.append((f"_smtp._tls.{domain}", compose_tlsrpt(report_to)))
-    return StsPlan(policy_url(domain), generate_policy(mode, mx), tuple(records))

@@ -1,8 +1,4 @@
-"""DKIM key records (RFC 6376 3.6.1, RFC 8463 for ed25519): parse the tag-list, validate it, read the key.
-
-Pure and I/O-free. `validate(content)` gives the findings and what the key is (type, size); `canonical(tags)` is
-the form two records are compared in (whitespace that RFC 6376 ignores removed, tags in their order).
-"""
+"""DKIM key records (RFC 6376 3.6.1): tag parsing and validation of the public key."""
 
 from __future__ import annotations
 

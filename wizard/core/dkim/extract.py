@@ -14,11 +14,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from wizard.core.dkim import decode_base64, der_length, parse_tags, private_key_finding, strip_fws
-from wizard.core.dkim_paste import NormalizedDkim, clean_text, normalize
-from wizard.core.dkim_record import DOMAINKEY
-from wizard.core.domain import MAX_NAME
+from wizard.core.dkim.key import decode_base64, der_length, parse_tags, private_key_finding, strip_fws
+from wizard.core.dkim.paste import NormalizedDkim, clean_text, normalize
+from wizard.core.dkim.record import DOMAINKEY
 from wizard.core.findings import Finding
+from wizard.core.names import MAX_NAME
 
 MAX_CONTENT = 20_000  # characters of one content; an 8192-bit key record is under 1,500
 MAX_LINES = 200

@@ -1,12 +1,12 @@
-"""Rules that turn an SPF tree analysis and the authorization answer into findings (codes in docs/findings.md)."""
+"""The spf check's rules: what the tree analysis and the authorization mean, as findings."""
 
 from __future__ import annotations
 
 from wizard.core.findings import Finding, error, info, warning
-from wizard.core.spf import MAX_RECORD_OCTETS, Kind, Qualifier, SpfRecord
-from wizard.core.spf_compose import CIMCLOUD_INCLUDE
-from wizard.core.spf_eval import MAX_LOOKUPS, MAX_VOID_LOOKUPS
-from wizard.core.spf_tree import Authorization, NodeStatus, SpfNode, TreeAnalysis
+from wizard.core.spf.compose import CIMCLOUD_INCLUDE
+from wizard.core.spf.evaluate import MAX_LOOKUPS, MAX_VOID_LOOKUPS
+from wizard.core.spf.record import MAX_RECORD_OCTETS, Kind, Qualifier, SpfRecord
+from wizard.core.spf.tree import Authorization, NodeStatus, SpfNode, TreeAnalysis
 
 CIMCLOUD_GUIDE = f"include:{CIMCLOUD_INCLUDE}"
 
