@@ -13,13 +13,13 @@ import re
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field, fields, is_dataclass
-from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
 
 import platformdirs
 
 from wizard import APP_ID, ORGANIZATION
+from wizard.core.records import CheckState
 
 SCHEMA_VERSION = 1
 _T = TypeVar("_T")
@@ -27,14 +27,6 @@ FILE_NAME = "progress.json"
 
 # A PEM private key (any kind), or a TSIG/BIND key statement's secret: never written to disk.
 _SECRET = re.compile(r"PRIVATE\s+KEY|\bsecret\s+\"|\bsecret\s*[:=]", re.IGNORECASE)
-
-
-class CheckState(StrEnum):
-    """What the last live check of one record said, as the summary shows it."""
-
-    VERIFIED = "verified"  # every authoritative server and the resolver serve the expected record
-    WAITING = "waiting"  # published somewhere, but a server or a cache still has the old answer
-    PROBLEM = "problem"  # not found, a different value, or the servers did not answer
 
 
 @dataclass

@@ -7,11 +7,12 @@ from typing import Any
 
 from tests.core.test_dkim import data_key
 from tests.lab import Lab
-from wizard.checks import CheckContext, CheckOptions, all_checks, output_json
+from wizard.checks import CheckContext, CheckOptions, all_checks, get_check
 from wizard.checks.dkim import check_dkim, human_lines, targets_for
+from wizard.core.dkim.record import verification_link
 from wizard.core.dkim.verify import verify
-from wizard.core.findings import CheckResult
 from wizard.lookup.lookup import Lookup
+from wizard.lookup.memory import MemorySource
 
 KEY = data_key("rsa2048-a")
 RECORD = f"v=DKIM1; k=rsa; p={KEY}"
@@ -57,9 +58,7 @@ def run_check(lab: Lab, domain: str, selectors: tuple[str, ...] = (), records: A
     options = CheckOptions(dkim_selectors=selectors, dkim_records=tuple(records))
     ctx = CheckContext(domain, Lookup(lab.settings()), options)
     output = asyncio.run(check_dkim(ctx))
-    result = output_json(output)
-    assert isinstance(result, list)
-    return result
+    return [get_check("dkim").fields(r) for r in output]
 
 
 def codes(entry: dict[str, Any]) -> list[str]:
@@ -109,9 +108,11 @@ def test_revoked_testing_and_multiple(dns_lab: Lab) -> None:
 
 
 def test_human_lines_show_the_name_key_and_link() -> None:
-    result = CheckResult("dkim", [], {"name": "s._domainkey.x.test", "key_type": "rsa", "key_bits": 2048,
-                                      "verification_link": "https://mxtoolbox.com/x"})  # fmt: skip
-    assert human_lines(result) == ["name: s._domainkey.x.test", "key: rsa 2048 bits", "verify: https://mxtoolbox.com/x"]
+    zone = MemorySource()
+    zone.add(f"{SEL}._domainkey.x.test", "TXT", RECORD)
+    (result,) = asyncio.run(check_dkim(CheckContext("x.test", zone, CheckOptions(dkim_selectors=(SEL,)))))  # type: ignore[arg-type]
+    link = verification_link("x.test", SEL)
+    assert human_lines(result) == [f"name: {SEL}._domainkey.x.test", "key: rsa 2048 bits", f"verify: {link}"]
 
 
 def test_an_update_is_seen_on_the_authoritative_servers_at_once(dns_lab: Lab) -> None:

@@ -3,42 +3,53 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
 from tests.lab import Lab
-from wizard.checks import CheckContext, CheckFn, CheckOptions, CheckOutput
-from wizard.checks.dmarc import DkimState, check_dmarc, dkim_state, dmarc_findings, human_lines
+from wizard.checks import Check, CheckContext, CheckOptions, CheckOutput, get_check
+from wizard.checks.dkim import DkimResult
+from wizard.checks.dmarc import check_dmarc, dkim_state, human_lines
 from wizard.core.dmarc.discovery import discover_policy
-from wizard.core.findings import CheckResult, error, info, warning
+from wizard.core.dmarc.rules import DkimState, dmarc_findings
+from wizard.core.findings import error, info, warning
 from wizard.lookup.lookup import Lookup
 from wizard.lookup.memory import MemorySource
 
 
-def dkim_check(output: CheckOutput | None) -> CheckFn:
+def dkim_check(output: CheckOutput | None) -> Check:
     async def fake(ctx: CheckContext) -> CheckOutput:
         assert output is not None
         return output
 
-    return fake
+    return Check("dkim", fake)
 
 
-PASSED = [
-    CheckResult("dkim", [info("dkim.testing", "t=y")], {"selector": "cimcloud", "verified": True}),
-    CheckResult("dkim", [warning("dkim.weak-key", "1024 bits")], {"selector": "old", "verified": True}),
+@dataclass(frozen=True)
+class Dkim(DkimResult):
+    """A dkim check entry whose verdict the test sets (instead of verifying a key)."""
+
+    ok: bool = True
+
+    @property
+    def verified(self) -> bool:
+        return self.ok
+
+
+PASSED: list[DkimResult] = [
+    Dkim((info("dkim.testing", "t=y"),), "cimcloud"),
+    Dkim((warning("dkim.weak-key", "1024 bits"),), "old"),
 ]
-FAILED = [
-    PASSED[0],
-    CheckResult("dkim", [error("dkim.missing", "not there")], {"selector": "other", "verified": False}),
-]
+FAILED: list[DkimResult] = [PASSED[0], Dkim((error("dkim.missing", "not there"),), "other", ok=False)]
 
 
 def run_check(lab: Lab, domain: str, dkim: CheckOutput | None = None) -> dict[str, Any]:
     checks = {} if dkim is None else {"dkim": dkim_check(dkim)}
     ctx = CheckContext(domain, Lookup(lab.settings()), CheckOptions(), _checks=checks)
     result = asyncio.run(check_dmarc(ctx))
-    return result.to_json()
+    return get_check("dmarc").fields(result)
 
 
 def codes(result: dict[str, Any]) -> list[str]:
@@ -52,9 +63,9 @@ def finding(result: dict[str, Any], code: str) -> dict[str, str]:
 def test_dkim_state_follows_the_dkim_check_output() -> None:
     assert dkim_state(None) is DkimState.NOT_RUN
     assert dkim_state([]) is DkimState.NOT_RUN
-    assert dkim_state(PASSED) is DkimState.PASSED
+    assert dkim_state(list(PASSED)) is DkimState.PASSED
     assert dkim_state(PASSED[0]) is DkimState.PASSED
-    assert dkim_state(FAILED) is DkimState.FAILED
+    assert dkim_state(list(FAILED)) is DkimState.FAILED
 
 
 def test_enforced_policy_with_dkim_passing_is_clean(dns_lab: Lab) -> None:

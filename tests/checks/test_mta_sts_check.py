@@ -20,7 +20,7 @@ from tests.lookup.policy_server import (
     serving,
     stalling,
 )
-from wizard.checks import CheckContext, CheckOptions
+from wizard.checks import CheckContext, CheckOptions, get_check
 from wizard.checks.mta_sts import check_mta_sts
 from wizard.checks.tls_rpt import check_tls_rpt
 from wizard.lookup.lookup import Lookup
@@ -37,7 +37,7 @@ def run(lab: Lab, handler: Handler, context: ssl.SSLContext | None, domain: str 
         async with serving(handler, context) as port:
             lookup = Lookup(lab.settings(https_port=port))
             ctx = CheckContext(domain, lookup, CheckOptions())
-            return (await check_mta_sts(ctx)).to_json()
+            return get_check("mta_sts").fields(await check_mta_sts(ctx))
 
     return asyncio.run(main())
 
@@ -142,7 +142,7 @@ def test_no_record_is_only_information(dns_lab: Lab) -> None:
 
 def tls_rpt(lab: Lab, domain: str) -> dict[str, Any]:
     ctx = CheckContext(domain, Lookup(lab.settings()), CheckOptions())
-    return asyncio.run(check_tls_rpt(ctx)).to_json()
+    return get_check("tls_rpt").fields(asyncio.run(check_tls_rpt(ctx)))
 
 
 def test_tls_rpt_check_against_the_lab(dns_lab: Lab) -> None:

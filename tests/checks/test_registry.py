@@ -1,52 +1,71 @@
 """The check runner: checks run concurrently, one may await another, and a crash stays a finding."""
 
 import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
 from wizard import checks
-from wizard.checks import CheckContext, CheckOptions, run_domain
-from wizard.core.findings import CheckResult, Status, warning
+from wizard.checks import Check, CheckContext, CheckOptions, Crashed, Result, run_domain
+from wizard.core.findings import Status, warning
+from wizard.report import to_json, to_text
+
+Registry = Callable[..., None]
 
 
 @pytest.fixture
-def registry(monkeypatch: pytest.MonkeyPatch) -> dict[str, checks.CheckFn]:
-    fake: dict[str, checks.CheckFn] = {}
+def register(monkeypatch: pytest.MonkeyPatch) -> Registry:
+    fake: dict[str, Check] = {}
     monkeypatch.setattr(checks, "_REGISTRY", fake)
     monkeypatch.setattr(checks, "CHECK_MODULES", ())
-    return fake
+
+    def add(**fns: Callable[[CheckContext], Awaitable[Any]]) -> None:
+        for name, fn in fns.items():
+            fake[name] = Check(name, fn, to_json=lambda r: {"saw": getattr(r, "saw", "")})
+
+    return add
 
 
-def test_a_crashing_check_becomes_a_finding_and_others_still_report(registry: dict[str, checks.CheckFn]) -> None:
-    async def boom(ctx: CheckContext) -> CheckResult:
+@dataclass(frozen=True)
+class Saw(Result):
+    saw: str = ""
+
+
+def test_a_crashing_check_becomes_a_finding_and_others_still_report(register: Registry) -> None:
+    async def boom(ctx: CheckContext) -> Result:
         raise ZeroDivisionError("division by zero")
 
-    async def fine(ctx: CheckContext) -> CheckResult:
-        return CheckResult("fine", [warning("fine.note", "noted")])
+    async def fine(ctx: CheckContext) -> Result:
+        return Result((warning("fine.note", "noted"),))
 
-    registry.update(boom=boom, fine=fine)
+    register(boom=boom, fine=fine)
     results = asyncio.run(run_domain("example.test", None, CheckOptions()))  # type: ignore[arg-type]
-    assert isinstance(results["boom"], CheckResult)
+    assert isinstance(results["boom"], Crashed)
     assert results["boom"].findings[0].code == "check.crashed"
     assert "ZeroDivisionError" in results["boom"].findings[0].message
-    assert isinstance(results["fine"], CheckResult) and results["fine"].status is Status.WARN
+    assert isinstance(results["fine"], Result) and results["fine"].status is Status.WARN
+    printed = to_json([("example.test", results)])
+    assert '"check.crashed"' in printed and '"saw"' in printed  # the crash prints without the check's own fields
+    assert "FAIL  boom" in to_text([("example.test", results)])
 
 
-def test_a_check_awaits_another_which_runs_once(registry: dict[str, checks.CheckFn]) -> None:
+def test_a_check_awaits_another_which_runs_once(register: Registry) -> None:
     calls: list[str] = []
 
-    async def first(ctx: CheckContext) -> CheckResult:
+    async def first(ctx: CheckContext) -> Result:
         calls.append("first")
         await asyncio.sleep(0.01)
-        return CheckResult("first")
+        return Result()
 
-    async def second(ctx: CheckContext) -> CheckResult:
+    async def second(ctx: CheckContext) -> Result:
         other = await ctx.result("first")
-        assert isinstance(other, CheckResult)
-        return CheckResult("second", details={"saw": str(other.status)})
+        assert isinstance(other, Result)
+        return Saw(saw=str(other.status))
 
-    registry.update(first=first, second=second)
+    register(first=first, second=second)
     only_second = asyncio.run(run_domain("example.test", None, CheckOptions(only=("second",))))  # type: ignore[arg-type]
     assert list(only_second) == ["second"]
-    assert only_second["second"].to_json()["saw"] == "pass"  # type: ignore[union-attr]
+    assert isinstance(only_second["second"], Saw) and only_second["second"].saw == "pass"
     assert calls == ["first"]

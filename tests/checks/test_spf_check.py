@@ -8,17 +8,21 @@ from typing import Any
 import pytest
 
 from tests.lab import Lab
-from wizard.checks import CheckContext, CheckOptions, all_checks
-from wizard.checks.spf import check_spf, human_lines, spf_result
-from wizard.core.findings import CheckResult
+from wizard.checks import CheckContext, CheckOptions, Result, all_checks, get_check
+from wizard.checks.spf import SpfResult, check_spf, human_lines, spf_result
 from wizard.lookup.lookup import Lookup
 from wizard.lookup.memory import MemorySource
 
 VENDOR = "_spf.spf-vendor.test"
 
 
-def codes(result: CheckResult | dict[str, Any]) -> list[str]:
-    data = result.to_json() if isinstance(result, CheckResult) else result
+def as_json(result: Result) -> dict[str, Any]:
+    """The result as `check --json` prints it (the presenter registered with the check)."""
+    return get_check("spf").fields(result)
+
+
+def codes(result: Result | dict[str, Any]) -> list[str]:
+    data = as_json(result) if isinstance(result, Result) else result
     return [f["code"] for f in data["findings"]]
 
 
@@ -29,7 +33,7 @@ def memory_zone() -> MemorySource:
     return zone
 
 
-def offline(record: str | None, *extra: tuple[str, str, str]) -> CheckResult:
+def offline(record: str | None, *extra: tuple[str, str, str]) -> SpfResult:
     zone = memory_zone()
     if record is not None:
         zone.add("example.com", "TXT", record)
@@ -40,12 +44,12 @@ def offline(record: str | None, *extra: tuple[str, str, str]) -> CheckResult:
 
 
 def test_the_check_is_registered() -> None:
-    assert all_checks()["spf"] is check_spf
+    assert all_checks()["spf"].run is check_spf
 
 
 def test_a_good_record_passes_with_counts_and_tree() -> None:
     result = offline("v=spf1 include:_spf.mycimcloud.com include:_spf.google.com ~all")
-    data = result.to_json()
+    data = as_json(result)
     assert data["status"] == "pass", data["findings"]
     assert (data["lookups"], data["void_lookups"], data["authorized"]) == (2, 0, True)
     assert data["record"] == "v=spf1 include:_spf.mycimcloud.com include:_spf.google.com ~all"
@@ -59,7 +63,7 @@ def test_one_check_asks_each_question_once() -> None:
     zone = memory_zone()
     zone.add("example.com", "TXT", "v=spf1 include:_spf.mycimcloud.com include:_spf.google.com ~all")
     result = asyncio.run(spf_result(zone, "example.com"))
-    assert result.details["authorization"]["tested"], "check_host() ran for the include's sampled addresses"
+    assert as_json(result)["authorization"]["tested"], "check_host() ran for the include's sampled addresses"
     repeated = sorted({q for q in zone.queries if zone.queries.count(q) > 1})
     assert repeated == [], f"asked more than once: {repeated}"
 
@@ -67,7 +71,7 @@ def test_one_check_asks_each_question_once() -> None:
 def test_missing_record() -> None:
     result = offline(None, ("example.com", "TXT", "google-site-verification=abc"))
     assert codes(result) == ["spf.missing"]
-    assert result.details["record"] is None and result.details["authorized"] is False
+    assert as_json(result)["record"] is None and as_json(result)["authorized"] is False
 
 
 @pytest.mark.parametrize(
@@ -108,14 +112,14 @@ def test_redirect_reaches_the_expected_include() -> None:
     result = offline(
         "v=spf1 redirect=_spf.example.net", ("_spf.example.net", "TXT", "v=spf1 include:_spf.mycimcloud.com -all")
     )
-    assert result.details["authorized"] is True
-    assert result.details["authorization"]["path"] == ["redirect=_spf.example.net", "include:_spf.mycimcloud.com"]
+    assert as_json(result)["authorized"] is True
+    assert as_json(result)["authorization"]["path"] == ["redirect=_spf.example.net", "include:_spf.mycimcloud.com"]
 
 
 def test_a_minus_range_before_the_include_makes_it_not_authorized() -> None:
     result = offline("v=spf1 -ip4:192.0.2.0/24 include:_spf.mycimcloud.com ~all")
     assert "spf.not-authorized" in codes(result)
-    assert {"ip": "192.0.2.1", "result": "fail"} in result.details["authorization"]["tested"]
+    assert {"ip": "192.0.2.1", "result": "fail"} in as_json(result)["authorization"]["tested"]
 
 
 def test_a_dns_failure_in_the_tree_is_lookup_failed() -> None:
@@ -124,7 +128,7 @@ def test_a_dns_failure_in_the_tree_is_lookup_failed() -> None:
     zone.add_timeout("spf.dead.example")
     result = asyncio.run(spf_result(zone, "example.com"))
     assert "spf.lookup-failed" in codes(result)
-    assert result.to_json()["status"] == "fail"
+    assert as_json(result)["status"] == "fail"
 
 
 def test_multiple_records_are_listed() -> None:
@@ -133,7 +137,7 @@ def test_multiple_records_are_listed() -> None:
     zone.add("example.com", "TXT", "v=spf1 -all")
     result = asyncio.run(spf_result(zone, "example.com"))
     assert "spf.multiple" in codes(result)
-    assert len(result.details["records"]) == 2
+    assert len(as_json(result)["records"]) == 2
 
 
 def test_a_loop_is_found_and_the_walk_ends() -> None:
@@ -170,7 +174,7 @@ def test_a_record_in_hundreds_of_strings_is_joined() -> None:
     zone = memory_zone()
     zone.add("example.com", "TXT", tuple(record[i : i + 3].encode() for i in range(0, len(record), 3)))
     result = asyncio.run(spf_result(zone, "example.com"))
-    assert result.details["record"] == record
+    assert as_json(result)["record"] == record
     assert codes(result) == ["spf.record-too-long"]
 
 
@@ -178,7 +182,7 @@ def test_a_ten_thousand_term_record_gives_findings() -> None:
     record = "v=spf1 include:_spf.mycimcloud.com " + " ".join(f"a:h{i}.example.com" for i in range(10_000)) + " ~all"
     result = offline(record)
     assert {"spf.too-many-lookups", "spf.void-lookups", "spf.record-too-long"} <= set(codes(result))
-    assert result.details["lookups"] == 10_001
+    assert as_json(result)["lookups"] == 10_001
 
 
 def test_a_twenty_level_include_chain_gives_findings() -> None:
@@ -188,12 +192,12 @@ def test_a_twenty_level_include_chain_gives_findings() -> None:
         zone.add(f"l{level}.example.com", "TXT", f"v=spf1 include:l{level + 1}.example.com")
     result = asyncio.run(spf_result(zone, "example.com"))
     assert {"spf.too-many-lookups", "spf.tree-truncated"} <= set(codes(result))
-    assert result.details["lookups"] > 10
+    assert as_json(result)["lookups"] > 10
 
 
 def test_macro_expansion_past_253_characters_is_handled() -> None:
     result = offline("v=spf1 include:_spf.mycimcloud.com exists:%{s}.%{s}.%{s}.%{s}.%{s}.%{s}.%{s}.example.com ~all")
-    assert result.details["authorized"] is True
+    assert as_json(result)["authorized"] is True
     assert "spf.syntax" not in codes(result)
 
 
@@ -203,8 +207,8 @@ def test_macro_expansion_past_253_characters_is_handled() -> None:
 def run_lab(lab: Lab, name: str, expect: str = VENDOR) -> dict[str, Any]:
     ctx = CheckContext(f"{name}.spf-lab.test", Lookup(lab.settings()), CheckOptions(expect_include=expect))
     result = asyncio.run(check_spf(ctx))
-    assert isinstance(result, CheckResult)
-    return result.to_json()
+    assert isinstance(result, SpfResult)
+    return as_json(result)
 
 
 def test_lab_good_record(dns_lab: Lab) -> None:

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from wizard.checks.tls_rpt import tlsrpt_findings
 from wizard.core.answers import Answer, Outcome, TxtRecord
+from wizard.core.mta_sts.rules import tlsrpt_findings
 from wizard.core.mta_sts.tls_rpt import compose_tlsrpt, is_tlsrpt_record, parse_tlsrpt
 from wizard.core.tags import ComposeError
 

@@ -4,7 +4,9 @@ page shows (the test plays the DNS provider with an RFC 2136 update), click "Che
 from __future__ import annotations
 
 import base64
+from typing import Any
 
+import trustme
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from pytestqt.qtbot import QtBot
@@ -12,8 +14,10 @@ from pytestqt.qtbot import QtBot
 from PySide6.QtGui import QGuiApplication
 
 from tests.lab.lab import Lab
+from tests.lookup.policy_server import server_context, serving_in_thread
 from wizard.core.dmarc.record import Policy
-from wizard.store import CheckRecord, CheckState
+from wizard.core.records import CheckState
+from wizard.store import CheckRecord
 
 from wizard.ui.page import DomainPage
 from wizard.ui.pages.dkim import DkimPage
@@ -191,8 +195,8 @@ def test_a_private_key_pasted_by_mistake_is_removed_and_never_saved(
     assert "PRIVATE" not in page.session.store.path.read_text()
 
 
-def open_dmarc(qtbot: QtBot, dns_lab: Lab, make_wizard: MakeWizard) -> DmarcPage:
-    wizard = make_wizard(dns_lab.settings())
+def open_dmarc(qtbot: QtBot, dns_lab: Lab, make_wizard: MakeWizard, **settings: Any) -> DmarcPage:
+    wizard = make_wizard(dns_lab.settings(**settings))
     enter_domains(wizard, "wiz.test")
     for _ in range(3):
         wizard.next()
@@ -243,9 +247,11 @@ def test_dmarc_reports_to_another_organization_need_its_authorization_record(
 
 
 def test_mta_sts_only_when_chosen_then_planned_published_and_verified(
-    qtbot: QtBot, dns_lab: Lab, make_wizard: MakeWizard
+    qtbot: QtBot, dns_lab: Lab, make_wizard: MakeWizard, trusted: trustme.CA
 ) -> None:
-    dmarc = open_dmarc(qtbot, dns_lab, make_wizard)
+    with serving_in_thread(b"", server_context(trusted, "mta-sts.wiz.test")) as unused:
+        policy_port = unused  # a port nobody listens on once the block ends: the policy cannot be fetched yet
+    dmarc = open_dmarc(qtbot, dns_lab, make_wizard, https_port=policy_port)
     wizard = dmarc.wizard()
     wizard.next()
     assert wizard.currentId() == Pages.SUMMARY  # not chosen: skipped
@@ -266,8 +272,18 @@ def test_mta_sts_only_when_chosen_then_planned_published_and_verified(
     assert page.card.value_field.text() == record  # the id stays the same while the admin edits
 
     publish_card(dns_lab, "wiz.test", page)
+    dns_lab.update("wiz.test", add=[("mta-sts", 1, "A", "127.0.0.1")])
     qtbot.wait(1100)
-    assert check_now(qtbot, page) is CheckState.VERIFIED
+    # The record is on every server, but senders cannot fetch the policy: a problem, never "Verified".
+    assert check_now(qtbot, page) is CheckState.PROBLEM
+    assert page.panel.verdict is not None and page.panel.verdict.problem is not None
+    assert page.panel.verdict.problem.code == "mta-sts.policy-unreachable"
+    shown = page.panel.badge.text_label.text()
+    assert "cannot be fetched" in shown and "Verified" not in shown
+
+    policy = page.policy_text.toPlainText().replace("\n", "\r\n").encode()
+    with serving_in_thread(policy, server_context(trusted, "mta-sts.wiz.test"), port=policy_port):
+        assert check_now(qtbot, page) is CheckState.VERIFIED
 
 
 def test_tls_rpt_record_is_verified_live_by_its_own_panel(qtbot: QtBot, dns_lab: Lab, make_wizard: MakeWizard) -> None:

@@ -123,10 +123,10 @@ def test_check_everything_again_updates_the_matrix_and_saves(
     with qtbot.waitSignal(page.runner.finished, timeout=CHECK_TIMEOUT_MS):
         qtbot.mouseClick(page.check_button, Qt.MouseButton.LeftButton)
         assert page.cancel_button.isEnabled() and not page.check_button.isEnabled()
-    assert page.cell_texts() == [["wiz.test", "verified", "not checked", "problem"]]
+    assert page.cell_texts() == [["wiz.test", "verified", "not checked", "not published yet"]]
     assert "Not found in DNS" in page.table.item(0, 3).toolTip()
     assert page.progress.isHidden() and "Checked 2 records" in page.check_state.text()
-    assert "SPF verified, DKIM not checked, DMARC problem" in page.message.toPlainText()
+    assert "SPF verified, DKIM not checked, DMARC not published yet" in page.message.toPlainText()
     wizard.session.save()
     saved = store.load().progress.domains[0].results
     assert saved["spf"].state is CheckState.VERIFIED and saved["spf"].checked_at > 1.0

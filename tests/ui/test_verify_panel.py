@@ -12,11 +12,11 @@ from pytestqt.qtbot import QtBot
 from PySide6.QtCore import QTimer
 
 from tests.lab.lab import Lab
+from wizard.checks.verify import Target
+from wizard.core.records import CheckState, Kind
 from wizard.lookup.settings import LookupSettings
-from wizard.store import CheckState
 
 from wizard.ui.session import Session
-from wizard.ui.verdict import Target
 from wizard.ui.verify import VerifyPanel
 from wizard.ui.widgets import tree_rows
 
@@ -30,7 +30,7 @@ def panel_for(qtbot: QtBot, qloop: asyncio.AbstractEventLoop) -> Iterator[object
     def make(settings: LookupSettings) -> VerifyPanel:
         panel = VerifyPanel(Session(settings, None))
         qtbot.addWidget(panel)
-        panel.set_target(Target("wiz.test", "spf", SPF))
+        panel.set_target(Target("wiz.test", "wiz.test", Kind.SPF, SPF))
         panel.show()
         made.append(panel)
         return panel
@@ -44,7 +44,7 @@ def test_missing_then_stale_secondary_shows_waiting(qtbot: QtBot, dns_lab: Lab, 
     panel = panel_for(dns_lab.settings())  # type: ignore[operator]
     panel.check_now()
     qtbot.waitUntil(lambda: panel.verdict is not None, timeout=10000)
-    assert panel.verdict.state is CheckState.PROBLEM
+    assert panel.verdict.state is CheckState.MISSING
     assert "Not found" in panel.badge.text_label.text()
     assert set(panel.row_states().values()) == {"missing"}
 

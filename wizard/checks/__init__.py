@@ -1,8 +1,10 @@
-"""Checks: each gathers what DNS says through the lookup layer and turns it into findings with core rules.
+"""Checks: each gathers what DNS says through the lookup layer and applies core rules, returning a typed result.
 
-A check is an async function taking a CheckContext and returning a CheckResult (or, for DKIM, one
-CheckResult per selector). Checks of one domain run concurrently; one that needs another's result
-awaits `ctx.result("other")`.
+A check is registered with its presenters: `to_json` (the fields of its JSON object) and `human` (the lines
+printed above its findings). `check`, the Domains scan, the record pages' verification and the Summary all
+take their state from these results; no presenter judges anything again.
+
+Checks of one domain run concurrently; one that needs another's result awaits `ctx.result("other")`.
 """
 
 from __future__ import annotations
@@ -12,16 +14,13 @@ import importlib
 import traceback
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from wizard.core.findings import CheckResult, Status, error
+from wizard.core.findings import Finding, Severity, Status, error, status_of
 from wizard.core.spf.compose import CIMCLOUD_INCLUDE
 
 if TYPE_CHECKING:
     from wizard.lookup.lookup import Lookup
-
-CheckOutput = CheckResult | list[CheckResult]
-CheckFn = Callable[["CheckContext"], Awaitable[CheckOutput]]
 
 DEFAULT_SPF_INCLUDE = CIMCLOUD_INCLUDE  # the include --expect-include checks unless told otherwise
 
@@ -35,23 +34,88 @@ CHECK_MODULES = (
     "wizard.checks.tls_rpt",
 )
 
-_REGISTRY: dict[str, CheckFn] = {}
+
+@dataclass(frozen=True)
+class Result:
+    """What one check found for one domain (or one DKIM selector). Each check subclasses it with its own
+    typed fields (the records seen, the analysis); `findings` are the rules' verdict."""
+
+    findings: tuple[Finding, ...] = ()
+
+    @property
+    def status(self) -> Status:
+        return status_of(list(self.findings))
+
+    @property
+    def errors(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.severity is Severity.ERROR)
 
 
-def register(name: str) -> Callable[[CheckFn], CheckFn]:
-    """Register a check function under its JSON name (`dns`, `spf`, `dkim`, ...)."""
+@dataclass(frozen=True)
+class Crashed(Result):
+    """A check that raised: its only finding is `check.crashed` (a bug in one check must not lose the others)."""
 
-    def wrap(fn: CheckFn) -> CheckFn:
-        _REGISTRY[name] = fn
+
+CheckOutput = Result | list[Result]
+Presenter = Callable[[Any], dict[str, Any]]
+Lines = Callable[[Any], list[str]]
+
+
+def _no_lines(result: Any) -> list[str]:
+    return []
+
+
+def _no_fields(result: Any) -> dict[str, Any]:
+    return {}
+
+
+@dataclass(frozen=True)
+class Check:
+    """A registered check: how to run it, and its presenters over its own result type."""
+
+    name: str
+    run: Callable[[CheckContext], Awaitable[CheckOutput]]
+    to_json: Presenter = _no_fields
+    human: Lines = _no_lines
+    label: Callable[[Any], str] | None = None  # "dkim <selector>" for one entry of a list
+
+    def fields(self, result: Result) -> dict[str, Any]:
+        """The JSON object of one result: status, the check's own fields, then the findings."""
+        own = {} if isinstance(result, Crashed) else self.to_json(result)
+        return {"status": str(result.status), **own, "findings": [f.to_json() for f in result.findings]}
+
+    def lines(self, result: Result) -> list[str]:
+        return [] if isinstance(result, Crashed) else self.human(result)
+
+    def title(self, result: Result) -> str:
+        if self.label is None or isinstance(result, Crashed):
+            return self.name
+        return self.label(result)
+
+
+_REGISTRY: dict[str, Check] = {}
+
+
+def register(
+    name: str, *, to_json: Presenter = _no_fields, human: Lines = _no_lines, label: Callable[[Any], str] | None = None
+) -> Callable[[Callable[[CheckContext], Awaitable[Any]]], Callable[[CheckContext], Awaitable[Any]]]:
+    """Register a check function under its JSON name (`dns`, `spf`, `dkim`, ...) with its presenters."""
+
+    def wrap(fn: Callable[[CheckContext], Awaitable[Any]]) -> Callable[[CheckContext], Awaitable[Any]]:
+        _REGISTRY[name] = Check(name, fn, to_json, human, label)
         return fn
 
     return wrap
 
 
-def all_checks() -> dict[str, CheckFn]:
+def all_checks() -> dict[str, Check]:
     for module in CHECK_MODULES:
         importlib.import_module(module)
     return dict(_REGISTRY)
+
+
+def get_check(name: str) -> Check:
+    return all_checks()[name]
 
 
 @dataclass(frozen=True)
@@ -70,16 +134,16 @@ class CheckContext:
     domain: str
     lookup: Lookup
     options: CheckOptions
-    _checks: dict[str, CheckFn] = field(default_factory=dict)
+    _checks: dict[str, Check] = field(default_factory=dict)
     _tasks: dict[str, asyncio.Task[CheckOutput]] = field(default_factory=dict)
 
     def start(self, check: str) -> asyncio.Task[CheckOutput] | None:
         """Start a check once (later calls return the same task); None if no such check is registered."""
         if check not in self._tasks:
-            fn = self._checks.get(check)
-            if fn is None:
+            registered = self._checks.get(check)
+            if registered is None:
                 return None
-            self._tasks[check] = asyncio.ensure_future(_guarded(check, fn, self))
+            self._tasks[check] = asyncio.ensure_future(_guarded(registered, self))
         return self._tasks[check]
 
     async def result(self, check: str) -> CheckOutput | None:
@@ -90,45 +154,50 @@ class CheckContext:
         return await asyncio.shield(task)
 
 
+def entries(output: CheckOutput | None) -> list[Result]:
+    """A check's output as a list (the dkim check gives one result per selector)."""
+    if output is None:
+        return []
+    return output if isinstance(output, list) else [output]
+
+
 def output_status(output: CheckOutput) -> Status:
-    results = output if isinstance(output, list) else [output]
-    statuses = {r.status for r in results}
+    statuses = {r.status for r in entries(output)}
     for status in (Status.FAIL, Status.WARN):
         if status in statuses:
             return status
     return Status.PASS
 
 
-def output_json(output: CheckOutput) -> object:
-    if isinstance(output, list):
-        return [r.to_json() for r in output]
-    return output.to_json()
-
-
-async def _guarded(name: str, fn: CheckFn, ctx: CheckContext) -> CheckOutput:
+async def _guarded(check: Check, ctx: CheckContext) -> CheckOutput:
     try:
-        return await fn(ctx)
+        return await check.run(ctx)
     except Exception as exc:  # a bug in one check must not lose the others' results
         detail = "".join(traceback.format_exception_only(exc)).strip()
-        return CheckResult(
-            name,
-            [error("check.crashed", f"The {name} check stopped unexpectedly: {detail}", "Report this as a bug.")],
-        )
+        message = f"The {check.name} check stopped unexpectedly: {detail}"
+        return Crashed((error("check.crashed", message, "Report this as a bug."),))
 
 
-async def run_domain(domain: str, lookup: Lookup, options: CheckOptions | None = None) -> dict[str, CheckOutput]:
+DomainResults = dict[str, CheckOutput]
+
+
+async def run_domain(domain: str, lookup: Lookup, options: CheckOptions | None = None) -> DomainResults:
     """Run every registered check (or options.only) for one domain concurrently."""
     options = options or CheckOptions()
     checks = all_checks()
     ctx = CheckContext(domain, lookup, options, checks)
     wanted = [name for name in checks if not options.only or name in options.only]
     tasks = {name: ctx.start(name) for name in wanted}
-    return {name: await task for name, task in tasks.items() if task is not None}
+    try:
+        return {name: await task for name, task in tasks.items() if task is not None}
+    finally:  # cancelled (the page was left, the window closed): no check runs on for nobody
+        for task in ctx._tasks.values():
+            task.cancel()
 
 
 async def run_domains(
     domains: Sequence[str], lookup: Lookup, options: CheckOptions | None = None
-) -> list[tuple[str, dict[str, CheckOutput]]]:
+) -> list[tuple[str, DomainResults]]:
     """Run the checks for every domain, the domains concurrently."""
     outputs = await asyncio.gather(*(run_domain(d, lookup, options) for d in domains))
     return list(zip(domains, outputs, strict=True))

@@ -7,12 +7,12 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
-from wizard.checks import CheckContext, CheckOptions, register
+from wizard.checks import CheckContext, CheckOptions, Result, register
 from wizard.core.dkim.key import validate
 from wizard.core.dkim.paste import excerpt, normalize, normalize_name
 from wizard.core.dkim.record import verification_link
 from wizard.core.dkim.verify import DkimVerification, verify
-from wizard.core.findings import CheckResult, Finding
+from wizard.core.findings import Finding
 
 CHECK = "dkim"
 
@@ -27,8 +27,24 @@ class Target:
     findings: tuple[Finding, ...] = ()  # problems with what was given (a private key, a bad name)
 
 
-@register(CHECK)
-async def check_dkim(ctx: CheckContext) -> list[CheckResult]:
+@dataclass(frozen=True)
+class DkimResult(Result):
+    """One selector: the live verification of its key (None when the selector is not a DNS name)."""
+
+    selector: str = ""
+    verification: DkimVerification | None = None
+
+    @property
+    def name(self) -> str | None:
+        return self.verification.name if self.verification is not None else None
+
+    @property
+    def verified(self) -> bool:
+        """Published and matching what was given (a warning such as a 1024-bit key may come with it)."""
+        return self.verification is not None and self.verification.verified
+
+
+async def check_dkim(ctx: CheckContext) -> list[DkimResult]:
     targets = targets_for(ctx.domain, ctx.options)
     return list(await asyncio.gather(*(_check_one(ctx, target) for target in targets)))
 
@@ -61,12 +77,12 @@ def _other_domain(findings: tuple[Finding, ...]) -> bool:
     return any(f.code == "dkim.other-domain" for f in findings)
 
 
-async def _check_one(ctx: CheckContext, target: Target) -> CheckResult:
+async def _check_one(ctx: CheckContext, target: Target) -> DkimResult:
     if any(f.code == "dkim.bad-name" for f in target.findings):
-        return CheckResult(CHECK, list(target.findings), {"selector": target.selector, "name": None})
+        return DkimResult(target.findings, target.selector)
     result = await verify(ctx.lookup, ctx.domain, target.selector, target.expected)
     findings = list(target.findings) + _given_findings(target, result) + list(result.findings)
-    return CheckResult(CHECK, findings, details(result))
+    return DkimResult(tuple(findings), target.selector, result)
 
 
 def _given_findings(target: Target, result: DkimVerification) -> list[Finding]:
@@ -80,8 +96,11 @@ def _given_findings(target: Target, result: DkimVerification) -> list[Finding]:
     ]
 
 
-def details(result: DkimVerification) -> dict[str, Any]:
-    """The JSON fields of one selector's entry (status and findings are added by CheckResult)."""
+def to_json(entry: DkimResult) -> dict[str, Any]:
+    """The JSON fields of one selector's entry (status and findings are added around them)."""
+    result = entry.verification
+    if result is None:
+        return {"selector": entry.selector, "name": None}
     return {
         "selector": result.selector,
         "name": result.name,
@@ -103,16 +122,22 @@ def details(result: DkimVerification) -> dict[str, Any]:
     }
 
 
-def human_lines(result: CheckResult) -> list[str]:
+def human_lines(entry: DkimResult) -> list[str]:
     """The name checked, the key found and the verification link, above the findings."""
-    d = result.details
-    if not d.get("name"):
+    result = entry.verification
+    if result is None:
         return []
-    lines = [f"name: {d['name']}"]
-    if d.get("alias"):
-        lines.append(f"alias of: {d['alias']}")
-    if d.get("key_type"):
-        lines.append(f"key: {d['key_type']} {d['key_bits']} bits")
-    if d.get("verification_link"):
-        lines.append(f"verify: {d['verification_link']}")
+    lines = [f"name: {result.name}"]
+    if result.alias:
+        lines.append(f"alias of: {result.alias}")
+    if result.key_type:
+        lines.append(f"key: {result.key_type} {result.key_bits} bits")
+    lines.append(f"verify: {verification_link(result.domain, result.selector)}")
     return lines
+
+
+def title(entry: DkimResult) -> str:
+    return f"{CHECK} {entry.selector}" if entry.selector else CHECK
+
+
+register(CHECK, to_json=to_json, human=human_lines, label=title)(check_dkim)

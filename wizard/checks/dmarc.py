@@ -4,221 +4,50 @@ for CIMcloud's website email (enforcement needs CIMcloud DKIM verified first).""
 from __future__ import annotations
 
 import asyncio
-from enum import StrEnum
+from dataclasses import dataclass
 from typing import Any
 
-from wizard.checks import CheckContext, CheckOutput, register
-from wizard.core.dmarc.discovery import Discovery, WalkStep, discover_policy
-from wizard.core.dmarc.record import Policy
-from wizard.core.dmarc.reports import AuthStatus, ReportAuthorization, check_authorizations
-from wizard.core.findings import CheckResult, Finding, Severity, error, info, warning
+from wizard.checks import CheckContext, CheckOutput, Result, entries, register
+from wizard.checks.dkim import DkimResult
+from wizard.core.dmarc.discovery import Discovery, discover_policy
+from wizard.core.dmarc.reports import ReportAuthorization, check_authorizations
+from wizard.core.dmarc.rules import DkimState, dmarc_findings
 
 CHECK = "dmarc"
 
 
-class DkimState(StrEnum):
-    PASSED = "passed"
-    FAILED = "failed"
-    NOT_RUN = "not run"
+@dataclass(frozen=True)
+class DmarcResult(Result):
+    """The policy discovery (every `_dmarc` name asked), the external report authorizations, and the DKIM state
+    the CIMcloud guard was judged on."""
+
+    discovery: Discovery | None = None
+    authorizations: tuple[ReportAuthorization, ...] = ()
+    dkim: DkimState = DkimState.NOT_RUN
 
 
 def dkim_state(output: CheckOutput | None) -> DkimState:
     """Passed only when the dkim check ran for at least one selector and every selector's record is verified:
     published and matching, even if a warning (a 1024-bit key, a server still updating) came with it."""
-    results = [output] if isinstance(output, CheckResult) else (output or [])
+    results = entries(output)
     if not results:
         return DkimState.NOT_RUN
-    return DkimState.PASSED if all(r.details.get("verified") is True for r in results) else DkimState.FAILED
+    return DkimState.PASSED if all(isinstance(r, DkimResult) and r.verified for r in results) else DkimState.FAILED
 
 
-@register(CHECK)
-async def check_dmarc(ctx: CheckContext) -> CheckResult:
+async def check_dmarc(ctx: CheckContext) -> DmarcResult:
     discovery, dkim = await asyncio.gather(discover_policy(ctx.lookup, ctx.domain), ctx.result("dkim"))
     auths: list[ReportAuthorization] = []
     if discovery.record is not None and discovery.policy_domain is not None:
         uris = [*discovery.record.rua, *discovery.record.ruf]
         auths = await check_authorizations(ctx.lookup, discovery.policy_domain, uris)
     state = dkim_state(dkim)
-    return CheckResult(CHECK, dmarc_findings(discovery, auths, state), _details(discovery, auths, state))
+    return DmarcResult(tuple(dmarc_findings(discovery, auths, state)), discovery, tuple(auths), state)
 
 
-def dmarc_findings(discovery: Discovery, auths: list[ReportAuthorization], dkim: DkimState) -> list[Finding]:
-    """The rules of the dmarc check over the discovery, the report authorizations and the DKIM outcome."""
-    findings = _multiple(discovery) + _near_miss(discovery)
-    failed = _lookup_failed(discovery, discovery.failure) if discovery.failure is not None else None
-    if discovery.record is None:
-        if not findings and (failed is None or failed.severity is not Severity.ERROR):
-            findings.append(_missing(discovery))  # a public suffix's failed lookup does not hide a missing record
-        return findings + ([failed] if failed else [])
-    findings += [failed] if failed else []
-    findings += list(discovery.record.problems)
-    findings += _inheritance(discovery)
-    findings += _policy(discovery, dkim)
-    findings += _reports(discovery, auths)
-    return findings
-
-
-def _multiple(discovery: Discovery) -> list[Finding]:
-    findings = []
-    for step in discovery.steps:
-        if len(step.records) > 1:
-            findings.append(
-                error(
-                    "dmarc.multiple",
-                    f"_dmarc.{step.domain} has {len(step.records)} DMARC records; receivers ignore them all.",
-                    "Merge them into one record and delete the others.",
-                )
-            )
-        if step.domain == discovery.policy_domain:
-            break
-    return findings
-
-
-def _lookup_failed(discovery: Discovery, step: WalkStep) -> Finding:
-    answer = step.answer
-    message = (
-        f"Looking up _dmarc.{step.domain} failed ({answer.outcome}{': ' + answer.detail if answer.detail else ''})"
-    )
-    fix = "Check that the domain's DNS servers answer, then check again."
-    if discovery.org_domain.endswith("." + step.domain):  # a public suffix's record: rarely published
-        return warning("dmarc.lookup-failed", message + ", above your organizational domain.", fix)
-    return error("dmarc.lookup-failed", message + "; receivers would treat DMARC as a temporary error.", fix)
-
-
-def _near_miss(discovery: Discovery) -> list[Finding]:
-    """A TXT record at the domain's own _dmarc name that looks like DMARC but is not one to receivers."""
-    near = [t for t in discovery.steps[0].others if "dmarc" in t.lower() or t.lower().startswith("v")]
-    if not near:
-        return []
-    return [
-        error(
-            "dmarc.syntax",
-            f"_dmarc.{discovery.domain} has {near[0][:80]!r}, which receivers ignore: it does not start with v=DMARC1.",
-            "Make the record start with exactly v=DMARC1; followed by the other tags.",
-        )
-    ]
-
-
-def _missing(discovery: Discovery) -> Finding:
-    return error(
-        "dmarc.missing",
-        f"No DMARC record applies to {discovery.domain} (none at _dmarc.{discovery.domain} or above it).",
-        f"Publish TXT _dmarc.{discovery.domain} = v=DMARC1; p=none; rua=mailto:dmarc-reports@{discovery.domain}",
-    )
-
-
-def _inheritance(discovery: Discovery) -> list[Finding]:
-    findings = []
-    if discovery.inherited:
-        findings.append(
-            info(
-                "dmarc.inherited",
-                f"{discovery.domain} has no DMARC record of its own; the record of {discovery.policy_domain} "
-                f"applies, with policy {discovery.policy}.",
-                f"Publish _dmarc.{discovery.domain} if this domain needs a different policy.",
-            )
-        )
-    rfc7489 = discovery.rfc7489_policy_domain
-    if rfc7489 is not None and rfc7489 != discovery.policy_domain:
-        findings.append(
-            info(
-                "dmarc.discovery-differs",
-                f"Receivers using the DMARCbis tree walk apply the record of {discovery.policy_domain}; older "
-                f"receivers (RFC 7489) apply that of {rfc7489}.",
-                "Publish a record at the domain itself so that every receiver applies the same policy.",
-            )
-        )
-    return findings
-
-
-def _policy(discovery: Discovery, dkim: DkimState) -> list[Finding]:
-    policy = discovery.policy
-    if policy is Policy.NONE:
-        if dkim is DkimState.PASSED:
-            return [
-                warning(
-                    "dmarc.policy-none",
-                    "The policy is p=none: receivers only report, and nothing stops mail forged as your domain.",
-                    "When the reports show every sender passing, move to p=quarantine, later p=reject.",
-                )
-            ]
-        return [
-            info(
-                "dmarc.policy-none",
-                "The policy is p=none (monitoring), the right stage while CIMcloud DKIM is not verified.",
-                "Keep p=none until CIMcloud DKIM is verified (check with --dkim SELECTOR), then move on.",
-            )
-        ]
-    if policy is not None and policy.enforced and dkim is not DkimState.PASSED:
-        return [_enforced_without_dkim(discovery.domain, policy, dkim)]
-    return []
-
-
-def _enforced_without_dkim(domain: str, policy: Policy, dkim: DkimState) -> Finding:
-    fix = "Set p=none until CIMcloud's DKIM record is published and verified, or fix DKIM first."
-    if dkim is DkimState.FAILED:
-        return error(
-            "dmarc.enforced-without-dkim",
-            f"The policy is p={policy} but CIMcloud DKIM does not pass for {domain}: website email from "
-            "CIMcloud will be sent to spam or rejected.",
-            fix,
-        )
-    return warning(
-        "dmarc.enforced-without-dkim",
-        f"The policy is p={policy} and CIMcloud DKIM was not checked for {domain}: unless CIMcloud DKIM is "
-        "set up and verified, website email from CIMcloud will be sent to spam or rejected.",
-        "Run the check with --dkim SELECTOR (the selector CIMcloud gave you) to verify DKIM. " + fix,
-    )
-
-
-def _reports(discovery: Discovery, auths: list[ReportAuthorization]) -> list[Finding]:
-    record = discovery.record
-    assert record is not None
-    findings = []
-    if not record.rua:
-        findings.append(
-            warning(
-                "dmarc.no-rua",
-                "The record has no rua= address, so nobody receives the aggregate reports.",
-                f"Add rua=mailto:dmarc-reports@{discovery.policy_domain} (or your DMARC report service's address).",
-            )
-        )
-    for auth in auths:
-        findings += _authorization(discovery, auth)
-    unchecked = [a for a in auths if a.status is AuthStatus.UNCHECKED]
-    if unchecked:
-        findings.append(
-            info(
-                "dmarc.rua-unchecked",
-                f"{len(unchecked)} more external report destinations were not checked.",
-                "Receivers only have to send to the first two addresses; list fewer.",
-            )
-        )
-    return findings
-
-
-def _authorization(discovery: Discovery, auth: ReportAuthorization) -> list[Finding]:
-    if auth.status is AuthStatus.MISSING:
-        return [
-            warning(
-                "dmarc.rua-unauthorized",
-                f"{auth.destination} has not agreed to receive DMARC reports for {discovery.policy_domain}, "
-                "so receivers will not send them there.",
-                f'The owner of {auth.destination} must publish TXT {auth.name}. = "{auth.record}"',
-            )
-        ]
-    if auth.status is AuthStatus.FAILED:
-        return [
-            warning(
-                "dmarc.lookup-failed",
-                f"Could not check whether {auth.destination} accepts reports ({auth.name}: {auth.detail}).",
-                "Check again later.",
-            )
-        ]
-    return []
-
-
-def _details(discovery: Discovery, auths: list[ReportAuthorization], dkim: DkimState) -> dict[str, Any]:
+def to_json(result: DmarcResult) -> dict[str, Any]:
+    discovery = result.discovery
+    assert discovery is not None
     record = discovery.record
     return {
         "record": record.text if record else None,
@@ -229,9 +58,9 @@ def _details(discovery: Discovery, auths: list[ReportAuthorization], dkim: DkimS
         "rua": [u.address for u in record.rua] if record else [],
         "ruf": [u.address for u in record.ruf] if record else [],
         "report_authorizations": [
-            {"destination": a.destination, "name": a.name, "status": str(a.status)} for a in auths
+            {"destination": a.destination, "name": a.name, "status": str(a.status)} for a in result.authorizations
         ],
-        "dkim": str(dkim),
+        "dkim": str(result.dkim),
         "walk": [
             {"name": f"_dmarc.{s.domain}", "outcome": str(s.answer.outcome), "records": list(s.records)}
             for s in discovery.steps
@@ -239,11 +68,13 @@ def _details(discovery: Discovery, auths: list[ReportAuthorization], dkim: DkimS
     }
 
 
-def human_lines(result: CheckResult) -> list[str]:
+def human_lines(result: DmarcResult) -> list[str]:
     """The record that applies and where it lives, for the human output."""
-    record = result.details.get("record")
-    if not record:
+    discovery = result.discovery
+    if discovery is None or discovery.record is None:
         return []
-    where = result.details.get("policy_domain")
-    inherited = " (inherited)" if result.details.get("inherited") else ""
-    return [f"record at _dmarc.{where}{inherited}: {record}"]
+    inherited = " (inherited)" if discovery.inherited else ""
+    return [f"record at _dmarc.{discovery.policy_domain}{inherited}: {discovery.record.text}"]
+
+
+register(CHECK, to_json=to_json, human=human_lines)(check_dmarc)

@@ -3,56 +3,90 @@ include (CIMcloud's by default) is authorized."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from wizard.checks import DEFAULT_SPF_INCLUDE, CheckContext, register
+from wizard.checks import DEFAULT_SPF_INCLUDE, CheckContext, Result, register
 from wizard.core.answers import Source, shared
-from wizard.core.findings import CheckResult
 from wizard.core.spf.evaluate import MAX_LOOKUPS, MAX_VOID_LOOKUPS
+from wizard.core.spf.record import Kind
 from wizard.core.spf.rules import spf_findings
-from wizard.core.spf.tree import FOLLOWED, analyze, authorization
+from wizard.core.spf.tree import FOLLOWED, Authorization, TreeAnalysis, analyze, authorization
+
+CHECK = "spf"
 
 
-@register("spf")
-async def check_spf(ctx: CheckContext) -> CheckResult:
-    return await spf_result(ctx.lookup, ctx.domain, ctx.options.expect_include)
+@dataclass(frozen=True)
+class SpfResult(Result):
+    """The include tree of the domain's SPF record and whether `expected` is authorized by it."""
+
+    domain: str = ""
+    expected: str = DEFAULT_SPF_INCLUDE
+    analysis: TreeAnalysis | None = None
+    authorization: Authorization | None = None
+
+    @property
+    def record(self) -> str | None:
+        return self.analysis.root.record if self.analysis is not None else None
+
+    @property
+    def records(self) -> tuple[str, ...]:
+        """Every SPF record published at the domain (more than one is an error)."""
+        return self.analysis.root.records if self.analysis is not None else ()
+
+    @property
+    def authorized(self) -> bool:
+        return self.authorization is not None and self.authorization.authorized
+
+    @property
+    def listed(self) -> bool:
+        """Whether an include of `expected` appears anywhere in the tree, whatever its qualifier or position."""
+        if self.analysis is None:
+            return False
+        wanted = self.expected.rstrip(".").lower()
+        return any(
+            term.kind is Kind.INCLUDE and term.node is not None and term.node.domain.rstrip(".").lower() == wanted
+            for _, term in self.analysis.terms()
+        )
 
 
-async def spf_result(source: Source, domain: str, expected: str = DEFAULT_SPF_INCLUDE) -> CheckResult:
+async def spf_result(source: Source, domain: str, expected: str = DEFAULT_SPF_INCLUDE) -> SpfResult:
     """Analyse the domain's SPF tree through `source` (the resolver view) and report it; the tree and the
     check_host() evaluations after it share one answer per question."""
     source = shared(source)
     analysis = await analyze(source, domain)
-    root = analysis.root
-    auth = await authorization(source, analysis, expected) if root.status in FOLLOWED else None
-    details: dict[str, Any] = {
-        "record": root.record,
+    auth = await authorization(source, analysis, expected) if analysis.root.status in FOLLOWED else None
+    return SpfResult(tuple(spf_findings(analysis, auth)), domain, expected, analysis, auth)
+
+
+def to_json(result: SpfResult) -> dict[str, Any]:
+    assert result.analysis is not None
+    analysis = result.analysis
+    data: dict[str, Any] = {
+        "record": result.record,
         "lookups": analysis.lookups,
         "void_lookups": analysis.void_lookups,
-        "tree": root.to_json(),
-        "authorized": auth is not None and auth.authorized,
-        "expected_include": expected,
+        "tree": analysis.root.to_json(),
+        "authorized": result.authorized,
+        "expected_include": result.expected,
     }
-    if len(root.records) > 1:
-        details["records"] = list(root.records)
-    if auth is not None:
-        details["authorization"] = auth.to_json()
-    return CheckResult("spf", spf_findings(analysis, auth), details)
+    if len(result.records) > 1:
+        data["records"] = list(result.records)
+    if result.authorization is not None:
+        data["authorization"] = result.authorization.to_json()
+    return data
 
 
-def human_lines(result: CheckResult) -> list[str]:
+def human_lines(result: SpfResult) -> list[str]:
     """The SPF tree, indented, with each DNS-querying term's cost and the running total."""
-    details = result.details
-    tree = details.get("tree")
-    if not isinstance(tree, dict):
+    if result.analysis is None:
         return []
-    lines = _node_lines(tree, "")
+    lines = _node_lines(result.analysis.root.to_json(), "")
     lines.append(
-        f"DNS lookups (worst case): {details.get('lookups', 0)} of {MAX_LOOKUPS}; "
-        f"void lookups: {details.get('void_lookups', 0)} of {MAX_VOID_LOOKUPS}"
+        f"DNS lookups (worst case): {result.analysis.lookups} of {MAX_LOOKUPS}; "
+        f"void lookups: {result.analysis.void_lookups} of {MAX_VOID_LOOKUPS}"
     )
-    expected = details.get("expected_include", DEFAULT_SPF_INCLUDE)
-    lines.append(f"{expected} authorized: {'yes' if details.get('authorized') else 'no'}")
+    lines.append(f"{result.expected} authorized: {'yes' if result.authorized else 'no'}")
     return lines
 
 
@@ -81,3 +115,8 @@ def _term_text(term: dict[str, Any]) -> str:
     if term.get("note"):
         text += f"  ({term['note']})"
     return text
+
+
+@register(CHECK, to_json=to_json, human=human_lines)
+async def check_spf(ctx: CheckContext) -> SpfResult:
+    return await spf_result(ctx.lookup, ctx.domain, ctx.options.expect_include)

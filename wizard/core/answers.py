@@ -144,3 +144,52 @@ class SharedSource:
 def shared(source: Source) -> SharedSource:
     """`source` asking each question once: itself when it already does, so callers can nest freely."""
     return source if isinstance(source, SharedSource) else SharedSource(source)
+
+
+@dataclass(frozen=True)
+class AuthoritativeView:
+    """What each of a zone's authoritative servers says, asked directly (RD=0).
+
+    outcome is OK when the zone and its servers were found; otherwise it says why not (and servers is empty).
+    followed holds the view of a CNAME target outside the zone, when the servers answered with a CNAME.
+    """
+
+    name: str
+    rdtype: str
+    zone: str | None
+    outcome: Outcome
+    servers: tuple[Answer, ...] = ()
+    detail: str = ""
+    followed: AuthoritativeView | None = None
+
+    @property
+    def agree(self) -> bool:
+        """True when every server that answered gave the same outcome and the same records."""
+        return len({_signature(a) for a in self.servers}) <= 1
+
+    @property
+    def consensus(self) -> Answer | None:
+        """The common answer when all servers agree (the CNAME target's, when one was followed)."""
+        if self.followed is not None:
+            return self.followed.consensus
+        if not self.servers or not self.agree:
+            return None
+        return self.servers[0]
+
+    @property
+    def final(self) -> AuthoritativeView:
+        """The view that holds the data: the CNAME target's view when one was followed."""
+        return self.followed.final if self.followed is not None else self
+
+
+@dataclass(frozen=True)
+class NameViews:
+    """The three views of one name and type, taken at the same moment."""
+
+    resolver: Answer
+    authoritative: AuthoritativeView
+    public: tuple[Answer, ...] = field(default_factory=tuple)
+
+
+def _signature(answer: Answer) -> tuple[Outcome, frozenset[str]]:
+    return answer.outcome, frozenset(answer.values)

@@ -1,10 +1,9 @@
-"""Findings and check results: the one shape every check reports in."""
+"""Findings: the one shape every rule reports in (a stable code, a severity, the message and the fix)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 
 
 class Severity(StrEnum):
@@ -57,27 +56,3 @@ def status_of(findings: list[Finding]) -> Status:
     if Severity.WARNING in severities:
         return Status.WARN
     return Status.PASS
-
-
-@dataclass
-class CheckResult:
-    """What one check found for one domain (or one DKIM selector).
-
-    `details` holds the check's own JSON-ready fields (`record`, `lookups`, ...);
-    they are printed between `status` and `findings`.
-    """
-
-    check: str
-    findings: list[Finding] = field(default_factory=list)
-    details: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def status(self) -> Status:
-        return status_of(self.findings)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "status": str(self.status),
-            **self.details,
-            "findings": [f.to_json() for f in self.findings],
-        }

@@ -11,33 +11,21 @@ import asyncio
 import contextlib
 import re
 import ssl
-from dataclasses import dataclass, field
-from enum import StrEnum
+from dataclasses import dataclass
 
 from wizard.core.answers import Source
+from wizard.core.fetched import FetchOutcome, FetchResult
 
 MAX_BODY = 64 * 1024  # RFC 8461 policies are a few hundred bytes; 64 KiB is generous
 MAX_HEADER_LINE = 8 * 1024
 MAX_HEADERS = 100
+__all__ = ["FetchLimits", "FetchOutcome", "FetchResult", "fetch_https"]
 USER_AGENT = "email-auth-wizard (MTA-STS check)"
 # HTTP numbers are plain ASCII digits (RFC 9112): int() alone takes "-5", "0x5" and "1_0", and raises on "²"
 # or on more than 4,300 digits.
 _STATUS = re.compile(r"[0-9]{3}")
 _DECIMAL = re.compile(r"[0-9]+")
 _HEX = re.compile(r"[0-9A-Fa-f]+")
-
-
-class FetchOutcome(StrEnum):
-    OK = "ok"  # 200 with a body within the limit
-    DNS_FAILED = "dns-failed"  # the host has no address (or the lookup failed)
-    CONNECT_FAILED = "connect-failed"  # refused, unreachable, or no connection within the limit
-    TLS_FAILED = "tls-failed"  # the handshake failed or did not finish in time
-    CERT_INVALID = "certificate-invalid"  # expired, wrong host name, untrusted issuer...
-    TIMEOUT = "timeout"  # the server stopped answering after the handshake
-    REDIRECT = "redirect"  # a 3xx: MTA-STS forbids following it
-    HTTP_ERROR = "http-error"  # any other status than 200
-    TOO_LARGE = "too-large"
-    BAD_RESPONSE = "bad-response"  # not an HTTP/1.x response we can read
 
 
 @dataclass(frozen=True)
@@ -48,25 +36,6 @@ class FetchLimits:
     handshake: float = 5.0
     total: float = 10.0
     max_body: int = MAX_BODY
-
-
-@dataclass(frozen=True)
-class FetchResult:
-    """What fetching one URL gave: the outcome, and what was received before it was decided."""
-
-    url: str
-    outcome: FetchOutcome
-    detail: str = ""
-    address: str = ""
-    status: int | None = None
-    content_type: str = ""
-    location: str = ""
-    body: bytes = b""
-    headers: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        return self.outcome is FetchOutcome.OK
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,6 @@ import contextlib
 import errno
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from functools import partial
 
 import dns.asyncquery
@@ -27,59 +26,11 @@ import dns.rdatatype
 import dns.resolver
 import dns.rrset
 
-from wizard.core.answers import Answer, Outcome, SharedFutures, TxtRecord
+from wizard.core.answers import Answer, AuthoritativeView, NameViews, Outcome, SharedFutures, TxtRecord
 from wizard.lookup.settings import LookupSettings
 
 MAX_CNAME_HOPS = 8
-
-
-@dataclass(frozen=True)
-class AuthoritativeView:
-    """What each of a zone's authoritative servers says, asked directly (RD=0).
-
-    outcome is OK when the zone and its servers were found; otherwise it says why not (and servers is empty).
-    followed holds the view of a CNAME target outside the zone, when the servers answered with a CNAME.
-    """
-
-    name: str
-    rdtype: str
-    zone: str | None
-    outcome: Outcome
-    servers: tuple[Answer, ...] = ()
-    detail: str = ""
-    followed: AuthoritativeView | None = None
-
-    @property
-    def agree(self) -> bool:
-        """True when every server that answered gave the same outcome and the same records."""
-        return len({_signature(a) for a in self.servers}) <= 1
-
-    @property
-    def consensus(self) -> Answer | None:
-        """The common answer when all servers agree (the CNAME target's, when one was followed)."""
-        if self.followed is not None:
-            return self.followed.consensus
-        if not self.servers or not self.agree:
-            return None
-        return self.servers[0]
-
-    @property
-    def final(self) -> AuthoritativeView:
-        """The view that holds the data: the CNAME target's view when one was followed."""
-        return self.followed.final if self.followed is not None else self
-
-
-@dataclass(frozen=True)
-class NameViews:
-    """The three views of one name and type, taken at the same moment."""
-
-    resolver: Answer
-    authoritative: AuthoritativeView
-    public: tuple[Answer, ...] = field(default_factory=tuple)
-
-
-def _signature(answer: Answer) -> tuple[Outcome, frozenset[str]]:
-    return answer.outcome, frozenset(answer.values)
+__all__ = ["AuthoritativeView", "Lookup", "NameViews"]
 
 
 def _absolute(name: str) -> dns.name.Name:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from wizard.core.answers import Answer, Outcome, TxtRecord
+from wizard.core.answers import Answer, AuthoritativeView, NameViews, Outcome, TxtRecord
+from wizard.lookup.settings import LookupSettings
 
 
 def _key(name: str) -> str:
@@ -14,8 +15,11 @@ def _key(name: str) -> str:
 class MemorySource:
     """Answers from a dict of names, like a tiny authoritative zone, with optional delay and timeouts.
 
-    `queries` records every question asked, in order, so a caller can count lookups.
+    `queries` records every question asked, in order, so a caller can count lookups. It also offers the lookup
+    layer's views (one authoritative server, "memory", that serves the same data), so checks run on it offline.
     """
+
+    settings = LookupSettings()
 
     def __init__(self, delay: float = 0.0, ttl: int = 300) -> None:
         self._data: dict[str, dict[str, list[str | TxtRecord]]] = {}
@@ -66,3 +70,10 @@ class MemorySource:
                 name, rdtype, Outcome.OK, values=values, txt=txt, ttl=self.ttl, server="memory", canonical=current
             )
         return Answer(name, rdtype, Outcome.ERROR, server="memory", detail="CNAME chain too long")
+
+    async def authoritative(self, name: str, rdtype: str) -> AuthoritativeView:
+        return AuthoritativeView(name, rdtype.upper(), "memory", Outcome.OK, (await self.resolve(name, rdtype),))
+
+    async def views(self, name: str, rdtype: str) -> NameViews:
+        answer = await self.resolve(name, rdtype)
+        return NameViews(answer, AuthoritativeView(name, rdtype.upper(), "memory", Outcome.OK, (answer,)))

@@ -9,12 +9,14 @@ from dataclasses import replace
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QFrame, QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget, QWizardPage
 
+from wizard.checks.verify import Verdict
 from wizard.core.findings import Finding, Severity
 from wizard.core.names import to_unicode
-from wizard.store import CheckState, DomainProgress
+from wizard.core.records import CheckState
+from wizard.store import DomainProgress
 
 from wizard.ui.session import Session
-from wizard.ui.verdict import Verdict
+from wizard.ui.verdict import to_record
 from wizard.ui.verify import VerifyPanel
 from wizard.ui.widgets import buddy, state_icon
 
@@ -163,7 +165,7 @@ class DomainPage(Page):
         entry = self.domain
         if entry is None or panel.target is None:
             return
-        before, after = entry.results.get(key), panel.target.record(verdict, time.time())
+        before, after = entry.results.get(key), to_record(panel.target, verdict, time.time())
         entry.results[key] = after
         if key == self.check_key:
             self.domain_box.setItemIcon(self.domain_box.currentIndex(), state_icon(verdict.state))

@@ -11,7 +11,8 @@ from html import escape
 from wizard import APP_NAME, __version__
 from wizard.core.dkim.paste import normalize
 from wizard.core.dkim.record import message_for_cimcloud
-from wizard.store import CheckState, Progress
+from wizard.core.records import CheckState
+from wizard.store import Progress
 
 CHECKS = (("spf", "SPF"), ("dkim", "DKIM"), ("dmarc", "DMARC"), ("mta_sts", "MTA-STS"), ("tls_rpt", "TLS-RPT"))
 OPTIONAL = ("mta_sts", "tls_rpt")  # shown only when the admin chose the MTA-STS step
@@ -19,12 +20,14 @@ STATE_WORDS = {
     CheckState.VERIFIED: "verified",
     CheckState.WAITING: "waiting for DNS",
     CheckState.PROBLEM: "problem",
+    CheckState.MISSING: "not published yet",
     None: "not checked",
 }
 STATE_COLOURS: dict[CheckState | None, str] = {
     CheckState.VERIFIED: "#1a7f37",
     CheckState.WAITING: "#9a6700",
     CheckState.PROBLEM: "#cf222e",
+    CheckState.MISSING: "#cf222e",
 }
 
 

@@ -1,6 +1,7 @@
 """The Domains page's pure parts: reading what the admin typed, and a quick scan of what each domain has today.
 
-No Qt here: the scan only awaits a Source (the lookup layer), the parsing is plain text work.
+No Qt here: the scan runs the same checks `check` runs (dns, spf, dmarc, dkim) and reads their typed results;
+the parsing is plain text work.
 """
 
 from __future__ import annotations
@@ -8,12 +9,19 @@ from __future__ import annotations
 import asyncio
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from wizard.checks.spf import spf_result
-from wizard.core.answers import Answer, Outcome, Source
-from wizard.core.findings import CheckResult
+from wizard.checks import CheckOptions, Result, entries, run_domain
+from wizard.checks.dkim import DkimResult
+from wizard.checks.dmarc import DmarcResult
+from wizard.checks.dnscheck import DnsResult
+from wizard.checks.spf import SpfResult
+from wizard.core.answers import Answer, Outcome
+from wizard.core.findings import Finding, Severity
 from wizard.core.names import DomainError, normalize_domain
-from wizard.core.spf.compose import CIMCLOUD_INCLUDE
+
+if TYPE_CHECKING:
+    from wizard.lookup.lookup import Lookup
 
 _SEPARATORS = re.compile(r"[\n,;]+")
 
@@ -62,76 +70,122 @@ class DomainScan:
     spf: Presence
     dmarc: Presence
     dkim: Presence
+    exists: bool = True  # False when the dns check says the domain does not exist (a typo, usually)
+
+
+NO_SUCH_DOMAIN = Presence(False, "no such domain: check the spelling", failed=True)
+
+
+def _first(findings: tuple[Finding, ...], code: str) -> Finding | None:
+    return next((f for f in findings if f.code == code), None)
 
 
 def _failure(answer: Answer) -> Presence:
     return Presence(False, f"could not check ({answer.outcome}{': ' + answer.detail if answer.detail else ''})", True)
 
 
-def _prefixed(answer: Answer, prefix: str, missing: str) -> Presence:
-    if answer.outcome.is_failure:
-        return _failure(answer)
-    records = [t for t in answer.texts if t.lower().startswith(prefix)]
-    if not records:
-        return Presence(False, missing)
-    if len(records) > 1:
-        return Presence(True, f"{len(records)} records (there should be one): " + " | ".join(records))
-    return Presence(True, records[0])
-
-
-def _spf(result: CheckResult) -> Presence:
-    """Whether the domain's SPF record authorizes CIMcloud, as the spf check decides it (tree + check_host())."""
-    details = result.details
-    record = details.get("record")
-    failures = [f.message for f in result.findings if f.code == "spf.lookup-failed"]
-    if record is None:
-        if failures:
-            return Presence(False, "could not check: " + failures[0], True)
+def spf_presence(result: Result | None) -> Presence:
+    """Whether the domain's SPF record authorizes CIMcloud, as the spf check decided it (tree + check_host())."""
+    if not isinstance(result, SpfResult) or result.analysis is None:
+        return _crashed(result)
+    failure = _first(result.findings, "spf.lookup-failed")
+    if result.record is None:
+        if failure is not None:
+            return Presence(False, "could not check: " + failure.message, True)
         return Presence(False, "no SPF record")
-    records = details.get("records", [record])
-    shown = " | ".join(records)
-    auth = details.get("authorization", {})
-    reason = str(auth.get("reason", ""))
-    if len(records) > 1:
-        return Presence(True, f"{len(records)} SPF records (there should be one): {shown}", attention=True)
-    if details.get("authorized"):
+    shown = " | ".join(result.records)
+    auth = result.authorization
+    reason = auth.reason if auth is not None else ""
+    if len(result.records) > 1:
+        return Presence(True, f"{len(result.records)} SPF records (there should be one): {shown}", attention=True)
+    if result.authorized:
         return Presence(True, f"CIMcloud authorized: {shown}", detail=reason)
-    if failures:
-        return Presence(True, f"SPF exists, could not confirm CIMcloud: {shown}", True, detail=failures[0])
-    if auth.get("path") or CIMCLOUD_INCLUDE in shown.lower():
+    if failure is not None:
+        return Presence(True, f"SPF exists, could not confirm CIMcloud: {shown}", True, detail=failure.message)
+    if result.listed:
         return Presence(True, f"SPF exists, CIMcloud listed but not authorized: {shown}", attention=True, detail=reason)
     return Presence(True, f"SPF exists, CIMcloud not included yet: {shown}", attention=True, detail=reason)
 
 
-def _dkim(answer: Answer, selector_name: str) -> Presence:
-    """With a known record name, whether it has a key; else whether anything exists under _domainkey."""
-    if answer.outcome.is_failure:
-        return _failure(answer)
-    if selector_name:
-        keys = [t for t in answer.texts if "p=" in t]  # v=DKIM1 is optional, p= is not
-        return Presence(True, keys[0]) if keys else Presence(False, "the CIMcloud DKIM record is not published yet")
-    if answer.outcome is Outcome.NXDOMAIN:
-        return Presence(False, "no DKIM keys published")
-    return Presence(True, "DKIM keys are published (the record name CIMcloud sends is still needed)")
+def dmarc_presence(result: Result | None) -> Presence:
+    """The DMARC record that applies, as the dmarc check found it; its error findings need attention."""
+    if not isinstance(result, DmarcResult) or result.discovery is None:
+        return _crashed(result)
+    discovery = result.discovery
+    errors = [f for f in result.findings if f.severity is Severity.ERROR]
+    failure = _first(result.findings, "dmarc.lookup-failed")
+    if discovery.record is None:
+        if failure is not None and failure.severity is Severity.ERROR:
+            return Presence(False, "could not check: " + failure.message, True)
+        multiple = _first(result.findings, "dmarc.multiple")
+        if multiple is not None:
+            return Presence(True, multiple.message, attention=True, detail=multiple.fix)
+        return Presence(False, "no DMARC record", detail=errors[0].message if errors else "")
+    text = discovery.record.text
+    if errors:
+        return Presence(True, text, attention=True, detail=errors[0].message)
+    return Presence(True, text)
 
 
-async def scan_domain(source: Source, domain: str, dkim_name: str = "") -> DomainScan:
-    """What the resolver says today about the domain's SPF (and whether it authorizes CIMcloud), DMARC and DKIM
-    records, asked concurrently."""
-    dkim_host = dkim_name or f"_domainkey.{domain}"
-    spf, dmarc, dkim = await asyncio.gather(
-        spf_result(source, domain, CIMCLOUD_INCLUDE),
-        source.resolve(f"_dmarc.{domain}", "TXT"),
-        source.resolve(dkim_host, "TXT"),
-    )
+def dkim_presence(result: Result | None, answer: Answer | None) -> Presence:
+    """With a known record name, the dkim check's verdict on it; else whether anything exists under _domainkey."""
+    if answer is not None:
+        if answer.outcome.is_failure:
+            return _failure(answer)
+        if answer.outcome is Outcome.NXDOMAIN:
+            return Presence(False, "no DKIM keys published")
+        return Presence(True, "DKIM keys are published (the record name CIMcloud sends is still needed)")
+    if not isinstance(result, DkimResult) or result.verification is None:
+        return _crashed(result)
+    verification = result.verification
+    if verification.record is None:
+        return Presence(False, "the CIMcloud DKIM record is not published yet")
+    errors = [f for f in result.findings if f.severity is Severity.ERROR]
+    if errors:
+        return Presence(True, verification.record, attention=True, detail=errors[0].message)
+    return Presence(True, verification.record)
+
+
+def _crashed(result: Result | None) -> Presence:
+    detail = result.findings[0].message if result is not None and result.findings else ""
+    return Presence(False, "could not check", True, detail=detail)
+
+
+async def scan_domain(
+    lookup: Lookup, domain: str, dkim_name: str = "", options: CheckOptions | None = None
+) -> DomainScan:
+    """What each domain has today (SPF and whether it authorizes CIMcloud, DMARC, DKIM), from the checks that
+    `check` runs with the same options; the checks run concurrently."""
+    base = options or CheckOptions()
+    if dkim_name and not any(name == dkim_name for name, _ in base.dkim_records):
+        base = CheckOptions(dkim_selectors=(dkim_name,), dkim_records=base.dkim_records)
+    only = ("dns", "spf", "dmarc", "dkim") if dkim_name else ("dns", "spf", "dmarc")
+    options = CheckOptions(base.expect_include, base.dkim_selectors, base.dkim_records, only)
+    keys = None if dkim_name else lookup.resolve(f"_domainkey.{domain}", "TXT")
+    results, answer = await asyncio.gather(run_domain(domain, lookup, options), keys or _none())
+    dns = results.get("dns")
+    if isinstance(dns, DnsResult) and dns.no_such_domain:
+        return DomainScan(domain, NO_SUCH_DOMAIN, NO_SUCH_DOMAIN, NO_SUCH_DOMAIN, exists=False)
+    dkim = entries(results.get("dkim"))
     return DomainScan(
         domain,
-        _spf(spf),
-        _prefixed(dmarc, "v=dmarc1", "no DMARC record"),
-        _dkim(dkim, dkim_name),
+        spf_presence(_one(results.get("spf"))),
+        dmarc_presence(_one(results.get("dmarc"))),
+        dkim_presence(dkim[0] if dkim else None, answer),
     )
 
 
-async def scan_domains(source: Source, domains: list[tuple[str, str]]) -> list[DomainScan]:
-    """Scan (domain, DKIM record name or "") pairs concurrently."""
-    return list(await asyncio.gather(*(scan_domain(source, d, name) for d, name in domains)))
+async def _none() -> None:
+    return None
+
+
+def _one(output: object) -> Result | None:
+    return output if isinstance(output, Result) else None
+
+
+async def scan_domains(
+    lookup: Lookup, domains: list[tuple[str, str]], options: dict[str, CheckOptions] | None = None
+) -> list[DomainScan]:
+    """Scan (domain, DKIM record name or "") pairs concurrently, each with its domain's check options."""
+    given = options or {}
+    return list(await asyncio.gather(*(scan_domain(lookup, d, name, given.get(d)) for d, name in domains)))

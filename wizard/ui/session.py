@@ -11,9 +11,12 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from wizard.checks import CheckOptions
 from wizard.lookup.lookup import Lookup
 from wizard.lookup.settings import LookupSettings, parse_server
-from wizard.store import LoadResult, Preferences, Progress, Store
+from wizard.store import DomainProgress, LoadResult, Preferences, Progress, Store
+
+from wizard.ui.verdict import options_of
 
 SAVE_DELAY_MS = 400
 
@@ -84,6 +87,13 @@ class Session(QObject):
         self.progress.preferences = preferences_of(settings)
         self.changed()
         self.settings_changed.emit()
+
+    def entry(self, domain: str) -> DomainProgress | None:
+        return next((d for d in self.progress.domains if d.domain == domain), None)
+
+    def check_options(self, domain: str) -> CheckOptions:
+        """The options every check of this domain runs with (the record pages, the scan and the Summary alike)."""
+        return options_of(self.entry(domain))
 
     def changed(self) -> None:
         """Something in progress changed: save soon."""

@@ -1,7 +1,7 @@
 """The live verification panel every record page uses: "Check DNS now", backing-off re-checks, per-server results.
 
-It asks `lookup.views(name, "TXT")` through the TaskRunner (never blocking the window) and lets
-`wizard.ui.verdict.judge` decide what the answers mean, with the matcher the page supplies.
+It runs `wizard.checks.verify.verify` through the TaskRunner (never blocking the window): every view of the
+name and the check that judges the record's kind, the same check `check` runs. The panel only draws the verdict.
 """
 
 from __future__ import annotations
@@ -19,12 +19,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from wizard.lookup.lookup import NameViews
-from wizard.store import CheckState
+from wizard.checks.verify import ServerState, Target, Verdict, cache_text, verify
+from wizard.core.records import CheckState
 
 from wizard.ui.session import Session
 from wizard.ui.tasks import TaskRunner
-from wizard.ui.verdict import Matcher, ServerState, Target, Verdict, backoff, cache_text, countdown_text, judge
+from wizard.ui.verdict import backoff, countdown_text
 from wizard.ui.widgets import StatusBadge, fit_rows, icon, tree_rows
 
 ROW_ICON = {
@@ -65,7 +65,6 @@ class VerifyPanel(QWidget):
         super().__init__(parent)
         self.session = session
         self.target: Target | None = None
-        self.matcher: Matcher | None = None
         self.verdict: Verdict | None = None
         self._attempt = 0
         self._remaining = 0
@@ -147,7 +146,6 @@ class VerifyPanel(QWidget):
         if not changed:
             return
         self.target = target if ready else None
-        self.matcher = target.matcher if ready and target is not None else None
         self.runner.cancel()
         self.verdict = None
         self.table.clear()
@@ -192,12 +190,11 @@ class VerifyPanel(QWidget):
             self._schedule(backoff(self._attempt))
 
     @staticmethod
-    async def _fetch(session: Session, target: Target) -> NameViews:
-        return await session.lookup.views(target.name, target.rdtype)
+    async def _fetch(session: Session, target: Target) -> Verdict:
+        return await verify(session.lookup, target, session.check_options(target.domain))
 
-    def _finished(self, views: NameViews) -> None:
-        assert self.matcher is not None
-        self.verdict = judge(views, self.matcher)
+    def _finished(self, verdict: Verdict) -> None:
+        self.verdict = verdict
         self._show(self.verdict)
         self.verdict_ready.emit(self.verdict)
         if self._active and not self._verified():

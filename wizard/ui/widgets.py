@@ -22,9 +22,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from wizard.core.records import CheckState
 from wizard.core.txt import zone_file_value
 from wizard.resources import resource_path
-from wizard.store import CheckState
 
 COPIED_MS = 1500
 QWIDGETSIZE_MAX = (1 << 24) - 1  # Qt's "no maximum" for a widget's size
@@ -33,6 +33,7 @@ STATE_TEXT = {
     CheckState.VERIFIED: "Verified",
     CheckState.WAITING: "Waiting for DNS",
     CheckState.PROBLEM: "Problem",
+    CheckState.MISSING: "Not published yet",
 }
 
 

@@ -18,19 +18,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from wizard.checks.dkim import DkimResult
+from wizard.checks.verify import Target, Verdict
 from wizard.core.dkim.extract import extract
 from wizard.core.dkim.key import validate
 from wizard.core.dkim.paste import NormalizedDkim, normalize
 from wizard.core.dkim.record import RecordToAdd, message_for_cimcloud, record_to_add, verification_link
-from wizard.core.dkim.verify import DkimVerification, verify
 from wizard.core.findings import Severity
-from wizard.store import CheckState, DomainProgress
+from wizard.core.records import CheckState, Kind
+from wizard.store import DomainProgress
 
 from wizard.ui.page import DomainPage, finding_lines, text_label
 from wizard.ui.report import dkim_selectors
 from wizard.ui.session import Session
-from wizard.ui.tasks import TaskRunner
-from wizard.ui.verdict import Target, Verdict
 from wizard.ui.widgets import CopyButton, RecordCard, buddy, fold
 
 PASTE_DELAY_MS = 300
@@ -57,8 +57,6 @@ class DkimPage(DomainPage):
             "CIMcloud sends you one record per domain after you ask for DKIM in a support task.",
         )
         self.normalized: NormalizedDkim | None = None
-        self.diagnosis_runner = TaskRunner(self)
-        self.diagnosis_runner.finished.connect(self._diagnosed)
         self.panel.verdict_ready.connect(self._verdict)
         self.body.addWidget(self._paste_box())
         self.body.addWidget(self._fields_box())
@@ -205,7 +203,7 @@ class DkimPage(DomainPage):
         self.card.note.setToolTip("\n\n".join(record.warnings))
         url = verification_link(entry.domain, normalized.selector)
         self.link.setText(f'Also verifiable with CIMcloud\'s tool: <a href="{escape(url)}">MxToolbox DKIM lookup</a>')
-        self.panel.set_target(Target(record.fqdn, "dkim", record.value))
+        self.panel.set_target(Target(entry.domain, record.fqdn, Kind.DKIM, record.value))
 
     def _drop_private_key(self) -> None:
         """A private key pasted by mistake is removed from the screen and from progress at once."""
@@ -222,10 +220,12 @@ class DkimPage(DomainPage):
         if verdict.state is CheckState.VERIFIED or entry is None or normalized is None or not normalized.selector:
             self._set_diagnosis("")
             return
-        self.diagnosis_runner.start(verify(self.session.lookup, entry.domain, normalized.selector, normalized.content))
+        if isinstance(verdict.result, DkimResult):
+            self._diagnosed(verdict.result)
 
-    def _diagnosed(self, result: DkimVerification) -> None:
-        """After a failed check: the core's precise account (what differs, where the record went by mistake)."""
+    def _diagnosed(self, result: DkimResult) -> None:
+        """After a failed check: the dkim check's precise account (what differs, where the record went by mistake),
+        from the panel's own check: no second lookup."""
         detail = finding_lines([f for f in result.findings if f.severity is not Severity.INFO])
         self._set_diagnosis(f"The last DNS check found:\n{detail}" if detail else "")
 
@@ -250,4 +250,3 @@ class DkimPage(DomainPage):
     def left(self) -> None:
         super().left()
         self._paste_timer.stop()
-        self.diagnosis_runner.cancel()

@@ -18,16 +18,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from wizard.checks.verify import Target
 from wizard.core.dmarc.compose import DmarcChoice, DmarcComposition, compose_dmarc
 from wizard.core.dmarc.discovery import Discovery, discover_policy
 from wizard.core.dmarc.record import Alignment, Policy
+from wizard.core.records import CheckState, Kind
 from wizard.core.tags import ComposeError
-from wizard.store import CheckState, DomainProgress
+from wizard.store import DomainProgress
 
 from wizard.ui.page import DomainPage, text_label
 from wizard.ui.session import Session
 from wizard.ui.tasks import TaskRunner
-from wizard.ui.verdict import Target
 from wizard.ui.widgets import RecordCard, buddy, fold
 
 POLICY_TEXT = {
@@ -248,7 +249,7 @@ class DmarcPage(DomainPage):
         self.rollout.setToolTip("\n".join(composition.notes))
         self.card.set_record("TXT", "_dmarc", composition.value, composition.name)
         self._show_authorizations(composition)
-        self.panel.set_target(Target(composition.name, "dmarc", composition.value))
+        self.panel.set_target(Target(entry.domain, composition.name, Kind.DMARC, composition.value))
         self.completeChanged.emit()
 
     def stage_text(self, recommended: Policy) -> str:

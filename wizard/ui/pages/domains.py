@@ -121,7 +121,8 @@ class DomainsPage(Page):
         known = {d.domain: d.dkim_name for d in self.session.progress.domains}
         pairs = [(d, _dkim_fqdn(known.get(d, ""), d)) for d in self.domains()]
         if pairs:
-            self.runner.start(scan_domains(self.session.lookup, pairs))
+            options = {d: self.session.check_options(d) for d, _ in pairs}
+            self.runner.start(scan_domains(self.session.lookup, pairs, options))
 
     def _busy(self, busy: bool) -> None:
         self.scan_state.setText("Looking up what each domain has today…" if busy else "")

@@ -7,15 +7,19 @@ tls_rpt checks.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QLineEdit, QPlainTextEdit, QVBoxLayout, QWidget
 
-from wizard.checks import CheckOptions, CheckOutput, run_domain
-from wizard.core.findings import CheckResult
+from wizard.checks import CheckOptions, Result, entries, run_domain
+from wizard.checks.mta_sts import MtaStsResult
+from wizard.checks.tls_rpt import TlsRptResult
+from wizard.checks.verify import Target
 from wizard.core.mta_sts.compose import GUIDANCE, StsPlan, new_policy_id, plan_mta_sts
 from wizard.core.mta_sts.policy import mx_hosts
 from wizard.core.mta_sts.record import StsMode
+from wizard.core.records import Kind
 from wizard.core.tags import ComposeError
 from wizard.lookup.lookup import Lookup
 from wizard.store import DomainProgress
@@ -23,7 +27,6 @@ from wizard.store import DomainProgress
 from wizard.ui.page import DomainPage, finding_lines, text_label
 from wizard.ui.session import Session
 from wizard.ui.tasks import TaskRunner
-from wizard.ui.verdict import Target
 from wizard.ui.widgets import CopyButton, RecordCard, buddy
 
 ID_FORMAT = "%Y%m%dT%H%M%S"
@@ -37,11 +40,27 @@ def id_time(policy_id: str) -> datetime | None:
         return None
 
 
-async def today(lookup: Lookup, domain: str) -> tuple[dict[str, CheckOutput], list[str]]:
+async def today(lookup: Lookup, domain: str) -> tuple[dict[str, Result | None], list[str]]:
     """The mta_sts and tls_rpt checks for the domain, and its MX hosts (to fill the policy)."""
-    results = await run_domain(domain, lookup, CheckOptions(only=("mta_sts", "tls_rpt")))
-    mx = await lookup.resolve(domain, "MX")
-    return results, mx_hosts(mx.values) if mx.ok else []
+    results, mx = await asyncio.gather(
+        run_domain(domain, lookup, CheckOptions(only=("mta_sts", "tls_rpt"))), lookup.resolve(domain, "MX")
+    )
+    found = {name: next(iter(entries(results.get(name))), None) for name in ("mta_sts", "tls_rpt")}
+    return found, mx_hosts(mx.values) if mx.ok else []
+
+
+def today_lines(results: dict[str, Result | None]) -> list[str]:
+    """Today's records in the page's words, from the checks' typed results."""
+    lines = []
+    for name, label in (("mta_sts", "MTA-STS"), ("tls_rpt", "TLS-RPT")):
+        result = results.get(name)
+        if isinstance(result, MtaStsResult):
+            lines.append(f"{label}: {result.record or 'not published'}")
+        elif isinstance(result, TlsRptResult):
+            lines.append(f"{label}: {result.record.text if result.record else 'not published'}")
+        if result is not None:
+            lines += finding_lines(list(result.findings)).splitlines()
+    return lines
 
 
 class MtaStsPage(DomainPage):
@@ -123,7 +142,12 @@ class MtaStsPage(DomainPage):
         self.refresh_today()
 
     def refresh_today(self) -> None:
-        """Check both records again; the text shown stays until the new answer replaces it."""
+        """Today's state again. Once the panels have checked, their checks' results are today's state (no second
+        lookup); before that the page asks the checks itself. The text shown stays until the new answer replaces it."""
+        verdicts = {key: panel.verdict for key, panel in self.panels.items()}
+        if all(v is not None and v.result is not None for v in verdicts.values()):
+            self._show_today({key: v.result for key, v in verdicts.items() if v is not None})
+            return
         entry = self.domain
         if entry is not None:
             self.state_runner.start(today(self.session.lookup, entry.domain))
@@ -136,22 +160,19 @@ class MtaStsPage(DomainPage):
             entry.tls_rpt_rua = self.rua.text()
         super().changed()
 
-    def _today_found(self, found: tuple[dict[str, CheckOutput], list[str]]) -> None:
+    def _today_found(self, found: tuple[dict[str, Result | None], list[str]]) -> None:
         results, self.mx_found = found
-        lines = []
-        for name in ("mta_sts", "tls_rpt"):
-            result = results.get(name)
-            if isinstance(result, CheckResult):
-                record = result.details.get("record")
-                lines.append(f"{name.replace('_', '-').upper()}: {record or 'not published'}")
-                lines += finding_lines(result.findings).splitlines()
-        if self.mx_found:
-            lines.append("Mail servers (MX): " + ", ".join(self.mx_found))
-        self.today.setText("\n".join(lines))
+        self._show_today(results)
         entry = self.domain
         if entry is not None and not self.mx.text().strip() and self.mx_found:
             self.mx.setText(" ".join(self.mx_found))  # saved through changed()
         self.update_target()
+
+    def _show_today(self, results: dict[str, Result | None]) -> None:
+        lines = today_lines(results)
+        if self.mx_found:
+            lines.append("Mail servers (MX): " + ", ".join(self.mx_found))
+        self.today.setText("\n".join(lines))
 
     # --- the plan --------------------------------------------------------------------------------------
 
@@ -185,11 +206,11 @@ class MtaStsPage(DomainPage):
         self.policy_copy.set_text(plan.policy)
         name, value = plan.records[0]
         self.card.set_record("TXT", name.removesuffix("." + entry.domain), value, name)
-        self.panel.set_target(Target(name, "mta_sts", value))
+        self.panel.set_target(Target(entry.domain, name, Kind.MTA_STS, value))
         if len(plan.records) > 1:
             tls_name, tls_value = plan.records[1]
             self.tls_card.set_record("TXT", tls_name.removesuffix("." + entry.domain), tls_value, tls_name)
-            self.tls_panel.set_target(Target(tls_name, "tls_rpt", tls_value))
+            self.tls_panel.set_target(Target(entry.domain, tls_name, Kind.TLS_RPT, tls_value))
         else:
             self.tls_card.clear()
             self.tls_card.note.setText("Enter an address under \u201cTLS reports to\u201d to get this record.")

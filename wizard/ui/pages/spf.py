@@ -24,13 +24,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from wizard.core.answers import Source, shared
+from wizard.checks.spf import SpfResult, spf_result
+from wizard.checks.verify import Target
+from wizard.core.answers import Source
+from wizard.core.records import Kind
 from wizard.core.spf.compose import CIMCLOUD_INCLUDE, Composition, compose
 from wizard.core.spf.evaluate import MAX_LOOKUPS
 from wizard.core.spf.record import Qualifier
 from wizard.core.spf.rules import spf_findings
 from wizard.core.spf.services import SpfService
-from wizard.core.spf.tree import FOLLOWED, Authorization, SpfNode, TreeAnalysis, analyze, authorization
+from wizard.core.spf.tree import Authorization, SpfNode, TreeAnalysis, analyze
 from wizard.resources import load_services
 from wizard.store import DomainProgress
 
@@ -38,7 +41,6 @@ from wizard.ui.overlay import OverlaySource
 from wizard.ui.page import DomainPage, finding_lines, text_label
 from wizard.ui.session import Session
 from wizard.ui.tasks import TaskRunner
-from wizard.ui.verdict import Target
 from wizard.ui.widgets import RecordCard, buddy
 
 ALL_CHOICES = (
@@ -63,13 +65,10 @@ def qualifier_of(choice: str) -> Qualifier:
     return Qualifier.FAIL if choice == "-all" else Qualifier.SOFTFAIL
 
 
-async def analyze_live(source: Source, domain: str) -> tuple[TreeAnalysis, Authorization | None]:
-    """Today's tree and whether it authorizes CIMcloud's include (None when there is no record to follow)."""
-    asked = shared(source)  # a question nobody waits for any more (page left, window closed) is cancelled
-    analysis = await analyze(asked, domain)
-    if analysis.root.status not in FOLLOWED:
-        return analysis, None
-    return analysis, await authorization(asked, analysis, CIMCLOUD_INCLUDE)
+async def analyze_live(source: Source, domain: str) -> SpfResult:
+    """Today's record as the spf check judges it: the tree, whether it authorizes CIMcloud, the findings.
+    (A question nobody waits for any more, when the page is left or the window closed, is cancelled.)"""
+    return await spf_result(source, domain, CIMCLOUD_INCLUDE)
 
 
 def authorization_text(domain: str, auth: Authorization | None) -> str:
@@ -277,7 +276,7 @@ class SpfPage(DomainPage):
         self.changes.setText("\n".join(self.composition.changes))
         self._show_warnings()
         # Until today's record is known, the composition may drop live terms: verify only once it is.
-        self.panel.set_target(Target(entry.domain, "spf", record) if self.live is not None else None)
+        self.panel.set_target(Target(entry.domain, entry.domain, Kind.SPF, record) if self.live is not None else None)
         self._compose_timer.start()
         self.completeChanged.emit()
 
@@ -302,8 +301,9 @@ class SpfPage(DomainPage):
         fill_tree(self.tree, analysis)
         self._show_warnings()
 
-    def _live_analyzed(self, result: tuple[TreeAnalysis, Authorization | None]) -> None:
-        analysis, auth = result
+    def _live_analyzed(self, result: SpfResult) -> None:
+        assert result.analysis is not None
+        analysis, auth = result.analysis, result.authorization
         self.live, self.live_auth = analysis, auth
         root = analysis.root
         if root.records:
@@ -314,7 +314,7 @@ class SpfPage(DomainPage):
         else:
             self.today.setText(f"{root.domain} has no SPF record today ({root.status}). The new record starts fresh.")
         self.today_auth.setText(authorization_text(root.domain, auth))
-        self.today_findings.setText(finding_lines(spf_findings(analysis, auth)))
+        self.today_findings.setText(finding_lines(list(result.findings)))
         self.update_target()
 
     def isComplete(self) -> bool:

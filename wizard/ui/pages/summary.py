@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from wizard.checks.verify import Verdict
 from wizard.core.names import to_unicode
 
 from wizard.ui.page import Page, text_label
@@ -29,7 +30,7 @@ from wizard.ui.recheck import Job, jobs, recheck
 from wizard.ui.report import STATE_WORDS, columns, matrix, report_html, support_message
 from wizard.ui.session import Session
 from wizard.ui.tasks import TaskRunner
-from wizard.ui.verdict import Verdict
+from wizard.ui.verdict import to_record
 from wizard.ui.widgets import CopyButton, fit_rows, state_icon
 
 ReportWriter = Callable[[str, Path], None]
@@ -161,7 +162,7 @@ class SummaryPage(Page):
         self.progress.setRange(0, len(todo))
         self.progress.setValue(0)
         self.check_state.setText(f"Checking {len(todo)} records…")
-        self.runner.start(recheck(self.session.lookup, todo, self.recheck_result.emit))
+        self.runner.start(recheck(self.session.lookup, todo, self.recheck_result.emit, self.session.progress))
 
     def cancel_check(self) -> None:
         self.runner.cancel()
@@ -171,7 +172,7 @@ class SummaryPage(Page):
         entry = next((d for d in self.session.progress.domains if d.domain == job.domain), None)
         if entry is None or not self.runner.running:
             return  # the domain was removed, or the check was stopped: this late answer is not wanted
-        entry.results[job.key] = job.target.record(verdict, time.time())
+        entry.results[job.key] = to_record(job.target, verdict, time.time())
         self.progress.setValue(self.progress.value() + 1)
         self.session.changed()  # saves, and refreshes the matrix
 

@@ -1,0 +1,86 @@
+"""Which TXT value is which kind of record, and whether a published value is the record the admin was told to add.
+
+One recogniser per kind, each the protocol's own (with its RFC's case rules); the UI never matches text itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from wizard.core.dkim.verify import compare, looks_like_dkim
+from wizard.core.dmarc.record import is_dmarc_record
+from wizard.core.mta_sts.record import is_sts_record
+from wizard.core.mta_sts.tls_rpt import is_tlsrpt_record
+from wizard.core.spf.record import is_spf
+from wizard.core.tags import split_tag_list
+
+
+class CheckState(StrEnum):
+    """What a live check of one record the admin was told to add says: the state every view shows."""
+
+    VERIFIED = "verified"  # every authoritative server and the resolver serve it, and its check has no error
+    WAITING = "waiting"  # published somewhere, but a server or a cache still has the old answer
+    PROBLEM = "problem"  # a different value, an error finding of its check, or the servers did not answer
+    MISSING = "missing"  # no record of this kind on the authoritative servers
+
+
+class Kind(StrEnum):
+    """The records the wizard composes; the value is the name of the check that judges them."""
+
+    SPF = "spf"
+    DKIM = "dkim"
+    DMARC = "dmarc"
+    MTA_STS = "mta_sts"
+    TLS_RPT = "tls_rpt"
+
+
+def _collapse(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _same_spf(expected: str, published: str) -> bool:
+    """Terms compare without regard to case (RFC 7208 4.6.1: mechanism names and domains are case-insensitive)."""
+    return _collapse(expected).lower() == _collapse(published).lower()
+
+
+def _same_tags(expected: str, published: str) -> bool:
+    """Tag lists compare tag by tag, whitespace around `;` and `=` ignored; values keep their case."""
+    want, bad_want = split_tag_list(expected)
+    have, bad_have = split_tag_list(published)
+    return bad_want == bad_have and [(t.name, t.value) for t in want] == [(t.name, t.value) for t in have]
+
+
+def _same_dkim(expected: str, published: str) -> bool:
+    return compare(expected, published) is None
+
+
+@dataclass(frozen=True)
+class Recogniser:
+    is_kind: Callable[[str], bool]
+    same: Callable[[str, str], bool]
+
+
+RECOGNISERS: dict[Kind, Recogniser] = {
+    Kind.SPF: Recogniser(is_spf, _same_spf),
+    Kind.DKIM: Recogniser(looks_like_dkim, _same_dkim),
+    Kind.DMARC: Recogniser(is_dmarc_record, _same_tags),
+    Kind.MTA_STS: Recogniser(is_sts_record, _same_tags),
+    Kind.TLS_RPT: Recogniser(is_tlsrpt_record, _same_tags),
+}
+
+
+class Match(StrEnum):
+    FOUND = "found"  # the expected record is among the values
+    OTHER = "other"  # records of this kind, but not the expected one
+    NONE = "none"  # no record of this kind
+
+
+def match(kind: Kind, expected: str, texts: list[str] | tuple[str, ...]) -> Match:
+    """Whether the TXT values at a name hold the expected record of `kind`, another one of its kind, or none."""
+    recogniser = RECOGNISERS[kind]
+    relevant = [t for t in texts if recogniser.is_kind(t)]
+    if any(recogniser.same(expected, t) for t in relevant):
+        return Match.FOUND
+    return Match.OTHER if relevant else Match.NONE
