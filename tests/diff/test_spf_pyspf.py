@@ -50,8 +50,9 @@ QUALIFIERS = ("", "", "+", "-", "~", "?")
 LONG = 9  # every policy numbered ...9 has 9 to 12 a: terms, around the 10-lookup limit
 
 #: pyspf counts every empty address lookup of an MX host as one void lookup (one mx term can make ten);
-#: RFC 7208 4.6.4 limits the number of *terms* whose DNS queries are void, and the mx term's own query
-#: (the MX lookup) answered. Ours counts voids per term, so pyspf's permerror is wrong here.
+#: RFC 7208 4.6.4 limits the number of *terms* whose DNS queries are void, so one mx term is at most one
+#: void and pyspf's permerror is wrong. Ours counts the mx term's own MX query only; whether a term whose
+#: MX query answered but whose hosts have no address counts once is not spelled out by the RFC.
 MX_HOST_VOIDS = "RFC 7208 4.6.4: void lookups are counted per term, not per MX host address lookup"
 
 #: (policy number, client address) -> (our result, pyspf's result, the reason and RFC section: who is right).
