@@ -256,8 +256,72 @@ def generate() -> list[Policy]:
 POLICY_LIST = generate()
 
 
+#: Hand-written records at the edges of the syntax (RFC 7208 4.6, 5, 6, 7.1), each served at sN.diff-spf.test
+#: (whose apex has A 192.0.2.1), evaluated for SYNTAX_CLIENTS by both.
+SYNTAX = [
+    "v=spf1 ip4:192.0.2.1/33 -all",
+    "v=spf1 ip6:::1/129 -all",
+    "v=spf1 mx/33 -all",
+    "v=spf1 ip4:1.2.3 -all",
+    "v=spf1 ip4:01.2.3.4 -all",
+    "v=spf1 ip4:192.0.2.1/024 -all",
+    "v=spf1 ip6:::ffff:192.0.2.1 -all",
+    "v=spf1 +a:192.0.2.1 -all",
+    "v=spf1 a:foo..bar -all",
+    "v=spf1 a:foo.123 -all",
+    "v=spf1 a:foo.-bar.test -all",
+    "v=spf1 a:_foo.diff-spf.test -all",
+    "v=spf1 include: -all",
+    "v=spf1 -include:nonexist.diff-spf.test",
+    "v=spf1 -all foo",
+    "v=spf1 all -all",
+    "v=spf1 ~all ip4:192.0.2.1",
+    "v=spf1 -ip4:192.0.2.1 ip4:192.0.2.0/24",
+    "v=spf1  ip4:192.0.2.1   -all",
+    "V=SPF1 ip4:192.0.2.1 -all",
+    "v=spf1 IP4:192.0.2.1 -ALL",
+    "v=spf1 ip6:2001:db8::1 ip4:192.0.2.1/32 ~all",
+    "v=spf1 ip4:192.0.2.1/0 -all",
+    "v=spf1 a/0 -all",
+    "v=spf1 a:diff-spf.test//0 -all",
+    "v=spf1 mx:diff-spf.test/24//64 -all",
+    "v=spf1 ptr -all",
+    "v=spf1 default=deny",
+    "v=spf1 foo=bar -all",
+    "v=spf1 ip4:192.0.2.1 -all extra=1 extra=2",
+    "v=spf1 redirect=x.test redirect=y.test",
+    "v=spf1 ip4:192.0.2.1 redirect=",
+    "v=spf1 ?ip4:192.0.2.0/24 redirect=nowhere.diff-spf.test",
+    "v=spf1 exp= -all",
+    "v=spf1 ip4:192.0.2.1 exp=%{i}.diff-spf.test -all",
+    "v=spf1 a:%{z}.test -all",
+    "v=spf1 exists:%{i}.x.diff-spf.test -all",
+    "v=spf1 a:%{d} -all",
+    "v=spf1 a:%{d2} -all",
+    "v=spf1 a:%{l}.diff-spf.test -all",
+    "v=spf1 a:%{s}.x.test -all",
+    "v=spf1 %{ir}.x -all",
+    "v=spf1 a:%% -all",
+    "v=spf1 a:x%-y.test -all",
+    "v=spf1 a:x%_y.test -all",
+]
+SYNTAX_CLIENTS = ("192.0.2.1", "2001:db8::1")
+
+UNKNOWN_MODIFIER_REPEATED = "RFC 7208 6: unrecognized modifiers MUST be ignored no matter where or how often"
+PERCENT_ESCAPE = "RFC 7208 7.1: domain-end may be a macro-expand, and %% is one; the name is just '%'"
+#: (record, client address) -> (our result, pyspf's result, the RFC section that says who is right).
+KNOWN_SYNTAX_DISAGREEMENTS: dict[tuple[str, str], tuple[str, str, str]] = {
+    ("v=spf1 ip4:192.0.2.1 -all extra=1 extra=2", "192.0.2.1"): ("pass", "permerror", UNKNOWN_MODIFIER_REPEATED),
+    ("v=spf1 ip4:192.0.2.1 -all extra=1 extra=2", "2001:db8::1"): ("fail", "permerror", UNKNOWN_MODIFIER_REPEATED),
+    ("v=spf1 a:%% -all", "192.0.2.1"): ("fail", "permerror", PERCENT_ESCAPE),
+    ("v=spf1 a:%% -all", "2001:db8::1"): ("fail", "permerror", PERCENT_ESCAPE),
+}
+
+
 def zones() -> Zones:
-    return {ZONE: "\n".join(line for policy in POLICY_LIST for line in policy.lines) + "\n"}
+    generated = [line for policy in POLICY_LIST for line in policy.lines]
+    syntax = [f"s{number} IN TXT {zone_file_value(record)}" for number, record in enumerate(SYNTAX)]
+    return {ZONE: "\n".join(["@ IN A 192.0.2.1", *generated, *syntax]) + "\n"}
 
 
 @pytest.fixture(scope="module")
@@ -294,6 +358,25 @@ def test_check_host_agrees_with_pyspf(policy: Policy, spf_lab: Lab) -> None:
             assert (our, their) == known[:2], f"{policy.record} for {ip}: the listed disagreement changed"
         else:
             assert our == their, f"{policy.record} for {ip}: ours {our}, pyspf {their}\n" + "\n".join(policy.lines)
+
+
+@pytest.mark.filterwarnings("ignore:please use dns.resolver.resolve:DeprecationWarning")
+@pytest.mark.parametrize("record", SYNTAX)
+def test_check_host_agrees_with_pyspf_on_the_edges_of_the_syntax(record: str, spf_lab: Lab) -> None:
+    domain = f"s{SYNTAX.index(record)}.{ZONE}"
+    lookup = Lookup(spf_lab.settings())
+    for ip in SYNTAX_CLIENTS:
+        our = str(asyncio.run(check_host(lookup, ip, domain, f"someone@{domain}", "mail.example.test")).result)
+        their = spf.check2(i=ip, s=f"someone@{domain}", h="mail.example.test", querytime=20)[0]
+        known = KNOWN_SYNTAX_DISAGREEMENTS.get((record, ip))
+        if known is not None:
+            assert (our, their) == known[:2], f"{record} for {ip}: the listed disagreement changed"
+        else:
+            assert our == their, f"{record} for {ip}: ours {our}, pyspf {their}"
+
+
+def test_the_listed_syntax_disagreements_are_in_the_corpus() -> None:
+    assert {record for record, _ in KNOWN_SYNTAX_DISAGREEMENTS} <= set(SYNTAX)
 
 
 def _dns_mx_voids_per_term(self: spf.query, domain: str) -> list[object]:
