@@ -29,7 +29,11 @@ from wizard.core.spf.evaluate import check_host
 from wizard.core.txt import zone_file_value
 from wizard.lookup.lookup import Lookup
 
-pytestmark = pytest.mark.lab
+pytestmark = [
+    pytest.mark.lab,
+    # pyspf 2.0.14 asks dnspython through the deprecated dns.resolver.query().
+    pytest.mark.filterwarnings("ignore:please use dns.resolver.resolve:DeprecationWarning"),
+]
 
 ZONE = "diff-spf.test"
 SEED = 7208
@@ -347,7 +351,6 @@ def theirs(policy: Policy) -> list[str]:
     return [spf.check2(i=ip, s=sender, h=f"mail.{policy.domain}", querytime=20)[0] for ip in CLIENTS]
 
 
-@pytest.mark.filterwarnings("ignore:please use dns.resolver.resolve:DeprecationWarning")
 @pytest.mark.parametrize("policy", POLICY_LIST, ids=[f"p{p.number}" for p in POLICY_LIST])
 def test_check_host_agrees_with_pyspf(policy: Policy, spf_lab: Lab) -> None:
     mine = asyncio.run(ours(spf_lab, policy))
@@ -360,7 +363,6 @@ def test_check_host_agrees_with_pyspf(policy: Policy, spf_lab: Lab) -> None:
             assert our == their, f"{policy.record} for {ip}: ours {our}, pyspf {their}\n" + "\n".join(policy.lines)
 
 
-@pytest.mark.filterwarnings("ignore:please use dns.resolver.resolve:DeprecationWarning")
 @pytest.mark.parametrize("record", SYNTAX)
 def test_check_host_agrees_with_pyspf_on_the_edges_of_the_syntax(record: str, spf_lab: Lab) -> None:
     domain = f"s{SYNTAX.index(record)}.{ZONE}"
@@ -387,7 +389,6 @@ def _dns_mx_voids_per_term(self: spf.query, domain: str) -> list[object]:
     return [a for _, host in names for a in self.dns(str(host), self.A, ignore_void=True)]
 
 
-@pytest.mark.filterwarnings("ignore:please use dns.resolver.resolve:DeprecationWarning")
 def test_each_listed_disagreement_is_pyspf_counting_mx_host_voids(
     spf_lab: Lab, monkeypatch: pytest.MonkeyPatch
 ) -> None:
