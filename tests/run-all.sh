@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything the tests need on Debian/Ubuntu (as root or with sudo), then runs the whole suite:
-# ruff, mypy (strict on core, lookup and checks) and pytest (BIND lab, Qt offscreen).
+# ruff, the import-linter contracts, mypy (strict on core, lookup and checks) and pytest (BIND lab, Qt offscreen).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,6 +30,8 @@ VENV="${VENV:-.venv}"
 echo "== ruff"
 "$VENV/bin/ruff" check .
 "$VENV/bin/ruff" format --check .
+echo "== lint-imports"
+"$VENV/bin/lint-imports" --no-cache
 echo "== mypy"
 "$VENV/bin/mypy" wizard
 echo "== pytest"

@@ -18,7 +18,8 @@ import yaml
 from wizard.core.answers import Answer, Outcome, TxtRecord
 from wizard.core.spf.evaluate import DEFAULT_EXPLANATION, check_host
 
-SUITE = Path(__file__).resolve().parents[2] / ".." / "shared" / "conformance" / "spf" / "rfc7208-tests.yml"
+# Vendored with its licence (tests/data/rfc7208/rfc7208-tests.LICENSE), so a bare clone runs it.
+SUITE = Path(__file__).resolve().parents[1] / "data" / "rfc7208" / "rfc7208-tests.yml"
 MAX_CNAME_HOPS = 8
 
 
@@ -102,6 +103,7 @@ def _require_suite() -> None:
 
 def test_suite_is_complete() -> None:
     _require_suite()
+    assert SUITE.with_suffix(".LICENSE").is_file(), "the suite's licence must stay beside it"
     scenarios = _load()
     assert len(scenarios) == 16
     assert sum(len(s["tests"]) for s in scenarios) == 203
