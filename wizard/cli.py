@@ -97,7 +97,39 @@ def build_parser() -> argparse.ArgumentParser:
         "--dkim-record", action="append", type=_dkim_record, default=[], metavar="NAME=CONTENT",
         help="DKIM record CIMcloud sent you, compared with what is published (repeatable)",
     )  # fmt: skip
+    _add_proof_commands(sub)
     return parser
+
+
+def _add_proof_commands(sub: argparse._SubParsersAction[_Parser]) -> None:
+    """`message` and `reports`: the evidence that CIMcloud's DKIM signing is active (wizard.commands)."""
+    message = sub.add_parser("message", help="check a message from the CIMcloud website (.eml, .msg, headers)")
+    message.add_argument("file", metavar="FILE|-", help="the saved message ('-' reads standard input)")
+    reports = sub.add_parser("reports", help="summarise DMARC aggregate reports (.xml, .xml.gz, .zip)")
+    reports.add_argument("files", nargs="+", metavar="FILE")
+    reports.add_argument("--domain", help="the domain whose reports to summarise (default: the reports' own)")
+    for parser in (message, reports):
+        parser.add_argument("--json", action="store_true", help="print one JSON object")
+        _add_lab_options(parser)
+        parser.add_argument(
+            "--timeout", type=_seconds, default=10.0, metavar="SECONDS", help="deadline for each lookup (default 10)"
+        )
+
+
+def run_proof_command(args: argparse.Namespace) -> int:
+    if args.command == "message":
+        from wizard.commands import message
+
+        return message.run(args.file, settings_from(args), as_json=args.json)
+    from wizard.commands import reports
+
+    domain = None
+    if args.domain:
+        try:
+            domain = normalize_domain(args.domain)
+        except DomainError as exc:
+            raise UsageError(f"--domain: {exc}") from None
+    return reports.run(args.files, settings_from(args), domain=domain, as_json=args.json)
 
 
 def settings_from(args: argparse.Namespace) -> LookupSettings:
@@ -168,6 +200,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         if args.command == "check":
             return run_check(args)
+        if args.command in ("message", "reports"):
+            return run_proof_command(args)
     except UsageError as exc:
         print(f"{APP_ID}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
