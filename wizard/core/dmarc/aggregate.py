@@ -92,6 +92,8 @@ def _gunzip(name: str, data: bytes) -> bytes:
         raise _refused(name, f"it is not a valid gzip file ({exc})") from None
     if len(out) > MAX_XML_BYTES or inflater.unconsumed_tail:
         raise _too_large(name)
+    if not inflater.eof:
+        raise _refused(name, "it is not a valid gzip file (it ends before the compressed data does)")
     return out
 
 
@@ -113,13 +115,13 @@ def _read_member(name: str, archive: zipfile.ZipFile, member: zipfile.ZipInfo) -
     chunks, total = [], 0
     try:
         with archive.open(member) as stream:
-            while chunk := stream.read(_CHUNK):
+            while (chunk := stream.read(_CHUNK)) and total <= MAX_XML_BYTES:
                 total += len(chunk)
-                if total > MAX_XML_BYTES:
-                    raise _too_large(f"{name}:{member.filename}")
                 chunks.append(chunk)
     except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, EOFError, zlib.error) as exc:
         raise _refused(f"{name}:{member.filename}", f"it cannot be decompressed ({exc})") from None
+    if total > MAX_XML_BYTES:
+        raise _too_large(f"{name}:{member.filename}")
     return b"".join(chunks)
 
 
