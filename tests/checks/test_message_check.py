@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import io
+import json
 import resource
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,13 +17,16 @@ from tests.checks.mail import CIMCLOUD_IP, DOMAIN, SELECTOR, delivered, message,
 from tests.lab import Lab
 from tests.lab.plugin import ZONES
 from wizard.checks.message import check_message, read_message
+from wizard.cli import main
 from wizard.core.message.parse import MessageError
 from wizard.core.message.signatures import DkimVerdict
-from wizard.core.message.verdict import DmarcResult, MessageAnalysis
+from wizard.core.message.verdict import DmarcResult, MessageAnalysis, activation_proof
+from wizard.core.proof import ProofKind, ProofVerdict
 from wizard.core.spf.evaluate import SpfResult
 from wizard.lookup.lookup import Lookup
 
 pytestmark = pytest.mark.lab
+Capture = pytest.CaptureFixture[str]
 PASSED = "dkim=pass header.d=shop-proof.test"  # what the receiver said on arrival
 
 
@@ -57,6 +63,9 @@ def test_cimcloud_signed_and_aligned_proves_activation(lab: Lab) -> None:
     assert analysis.cimcloud_signing
     assert "message.cimcloud-signing" in codes(analysis)
     assert "message.receiver-disagrees" not in codes(analysis)
+    proof = activation_proof(analysis, 1.0)
+    assert (proof.kind, proof.domain, proof.verdict) == (ProofKind.MESSAGE, DOMAIN, ProofVerdict.PROVEN)
+    assert proof.evidence == f"whole message: signature d={DOMAIN} s={SELECTOR}; DMARC pass"
 
 
 def test_signed_by_the_platform_domain_only_is_unaligned(lab: Lab) -> None:
@@ -121,6 +130,7 @@ def test_headers_only_is_partial_never_proven(lab: Lab) -> None:
     assert not analysis.cimcloud_signing
     assert analysis.cimcloud_partial
     assert "message.cimcloud-partial" in codes(analysis)
+    assert activation_proof(analysis, 1.0).verdict is ProofVerdict.PARTIAL
 
 
 def test_headers_only_with_a_tampered_header_fails(lab: Lab) -> None:
@@ -170,3 +180,72 @@ def test_a_25_mb_attachment_is_checked_quickly_in_bounded_memory(lab: Lab) -> No
 def test_saved_with_bare_line_feeds_still_verifies(lab: Lab, tmp_path: Path) -> None:
     raw = delivered(sign(message())).replace(b"\r\n", b"\n")
     assert check(lab, raw).cimcloud_signing
+
+
+def lab_options(lab: Lab) -> list[str]:
+    return ["--nameserver", f"127.0.0.1:{lab.resolver_port}", "--dns-port", str(lab.port), "--no-public-resolvers",
+            "--timeout", "3"]  # fmt: skip
+
+
+def run_cli(lab: Lab, path: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[int, str, str]:
+    code = main(["message", str(path), *extra, *lab_options(lab)])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_the_message_command_prints_version_1_json(
+    lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "order.eml"
+    path.write_bytes(
+        delivered(sign(message()), results=PASSED + "; spf=pass smtp.mailfrom=shop-proof.test; dmarc=pass")
+    )
+    code, out, _ = run_cli(lab, path, capsys, "--json")
+    data = json.loads(out)
+    assert code == 0
+    assert list(data) == ["version", "from_domain", "complete", "dkim", "spf", "dmarc", "cimcloud_signing", "receiver",
+                          "findings"]  # fmt: skip
+    assert (data["version"], data["from_domain"], data["complete"], data["cimcloud_signing"]) == (
+        1, DOMAIN, True, True)  # fmt: skip
+    assert data["dkim"] == [{"domain": DOMAIN, "selector": SELECTOR, "result": "pass", "aligned": True,
+                             "cimcloud": True, "reason": ""}]  # fmt: skip
+    assert data["spf"] == {"ip": CIMCLOUD_IP, "mail_from": f"bounce@{DOMAIN}", "result": "pass", "aligned": True}
+    assert data["dmarc"] == {"result": "pass", "policy": "none", "aligned_by": ["dkim", "spf"]}
+    assert data["receiver"] == {"dkim": "pass", "spf": "pass", "dmarc": "pass"}
+
+
+def test_the_message_command_reads_standard_input_and_prints_text(
+    lab: Lab, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    headers = delivered(sign(message())).split(b"\r\n\r\n", 1)[0] + b"\r\n"
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(headers)))
+    code, out, _ = run_cli(lab, Path("-"), capsys)
+    assert code == 0  # DMARC passes (aligned SPF, and the signature's header part)...
+    assert "headers only: partial" in out
+    assert "CIMcloud signing proven: no" in out  # ...but headers never prove activation
+    assert "message.headers-only" in out
+
+
+def test_no_dmarc_record_exits_1(lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "m.eml"
+    path.write_bytes(delivered(message(from_addr="info@nospf.test")))
+    code, out, _ = run_cli(lab, path, capsys, "--json")
+    assert code == 1
+    assert json.loads(out)["dmarc"]["result"] == "none"
+
+
+def test_a_malformed_message_exits_2_with_the_finding(
+    lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "junk.eml"
+    path.write_bytes(b"this is not an email\r\nat all\r\n")
+    code, out, err = run_cli(lab, path, capsys, "--json")
+    assert code == 2
+    assert [f["code"] for f in json.loads(out)["findings"]] == ["message.malformed"]
+    assert err.startswith("email-auth-wizard: error: This is not an email message")
+
+
+def test_a_missing_file_exits_2(lab: Lab, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_cli(lab, tmp_path / "none.eml", capsys)
+    assert (code, out) == (2, "")
+    assert "cannot read" in err

@@ -14,7 +14,8 @@ import pytest
 
 from wizard.core.dmarc import aggregate
 from wizard.core.dmarc.aggregate import ReportError, parse_report, read_report_file
-from wizard.core.dmarc.rollout import CIMCLOUD, recommend, summarise
+from wizard.core.dmarc.rollout import CIMCLOUD, activation_proof, recommend, summarise
+from wizard.core.proof import ProofKind, ProofVerdict
 
 REPORTS = Path(__file__).resolve().parent.parent / "data" / "dmarc-reports"
 GOOGLE_ZIP = REPORTS / "google.com!shop-proof.test!1763510400!1764719999.zip"
@@ -133,6 +134,9 @@ def test_summary_by_source_and_the_next_stage() -> None:
     assert "unknown 192.0.2.200: 12 failing" in rec.reason
     codes = [f.code for f in summary.findings]
     assert "dmarc.report-unknown-source" in codes and "dmarc.report-cimcloud-signing" in codes
+    proof = activation_proof(summary, 1.0)
+    assert (proof.kind, proof.verdict) == (ProofKind.REPORTS, ProofVerdict.PROVEN)
+    assert proof.evidence == "3 reports over 14 days: CIMcloud 1,554 messages, 1,554 DKIM-aligned"
 
 
 def test_cimcloud_not_signing_keeps_p_none() -> None:
@@ -145,6 +149,7 @@ def test_cimcloud_not_signing_keeps_p_none() -> None:
     assert summary.recommendation.policy == "none"
     assert "dmarc.report-cimcloud-unsigned" in [f.code for f in summary.findings]
     assert report.rows[0].dkim == "pass"
+    assert activation_proof(summary, 1.0).verdict is ProofVerdict.NOT_PROVEN
 
 
 def test_no_cimcloud_mail_keeps_p_none() -> None:

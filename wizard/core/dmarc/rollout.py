@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from wizard.core.dmarc.aggregate import AggregateReport, ReportRow
 from wizard.core.findings import Finding, error, info, warning
+from wizard.core.proof import ActivationProof, ProofKind, ProofVerdict
 
 CIMCLOUD = "CIMcloud"
 READY_SHARE = 0.98  # share of a service's messages that must pass aligned before enforcing
@@ -63,9 +64,10 @@ class ReportsSummary:
 
     @property
     def cimcloud_signing(self) -> bool:
-        """CIMcloud's mail passes aligned DKIM in the reports: activation shown."""
+        """CIMcloud's mail passes aligned DKIM in the reports (READY_SHARE of it or more): activation shown."""
         cim = self.of_service(CIMCLOUD)
-        return bool(cim) and sum(s.dkim_aligned for s in cim) > 0
+        count = sum(s.count for s in cim)
+        return count > 0 and sum(s.dkim_aligned for s in cim) / count >= READY_SHARE
 
 
 def report_domain(reports: Sequence[AggregateReport]) -> str:
@@ -201,3 +203,14 @@ def _no_cimcloud(domain: str) -> Finding:
         f"No message from CIMcloud's servers appears in these reports for {domain}, so they cannot show activation.",
         "Wait for reports covering days when the website sent email, or prove activation with a test message.",
     )
+
+
+def activation_proof(summary: ReportsSummary, when: float) -> ActivationProof:
+    """What the reports show about activation, to keep in saved progress (counts and period, not the files)."""
+    cim = summary.of_service(CIMCLOUD)
+    count, dkim = sum(s.count for s in cim), sum(s.dkim_aligned for s in cim)
+    verdict = ProofVerdict.PROVEN if summary.cimcloud_signing else ProofVerdict.NOT_PROVEN
+    evidence = (
+        f"{summary.reports} reports over {summary.days:.0f} days: CIMcloud {count:,} messages, {dkim:,} DKIM-aligned"
+    )
+    return ActivationProof(ProofKind.REPORTS, summary.domain, verdict, when, evidence)

@@ -15,6 +15,7 @@ from wizard.core.message.parse import ParsedMessage
 from wizard.core.message.received import Connection, ReceiverView, receiver_view
 from wizard.core.message.signatures import DkimVerdict, SignatureCheck
 from wizard.core.names import organizational_domain
+from wizard.core.proof import ActivationProof, ProofKind, ProofVerdict
 from wizard.core.spf.evaluate import Evaluation, SpfResult
 
 
@@ -305,3 +306,18 @@ def _same_signer(header_d: str, header_i: str, domain: str) -> bool:
 
 def _disagrees(message: str) -> Finding:
     return warning("message.receiver-disagrees", message, "Send a fresh test message and check it right away.")
+
+
+def activation_proof(analysis: MessageAnalysis, when: float) -> ActivationProof:
+    """What this message shows about activation, to keep in saved progress (never the message itself)."""
+    if analysis.cimcloud_signing:
+        verdict = ProofVerdict.PROVEN
+    elif analysis.cimcloud_partial:
+        verdict = ProofVerdict.PARTIAL
+    else:
+        verdict = ProofVerdict.NOT_PROVEN
+    cim = [d.check.signature for d in analysis.dkim if d.check.signature.cimcloud]
+    signed = f"signature d={cim[0].domain} s={cim[0].selector}" if cim else "no CIMcloud signature"
+    scope = "whole message" if analysis.complete else "headers only"
+    return ActivationProof(ProofKind.MESSAGE, analysis.from_domain, verdict, when,
+                           f"{scope}: {signed}; DMARC {analysis.dmarc.result}")  # fmt: skip
