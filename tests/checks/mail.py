@@ -6,6 +6,7 @@ import base64
 import functools
 
 import dkim
+import nacl.signing
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
@@ -39,8 +40,18 @@ def key_record(name: str) -> str:
     return f'"{text[:200]}" "{text[200:]}"'
 
 
-def publish_key(lab: Lab, zone: str, selector: str, key: str) -> None:
-    lab.update(zone, replace=[(f"{selector}._domainkey", 300, "TXT", key_record(key))])
+@functools.cache
+def ed25519_key(name: str) -> nacl.signing.SigningKey:
+    return nacl.signing.SigningKey.generate()
+
+
+def ed25519_record(name: str) -> str:
+    return f"v=DKIM1; k=ed25519; p={base64.b64encode(bytes(ed25519_key(name).verify_key)).decode()}"
+
+
+def publish_key(lab: Lab, zone: str, selector: str, key: str, *, ed25519: bool = False) -> None:
+    record = ed25519_record(key) if ed25519 else key_record(key)
+    lab.update(zone, replace=[(f"{selector}._domainkey", 300, "TXT", record)])
 
 
 def message(*, from_addr: str = f"orders@{DOMAIN}", body: bytes = BODY, subject: str = "Your order #1001") -> bytes:
@@ -52,11 +63,19 @@ def message(*, from_addr: str = f"orders@{DOMAIN}", body: bytes = BODY, subject:
 
 
 def sign(
-    msg: bytes, *, domain: str = DOMAIN, selector: str = SELECTOR, key: str = "cimcloud", length: bool = False
+    msg: bytes,
+    *,
+    domain: str = DOMAIN,
+    selector: str = SELECTOR,
+    key: str = "cimcloud",
+    length: bool = False,
+    ed25519: bool = False,
 ) -> bytes:
+    private = base64.b64encode(bytes(ed25519_key(key))) if ed25519 else private_pem(key)
     header = dkim.sign(
-        msg, selector.encode(), domain.encode(), private_pem(key),
+        msg, selector.encode(), domain.encode(), private,
         include_headers=[b"from", b"to", b"subject", b"date", b"message-id"], length=length,
+        signature_algorithm=b"ed25519-sha256" if ed25519 else b"rsa-sha256",
     )  # fmt: skip
     return header + msg
 

@@ -38,6 +38,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         publish_key(started, DOMAIN, SELECTOR, "cimcloud")
         publish_key(started, DOMAIN, "cimcloud-rotated", "new")  # the key now published; mail was signed with "old"
         publish_key(started, "mycimcloud.com", "platform", "platform")
+        publish_key(started, DOMAIN, "cimcloud-ed", "ed", ed25519=True)
         yield started
     finally:
         started.stop()
@@ -118,6 +119,17 @@ def test_two_signatures_one_failing_still_passes_on_the_good_one(lab: Lab) -> No
     assert analysis.dmarc.result is DmarcResult.PASS
     assert analysis.cimcloud_signing
     assert "message.dkim-failed" in codes(analysis)
+
+
+def test_an_ed25519_signature_verifies(lab: Lab) -> None:
+    (d,) = check(lab, delivered(sign(message(), selector="cimcloud-ed", key="ed", ed25519=True))).dkim
+    assert d.check.verdict is DkimVerdict.PASS, d.check.reason
+
+
+def test_rsa_sha1_is_refused(lab: Lab) -> None:
+    raw = sign(message()).replace(b"a=rsa-sha256", b"a=rsa-sha1")
+    (d,) = check(lab, delivered(raw)).dkim
+    assert (d.check.verdict, d.check.reason) == (DkimVerdict.PERMERROR, "a=rsa-sha1 is no longer accepted (RFC 8301)")
 
 
 def test_headers_only_is_partial_never_proven(lab: Lab) -> None:

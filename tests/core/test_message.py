@@ -5,12 +5,16 @@ from __future__ import annotations
 from ipaddress import ip_address
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from wizard.core.answers import Answer, Outcome, TxtRecord
 from wizard.core.dmarc.record import Alignment
 from wizard.core.message import parse as parse_module
 from wizard.core.message.outlook import is_outlook_msg, transport_headers
 from wizard.core.message.parse import MessageError, parse_message
 from wizard.core.message.received import connection, parse_authentication_results, receiver_view, strip_comments
+from wizard.core.message.signatures import DkimVerdict, verify_signatures
 from wizard.core.message.verdict import aligned
 from wizard.core.proof import ActivationProof, ProofKind, ProofVerdict, activation_proven, proof_from_json, statement
 
@@ -164,3 +168,22 @@ def test_a_proof_round_trips_through_json_and_junk_is_refused() -> None:
                  {"kind": "message", "domain": "a", "verdict": "proven", "when": True}):  # fmt: skip
         with pytest.raises((ValueError, TypeError, KeyError)):
             proof_from_json(junk)
+
+
+SIGNED = b"DKIM-Signature: v=1; a=rsa-sha256; d=shop.example; s=cimcloud-1; h=from:subject; bh=AAAA; b=AAAA\r\n" + MSG
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=400), st.integers(min_value=0, max_value=len(SIGNED)))
+def test_junk_never_raises_anything_but_a_finding(junk: bytes, at: int) -> None:
+    key = Answer("cimcloud-1._domainkey.shop.example", "TXT", Outcome.OK, txt=(TxtRecord((b"v=DKIM1; p=AAAA",)),))
+    for raw in (junk, SIGNED[:at] + junk + SIGNED[at:]):
+        try:
+            parsed = parse_message(raw)
+        except MessageError as exc:
+            assert exc.finding.code.startswith("message.")
+            continue
+        for check in verify_signatures(parsed, {"cimcloud-1._domainkey.shop.example": key}):
+            assert check.verdict is not DkimVerdict.PASS
+        connection(parsed)
+        receiver_view(parsed)

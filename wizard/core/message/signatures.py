@@ -39,6 +39,7 @@ class Signature:
     domain: str
     selector: str
     body_length: int | None
+    algorithm: str = "rsa-sha256"
 
     @property
     def key_name(self) -> str:
@@ -70,7 +71,8 @@ def signatures(message: ParsedMessage) -> list[Signature]:
                 index,
                 (tags.get("d") or "").strip().lower().rstrip("."),
                 (tags.get("s") or "").strip().lower(),
-                int(length) if length.isdigit() else None,
+                int(length) if length.isdigit() and len(length) < 19 else None,
+                (tags.get("a") or "").strip().lower(),
             )
         )
     return found
@@ -92,6 +94,8 @@ def verify_one(message: ParsedMessage, verifier: dkim.DKIM, sig: Signature, key:
     """One signature: its tags, the key, then dkimpy's body hash and header signature checks."""
     if not sig.domain or not sig.selector:
         return SignatureCheck(sig, DkimVerdict.PERMERROR, "the signature has no d= or no s= tag")
+    if sig.algorithm == "rsa-sha1":
+        return SignatureCheck(sig, DkimVerdict.PERMERROR, "a=rsa-sha1 is no longer accepted (RFC 8301)")
     problem = _key_problem(sig, key)
     if problem is not None:
         return problem
@@ -108,7 +112,7 @@ def verify_one(message: ParsedMessage, verifier: dkim.DKIM, sig: Signature, key:
     except dkim.KeyFormatError as exc:
         return SignatureCheck(sig, DkimVerdict.PERMERROR, f"the key at {sig.key_name} cannot be used: {exc}")
     except (dkim.DKIMException, ValueError, TypeError, KeyError, IndexError) as exc:
-        return SignatureCheck(sig, DkimVerdict.PERMERROR, f"the signature is malformed: {exc}")
+        return SignatureCheck(sig, DkimVerdict.PERMERROR, f"the signature is malformed: {_why(exc)}")
     if not message.complete:
         fields = {k: v for k, v in fields.items() if k != b"bh"}  # no body to hash: check the header part only
     return _crypto(verifier, sig, fields, include_headers, headers[sig.index], complete=message.complete)
@@ -137,7 +141,7 @@ def _crypto(
     except dkim.KeyFormatError as exc:
         return SignatureCheck(sig, DkimVerdict.PERMERROR, f"the key at {sig.key_name} cannot be used: {exc}")
     except (dkim.DKIMException, ValueError, TypeError, KeyError, IndexError) as exc:
-        return SignatureCheck(sig, DkimVerdict.PERMERROR, f"the signature is malformed: {exc}")
+        return SignatureCheck(sig, DkimVerdict.PERMERROR, f"the signature is malformed: {_why(exc)}")
     if not valid:
         return SignatureCheck(
             sig,
@@ -148,6 +152,14 @@ def _crypto(
     if not complete:
         return SignatureCheck(sig, DkimVerdict.PARTIAL, "headers only: the key matches, the body hash was not checked")
     return SignatureCheck(sig, DkimVerdict.PASS)
+
+
+def _why(exc: Exception) -> str:
+    """dkimpy's reason in words; a missing tag comes out of it as a bare KeyError."""
+    if isinstance(exc, KeyError) and exc.args:
+        tag = exc.args[0]
+        return f"it has no {tag.decode('ascii', 'replace') if isinstance(tag, bytes) else tag}= tag"
+    return str(exc) or type(exc).__name__
 
 
 def _key_problem(sig: Signature, key: Answer | None) -> SignatureCheck | None:
