@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.checks.mail import CIMCLOUD_IP, DOMAIN, SELECTOR, delivered, message, publish_key, sign
+from tests.core.outlook_file import outlook_msg
 from tests.lab import Lab
 from tests.lab.plugin import ZONES
 from wizard.checks.message import check_message, read_message
@@ -143,6 +144,16 @@ def test_headers_only_is_partial_never_proven(lab: Lab) -> None:
     assert analysis.cimcloud_partial
     assert "message.cimcloud-partial" in codes(analysis)
     assert activation_proof(analysis, 1.0).verdict is ProofVerdict.PARTIAL
+
+
+def test_an_outlook_msg_gives_its_transport_headers_partial(lab: Lab, tmp_path: Path, capsys: Capture) -> None:
+    headers = delivered(sign(message())).split(b"\r\n\r\n", 1)[0].decode() + "\r\n\r\n"
+    path = tmp_path / "Your order.msg"
+    path.write_bytes(outlook_msg(headers))
+    code, out, _ = run_cli(lab, path, capsys, "--json")
+    data = json.loads(out)
+    assert (code, data["complete"], data["cimcloud_signing"]) == (0, False, False)
+    assert data["dkim"][0]["result"] == "partial"
 
 
 def test_headers_only_with_a_tampered_header_fails(lab: Lab) -> None:

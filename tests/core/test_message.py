@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.core.outlook_file import HEADERS_STREAM, outlook_msg
 from wizard.core.answers import Answer, Outcome, TxtRecord
 from wizard.core.dmarc.record import Alignment
 from wizard.core.message import parse as parse_module
@@ -131,6 +132,14 @@ def test_no_receiving_headers_means_no_connection_and_no_view() -> None:
 )
 def test_alignment(identifier: str, mode: Alignment, want: bool) -> None:
     assert aligned(identifier, "shop.example.com", mode) is want
+
+
+def test_an_outlook_msg_without_internet_headers_is_refused() -> None:
+    with pytest.raises(MessageError) as caught:
+        transport_headers(
+            outlook_msg("x").replace(HEADERS_STREAM.encode("utf-16-le"), "__substg1.0_0037001F".encode("utf-16-le"))
+        )
+    assert "no internet headers" in caught.value.finding.message
 
 
 def test_a_file_that_is_not_outlook_is_told_apart() -> None:
