@@ -9,11 +9,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.checks.mail import DOMAIN, SELECTOR, delivered, message, publish_key, sign
 from tests.checks.test_dns_check import lab_args
 from tests.core.test_aggregate import GOOGLE_ZIP, MICROSOFT_GZ, REPORTS
 from tests.lab import Lab
+from wizard.checks.proofs import gather_proofs
 from wizard.checks.reports import check_reports, identify
 from wizard.cli import main
+from wizard.core.proof import ProofKind, ProofVerdict, activation_proven
 from wizard.lookup.lookup import Lookup
 from wizard.resources import load_services
 
@@ -94,3 +97,18 @@ def test_a_report_for_another_domain_only(dns_lab: Lab, capsys: pytest.CaptureFi
 def test_a_missing_file_is_bad_input(dns_lab: Lab, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     assert main(["reports", str(tmp_path / "nope.xml"), *lab_args(dns_lab)]) == 2
     assert "cannot read" in capsys.readouterr().err
+
+
+def test_proofs_from_a_message_and_reports_for_check(dns_lab: Lab) -> None:
+    publish_key(dns_lab, DOMAIN, SELECTOR, "cimcloud")
+    files = [(p.name, p.read_bytes()) for p in [*ALL, REPORTS / "other-domain.xml"]]
+    proofs = asyncio.run(
+        gather_proofs(Lookup(dns_lab.settings()), load_services(), message=delivered(sign(message())), reports=files)
+    )
+    assert [(p.kind, p.domain, p.verdict) for p in proofs] == [
+        (ProofKind.MESSAGE, DOMAIN, ProofVerdict.PROVEN),
+        (ProofKind.REPORTS, DOMAIN, ProofVerdict.PROVEN),
+        (ProofKind.REPORTS, "example.test", ProofVerdict.PROVEN),  # its own report, its own proof
+    ]
+    assert activation_proven(proofs, DOMAIN) == proofs[0]  # the newest evidence: the message (same time: first)
+    assert activation_proven(proofs, "other.test") is None

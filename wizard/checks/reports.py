@@ -49,6 +49,18 @@ async def check_reports(
     files: Sequence[tuple[str, bytes]], lookup: Lookup, services: Sequence[SpfService], domain: str | None = None
 ) -> ReportsOutcome:
     reports, findings = await asyncio.to_thread(read_reports, files)
+    return await summarise_reports(reports, findings, lookup, services, domain)
+
+
+async def summarise_reports(
+    reports: Sequence[AggregateReport],
+    findings: list[Finding],
+    lookup: Lookup,
+    services: Sequence[SpfService],
+    domain: str | None = None,
+) -> ReportsOutcome:
+    """The summary of one domain's reports (the most common domain when none is given), sources named."""
+    findings = list(findings)
     if not reports:
         return ReportsOutcome(None, tuple(findings))
     domain = domain or report_domain(reports)
