@@ -134,6 +134,9 @@ def test_summary_by_source_and_the_next_stage() -> None:
     assert "unknown 192.0.2.200: 12 failing" in rec.reason
     codes = [f.code for f in summary.findings]
     assert "dmarc.report-unknown-source" in codes and "dmarc.report-cimcloud-signing" in codes
+    assert "dmarc.report-short-period" not in codes  # 19 Nov 00:00 to 2 Dec 23:59:59 is 14 days
+    unknown_finding = next(f for f in summary.findings if f.code == "dmarc.report-unknown-source")
+    assert unknown_finding.message.startswith("1 source no known service authorizes: 192.0.2.200 (12, 0 passing).")
     proof = activation_proof(summary, 1.0)
     assert (proof.kind, proof.verdict) == (ProofKind.REPORTS, ProofVerdict.PROVEN)
     assert proof.evidence == "3 reports over 14 days: CIMcloud 1,554 messages, 1,554 DKIM-aligned"
@@ -174,3 +177,9 @@ def test_the_stages_step_up_one_at_a_time(policy: str, pct: int, want: tuple[str
     sources = summarise(read(REPORTS / "yahoo.xml"), "shop-proof.test", SERVICES).sources
     rec, _ = recommend("shop-proof.test", sources, policy, pct, 30)
     assert (rec.policy, rec.pct) == want
+
+
+def test_one_day_of_reports_is_called_thin_evidence() -> None:
+    summary = summarise(read(MICROSOFT_GZ), "shop-proof.test", SERVICES)
+    short = next(f for f in summary.findings if f.code == "dmarc.report-short-period")
+    assert short.message.startswith("The reports cover 1 day;")

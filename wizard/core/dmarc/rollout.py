@@ -143,10 +143,10 @@ def recommend(
         )
     unknown = [s for s in sources if s.service is None and s.dmarc_pass < s.count]
     evidence = cim_text + "".join(f"; unknown {s.ip}: {s.count - s.dmarc_pass:,} failing" for s in unknown[:3])
-    if days < MIN_DAYS:
+    if round(days) < MIN_DAYS:  # date ranges end at 23:59:59: 14 days are 13.99
         findings.append(
-            info("dmarc.report-short-period", f"The reports cover {days:.0f} days; {MIN_DAYS} or more make a "
-                 "safer basis for the next step.")
+            info("dmarc.report-short-period", f"The reports cover {_count(round(days), 'day')}; {MIN_DAYS} or "
+                 "more make a safer basis for the next step.")
         )  # fmt: skip
     step = _next_stage(policy, pct)
     return Recommendation(step[0], step[1], f"{evidence} → {step[0]} with pct={step[1]}"), findings
@@ -170,8 +170,8 @@ def _unknown_findings(sources: Sequence[SourceSummary]) -> list[Finding]:
     return [
         warning(
             "dmarc.report-unknown-source",
-            f"{len(unknown)} sources are no known service: {listed}{more}. They are spoofing, or a sender "
-            "someone forgot.",
+            f"{_count(len(unknown), 'source')} no known service authorizes: {listed}{more}. Spoofing, or a "
+            "sender someone forgot.",
             "If one of them is yours, add its SPF include and DKIM key; otherwise enforcement will stop it.",
         )
     ]
@@ -195,6 +195,10 @@ def _failing_services(sources: Sequence[SourceSummary]) -> list[Finding]:
                 )
             )
     return found
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
 
 def _no_cimcloud(domain: str) -> Finding:
