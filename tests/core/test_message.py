@@ -82,6 +82,17 @@ def test_authentication_results_with_comments_and_quotes() -> None:
     assert view.of("spf")[0].get("smtp.mailfrom") == "b@shop.example"
 
 
+def test_microsofts_authentication_results_without_an_authserv_id() -> None:
+    view = parse_authentication_results(
+        "spf=pass (sender IP is 198.51.100.7) smtp.mailfrom=shop.example; dkim=pass (signature was verified) "
+        "header.d=shop.example;dmarc=pass action=none header.from=shop.example;compauth=pass reason=100"
+    )
+    assert view.authserv_id == ""
+    assert [(r.method, r.result) for r in view.results] == [
+        ("spf", "pass"), ("dkim", "pass"), ("dmarc", "pass"), ("compauth", "pass")]  # fmt: skip
+    assert view.of("dkim")[0].get("header.d") == "shop.example"
+
+
 def test_comments_nest() -> None:
     assert strip_comments("a (b (c) d) e") == "a  e"
 

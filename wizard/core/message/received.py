@@ -80,9 +80,12 @@ def strip_comments(text: str) -> str:
 def parse_authentication_results(value: str) -> ReceiverView:
     """One Authentication-Results value: the authserv-id and each `method=result property=value` part."""
     parts = strip_comments(value).split(";")
-    authserv_id = parts[0].split()[0] if parts[0].split() else ""
+    authserv_id = ""
+    if _RESULT.match(parts[0]) is None:  # Microsoft 365 leaves the authserv-id out and starts with a result
+        authserv_id = parts[0].split()[0] if parts[0].split() else ""
+        parts = parts[1:]
     results = []
-    for part in parts[1:]:
+    for part in parts:
         match = _RESULT.match(part)
         if match is None:
             continue
