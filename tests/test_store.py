@@ -156,10 +156,11 @@ def test_activation_proofs_are_kept_with_verdict_and_time_only(tmp_path: Path) -
     entry.add_proof(ActivationProof(ProofKind.MESSAGE, "example.test", ProofVerdict.PARTIAL, 1.0, "headers only"))
     entry.add_proof(ActivationProof(ProofKind.MESSAGE, "example.test", ProofVerdict.PROVEN, 2.0, "d=example.test"))
     entry.add_proof(statement("example.test", 3.0))
+    entry.add_proof(ActivationProof(ProofKind.MESSAGE, "example.test", ProofVerdict.NOT_PROVEN, 4.0, "forwarded"))
     store.save(progress)
     loaded = store.load().progress.domain("example.test")
     assert [(p.kind, p.verdict, p.when) for p in loaded.proofs] == [
-        (ProofKind.MESSAGE, ProofVerdict.PROVEN, 2.0),  # the later message replaced the partial one
+        (ProofKind.MESSAGE, ProofVerdict.PROVEN, 2.0),  # replaced the partial one; a failing copy does not undo it
         (ProofKind.STATEMENT, ProofVerdict.STATED, 3.0),
     ]
     assert activation_proven(loaded.proofs, "example.test") == loaded.proofs[0]

@@ -72,7 +72,11 @@ class DomainProgress:
     proofs: list[ActivationProof] = field(default_factory=list)
 
     def add_proof(self, proof: ActivationProof) -> None:
-        """Keep `proof` in place of an earlier one of the same kind."""
+        """Keep `proof` in place of an earlier one of the same kind, except that evidence which proves nothing
+        (a forwarded copy, headers only) does not undo earlier proof of the same kind."""
+        earlier = [p for p in self.proofs if p.kind is proof.kind]
+        if earlier and earlier[0].opens_enforcement and not proof.opens_enforcement:
+            return
         self.proofs = [p for p in self.proofs if p.kind is not proof.kind] + [proof]
 
 

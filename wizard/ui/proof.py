@@ -106,6 +106,7 @@ class ProofPanel(QGroupBox):
         self.entry: DomainProgress | None = None
         self.runner = TaskRunner(self)
         self.runner.finished.connect(self._checked)
+        self.runner.failed.connect(lambda text: self.result.setText(f"The check stopped unexpectedly: {text}"))
         self.setAcceptDrops(True)
         self.status = text_label("", self)
         self.status.setAccessibleName("Activation proof")
