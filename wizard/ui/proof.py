@@ -106,7 +106,7 @@ class ProofPanel(QGroupBox):
         self.entry: DomainProgress | None = None
         self.runner = TaskRunner(self)
         self.runner.finished.connect(self._checked)
-        self.runner.failed.connect(lambda text: self.result.setText(f"The check stopped unexpectedly: {text}"))
+        self.runner.failed.connect(self._failed)
         self.setAcceptDrops(True)
         self.status = text_label("", self)
         self.status.setAccessibleName("Activation proof")
@@ -225,6 +225,9 @@ class ProofPanel(QGroupBox):
         else:
             entry.proofs = [p for p in entry.proofs if not p.is_statement]
             self.proof_added.emit(None)
+
+    def _failed(self, text: str) -> None:
+        self.result.setText(f"The check stopped unexpectedly: {text}")
 
     def _checked(self, result: GateResult | None) -> None:
         if result is None:
