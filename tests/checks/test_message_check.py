@@ -10,6 +10,7 @@ import time
 import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -275,3 +276,28 @@ def test_a_missing_file_exits_2(lab: Lab, tmp_path: Path, capsys: pytest.Capture
     code, out, err = run_cli(lab, tmp_path / "none.eml", capsys)
     assert (code, out) == (2, "")
     assert "cannot read" in err
+
+
+def test_check_with_message_clears_enforced_without_dkim(lab: Lab, tmp_path: Path, capsys: Capture) -> None:
+    publish_key(lab, "dmarc-good.test", "cimcloud-good", "good")
+    path = tmp_path / "order.eml"
+    path.write_bytes(delivered(sign(message(from_addr="orders@dmarc-good.test"), domain="dmarc-good.test",
+                                    selector="cimcloud-good", key="good")))  # fmt: skip
+
+    def dmarc(*extra: str) -> dict[str, Any]:
+        main(["check", "dmarc-good.test", "--json", *extra, *lab_options(lab)])
+        result: dict[str, Any] = json.loads(capsys.readouterr().out)["domains"][0]["checks"]["dmarc"]
+        return result
+
+    without = dmarc()
+    assert "dmarc.enforced-without-dkim" in [f["code"] for f in without["findings"]]
+    proven = dmarc("--message", str(path))
+    assert "dmarc.enforced-without-dkim" not in [f["code"] for f in proven["findings"]]
+    assert (proven["activation"]["kind"], proven["activation"]["verdict"]) == ("message", "proven")
+
+
+def test_check_with_a_junk_message_is_bad_input(lab: Lab, tmp_path: Path, capsys: Capture) -> None:
+    path = tmp_path / "junk.eml"
+    path.write_bytes(b"not a message\r\n")
+    assert main(["check", "dmarc-good.test", "--message", str(path), *lab_options(lab)]) == 2
+    assert "--message: This is not an email message" in capsys.readouterr().err

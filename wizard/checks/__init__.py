@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from wizard.core.findings import CheckResult, Status, error
+from wizard.core.proof import ActivationProof
 from wizard.core.spf.compose import CIMCLOUD_INCLUDE
 
 if TYPE_CHECKING:
@@ -63,6 +64,8 @@ class CheckOptions:
     # (NAME, CONTENT) pairs as given to --dkim-record: NAME relative (every domain) or an FQDN.
     dkim_records: tuple[tuple[str, str], ...] = ()
     only: tuple[str, ...] = ()  # run only these checks (and those they await); empty: all of them
+    # Evidence that CIMcloud signs (check --message / --reports): clears dmarc.enforced-without-dkim.
+    proofs: tuple[ActivationProof, ...] = ()
 
 
 @dataclass
