@@ -4,7 +4,7 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CODE = re.compile(r"""["'`]((?:dns|spf|dkim|dmarc|mta-sts|tls-rpt|check)\.[a-z][a-z0-9-]*)["'`]""")
+CODE = re.compile(r"""["'`]((?:dns|spf|dkim|dmarc|mta-sts|tls-rpt|check|message)\.[a-z][a-z0-9-]*)["'`]""")
 
 
 def codes_in(paths: list[Path]) -> set[str]:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from wizard.core.proof import ActivationProof, ProofKind, ProofVerdict, activation_proven, statement
 from wizard.store import (
     SCHEMA_VERSION,
     CheckRecord,
@@ -146,3 +147,33 @@ def test_set_domains_keeps_existing_progress() -> None:
     progress.set_domains(["new.test", "example.test"])
     assert [d.domain for d in progress.domains] == ["new.test", "example.test"]
     assert progress.domains[1].spf_all == "-all"
+
+
+def test_activation_proofs_are_kept_with_verdict_and_time_only(tmp_path: Path) -> None:
+    store = Store(tmp_path / "progress.json")
+    progress = sample()
+    entry = progress.domain("example.test")
+    entry.add_proof(ActivationProof(ProofKind.MESSAGE, "example.test", ProofVerdict.PARTIAL, 1.0, "headers only"))
+    entry.add_proof(ActivationProof(ProofKind.MESSAGE, "example.test", ProofVerdict.PROVEN, 2.0, "d=example.test"))
+    entry.add_proof(statement("example.test", 3.0))
+    entry.add_proof(ActivationProof(ProofKind.MESSAGE, "example.test", ProofVerdict.NOT_PROVEN, 4.0, "forwarded"))
+    store.save(progress)
+    loaded = store.load().progress.domain("example.test")
+    assert [(p.kind, p.verdict, p.when) for p in loaded.proofs] == [
+        (ProofKind.MESSAGE, ProofVerdict.PROVEN, 2.0),  # replaced the partial one; a failing copy does not undo it
+        (ProofKind.STATEMENT, ProofVerdict.STATED, 3.0),
+    ]
+    assert activation_proven(loaded.proofs, "example.test") == loaded.proofs[0]
+    saved = json.loads((tmp_path / "progress.json").read_text())
+    assert set(saved["domains"][0]["proofs"][0]) == {"kind", "domain", "verdict", "when", "evidence"}
+
+
+def test_a_version_1_file_loads_with_no_proof_and_a_bad_proof_is_dropped(tmp_path: Path) -> None:
+    path = tmp_path / "progress.json"
+    path.write_text(json.dumps({"version": 1, "domains": [{"domain": "old.test", "dmarc_policy": "none"}]}))
+    loaded = Store(path).load()
+    assert loaded.problem == ""
+    assert loaded.progress.domains[0].proofs == []
+    bad = {"kind": "message", "domain": "new.test", "verdict": "certainly", "when": 1}
+    path.write_text(json.dumps({"version": SCHEMA_VERSION, "domains": [{"domain": "new.test", "proofs": [bad]}]}))
+    assert Store(path).load().progress.domains[0].proofs == []

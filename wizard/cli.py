@@ -9,12 +9,17 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
+from dataclasses import replace
+from typing import TYPE_CHECKING, NoReturn
 
 from wizard import APP_ID, __version__
 from wizard.checks import DEFAULT_SPF_INCLUDE, CheckOptions
 from wizard.core.names import DomainError, normalize_domain
 from wizard.lookup.settings import LookupSettings, parse_port, parse_server
+
+if TYPE_CHECKING:
+    from wizard.core.proof import ActivationProof
+    from wizard.lookup.lookup import Lookup
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -97,7 +102,43 @@ def build_parser() -> argparse.ArgumentParser:
         "--dkim-record", action="append", type=_dkim_record, default=[], metavar="NAME=CONTENT",
         help="DKIM record CIMcloud sent you, compared with what is published (repeatable)",
     )  # fmt: skip
+    check.add_argument("--message", metavar="FILE", help="a message from the CIMcloud website: proves DKIM signing")
+    check.add_argument(
+        "--reports", nargs="+", default=[], metavar="FILE", help="DMARC aggregate reports: prove DKIM signing"
+    )
+    _add_proof_commands(sub)
     return parser
+
+
+def _add_proof_commands(sub: argparse._SubParsersAction[_Parser]) -> None:
+    """`message` and `reports`: the evidence that CIMcloud's DKIM signing is active (wizard.commands)."""
+    message = sub.add_parser("message", help="check a message from the CIMcloud website (.eml, .msg, headers)")
+    message.add_argument("file", metavar="FILE|-", help="the saved message ('-' reads standard input)")
+    reports = sub.add_parser("reports", help="summarise DMARC aggregate reports (.xml, .xml.gz, .zip)")
+    reports.add_argument("files", nargs="+", metavar="FILE")
+    reports.add_argument("--domain", help="the domain whose reports to summarise (default: the reports' own)")
+    for parser in (message, reports):
+        parser.add_argument("--json", action="store_true", help="print one JSON object")
+        _add_lab_options(parser)
+        parser.add_argument(
+            "--timeout", type=_seconds, default=10.0, metavar="SECONDS", help="deadline for each lookup (default 10)"
+        )
+
+
+def run_proof_command(args: argparse.Namespace) -> int:
+    if args.command == "message":
+        from wizard.commands import message
+
+        return message.run(args.file, settings_from(args), as_json=args.json)
+    from wizard.commands import reports
+
+    domain = None
+    if args.domain:
+        try:
+            domain = normalize_domain(args.domain)
+        except DomainError as exc:
+            raise UsageError(f"--domain: {exc}") from None
+    return reports.run(args.files, settings_from(args), domain=domain, as_json=args.json)
 
 
 def settings_from(args: argparse.Namespace) -> LookupSettings:
@@ -157,9 +198,30 @@ def run_check(args: argparse.Namespace) -> int:
         dkim_records=tuple(args.dkim_record),
     )
     lookup = Lookup(settings_from(args))
+    if args.message or args.reports:
+        options = replace(options, proofs=tuple(_proofs(args, lookup)))
     results = asyncio.run(run_domains(domains, lookup, options))
     sys.stdout.write(to_json(results) + "\n" if args.json else to_text(results))
     return EXIT_FAILED if any_failed(results) else EXIT_OK
+
+
+def _proofs(args: argparse.Namespace, lookup: Lookup) -> list[ActivationProof]:
+    """The activation proofs in the files given with --message and --reports (bad input: exit status 2)."""
+    from wizard.checks.proofs import gather_proofs
+    from wizard.commands import InputError, read_input
+    from wizard.core.dmarc.aggregate import MAX_FILE_BYTES
+    from wizard.core.findings import FindingError
+    from wizard.core.message.parse import MAX_MESSAGE_BYTES
+    from wizard.resources import load_services
+
+    try:
+        message = read_input(args.message, MAX_MESSAGE_BYTES) if args.message else None
+        reports = [(name, read_input(name, MAX_FILE_BYTES)) for name in args.reports]
+        return asyncio.run(gather_proofs(lookup, load_services(), message=message, reports=reports))
+    except InputError as exc:
+        raise UsageError(str(exc)) from None
+    except FindingError as exc:
+        raise UsageError(f"--message: {exc.finding.message}") from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -168,6 +230,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         if args.command == "check":
             return run_check(args)
+        if args.command in ("message", "reports"):
+            return run_proof_command(args)
     except UsageError as exc:
         print(f"{APP_ID}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

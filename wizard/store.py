@@ -19,9 +19,10 @@ from typing import Any, TypeVar
 import platformdirs
 
 from wizard import APP_ID, ORGANIZATION
+from wizard.core.proof import ActivationProof, proof_from_json
 from wizard.core.records import CheckState
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: DomainProgress.proofs (files of version 1 load with no proof)
 _T = TypeVar("_T")
 FILE_NAME = "progress.json"
 
@@ -59,6 +60,16 @@ class DomainProgress:
     mta_sts_id: str = ""  # the policy id published in _mta-sts, kept so the record does not change on every visit
     tls_rpt_rua: str = ""
     results: dict[str, CheckRecord] = field(default_factory=dict)  # "spf", "dkim", "dmarc", "mta_sts", "tls_rpt"
+    # Evidence that CIMcloud activated DKIM signing: the latest of each kind (verdict and when, never the message).
+    proofs: list[ActivationProof] = field(default_factory=list)
+
+    def add_proof(self, proof: ActivationProof) -> None:
+        """Keep `proof` in place of an earlier one of the same kind, except that evidence which proves nothing
+        (a forwarded copy, headers only) does not undo earlier proof of the same kind."""
+        earlier = [p for p in self.proofs if p.kind is proof.kind]
+        if earlier and earlier[0].opens_enforcement and not proof.opens_enforcement:
+            return
+        self.proofs = [p for p in self.proofs if p.kind is not proof.kind] + [proof]
 
 
 @dataclass
@@ -227,7 +238,18 @@ def _domain(data: Any) -> DomainProgress:
         str(k): _build(CheckRecord, {**_typed(v, dict), "state": CheckState(_typed(v, dict)["state"])})
         for k, v in _typed(data.get("results", {}), dict).items()
     }
-    return _build(DomainProgress, {**data, "results": results})
+    return _build(DomainProgress, {**data, "results": results, "proofs": _proofs(data.get("proofs", []))})
+
+
+def _proofs(data: Any) -> list[ActivationProof]:
+    """The saved proofs; one that cannot be read is dropped (the admin can give the evidence again)."""
+    proofs = []
+    for entry in _typed(data, list):
+        try:
+            proofs.append(proof_from_json(entry))
+        except (ValueError, TypeError, KeyError):
+            continue
+    return proofs
 
 
 def _build(cls: type[_T], data: Any) -> _T:
@@ -251,7 +273,7 @@ def _check_items(name: str, value: Any) -> None:
     """Lists and dicts of plain values hold only strings (lists of domains are already built)."""
     items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
     for item in items:
-        if not isinstance(item, str | DomainProgress | CheckRecord):
+        if not isinstance(item, str | DomainProgress | CheckRecord | ActivationProof):
             raise TypeError(f"{name!r} holds a {type(item).__name__}")
 
 

@@ -15,6 +15,7 @@ from wizard.checks.dmarc import check_dmarc, dkim_state, human_lines
 from wizard.core.dmarc.discovery import discover_policy
 from wizard.core.dmarc.rules import DkimState, dmarc_findings
 from wizard.core.findings import error, info, warning
+from wizard.core.proof import ActivationProof, ProofKind, ProofVerdict
 from wizard.lookup.lookup import Lookup
 from wizard.lookup.memory import MemorySource
 
@@ -45,9 +46,15 @@ PASSED: list[DkimResult] = [
 FAILED: list[DkimResult] = [PASSED[0], Dkim((error("dkim.missing", "not there"),), "other", ok=False)]
 
 
-def run_check(lab: Lab, domain: str, dkim: CheckOutput | None = None) -> dict[str, Any]:
+def proven(domain: str) -> tuple[ActivationProof, ...]:
+    return (ActivationProof(ProofKind.MESSAGE, domain, ProofVerdict.PROVEN, 1.0, "a message"),)
+
+
+def run_check(
+    lab: Lab, domain: str, dkim: CheckOutput | None = None, proofs: tuple[ActivationProof, ...] = ()
+) -> dict[str, Any]:
     checks = {} if dkim is None else {"dkim": dkim_check(dkim)}
-    ctx = CheckContext(domain, Lookup(lab.settings()), CheckOptions(), _checks=checks)
+    ctx = CheckContext(domain, Lookup(lab.settings()), CheckOptions(proofs=proofs), _checks=checks)
     result = asyncio.run(check_dmarc(ctx))
     return get_check("dmarc").fields(result)
 
@@ -68,9 +75,10 @@ def test_dkim_state_follows_the_dkim_check_output() -> None:
     assert dkim_state(list(FAILED)) is DkimState.FAILED
 
 
-def test_enforced_policy_with_dkim_passing_is_clean(dns_lab: Lab) -> None:
-    result = run_check(dns_lab, "dmarc-good.test", PASSED)
+def test_enforced_policy_with_dkim_passing_and_activation_proven_is_clean(dns_lab: Lab) -> None:
+    result = run_check(dns_lab, "dmarc-good.test", PASSED, proven("dmarc-good.test"))
     assert result["status"] == "pass", result["findings"]
+    assert result["activation"]["kind"] == "message"
     assert result["record"].startswith("v=DMARC1; p=reject")
     assert (result["policy_domain"], result["policy"], result["inherited"]) == ("dmarc-good.test", "reject", False)
 
@@ -83,8 +91,17 @@ def test_enforced_policy_without_verified_dkim_is_flagged(dns_lab: Lab, dkim: An
     assert "website email from CIMcloud" in guard["message"]
 
 
+def test_a_verified_dkim_record_alone_does_not_clear_enforcement(dns_lab: Lab) -> None:
+    result = run_check(dns_lab, "dmarc-good.test", PASSED, proven("other.test"))
+    guard = finding(result, "dmarc.enforced-without-dkim")
+    assert guard["severity"] == "warning"
+    assert "nothing shows that CIMcloud signs with it yet" in guard["message"]
+    assert "--message FILE" in guard["fix"]
+    assert result["activation"] is None
+
+
 def test_subdomain_inherits_the_parent_policy_with_sp(dns_lab: Lab) -> None:
-    result = run_check(dns_lab, "shop.dmarc-good.test", PASSED)
+    result = run_check(dns_lab, "shop.dmarc-good.test", PASSED, proven("shop.dmarc-good.test"))
     assert result["inherited"] is True
     assert (result["policy_domain"], result["org_domain"], result["policy"]) == (
         "dmarc-good.test",

@@ -41,7 +41,7 @@ def test_plus_all_is_replaced_and_explained() -> None:
 
 def test_several_records_are_merged_without_duplicates() -> None:
     result = compose(["v=spf1 mx include:_spf.google.com ~all", "v=spf1 include:_spf.google.com a ~all", "other=txt"])
-    assert result.record == "v=spf1 mx include:_spf.google.com a include:_spf.mycimcloud.com ~all"
+    assert result.record == "v=spf1 include:_spf.google.com a mx include:_spf.mycimcloud.com ~all"  # sorted merge
     assert result.changes[0].startswith("Your domain has 2 SPF records")
     assert any("repeats" in c for c in result.changes)
 
@@ -81,3 +81,8 @@ def test_presets_name_the_includes_and_link_vendor_docs() -> None:
         assert urlparse(service.docs).scheme == "https", service.id
         if service.include is not None:
             parse(f"v=spf1 include:{service.include}")
+
+
+def test_several_live_records_give_the_same_record_whatever_order_dns_returns_them_in() -> None:
+    first, second = "v=spf1 include:_spf.google.com ~all", "v=spf1 include:_spf.mycimcloud.com -all"
+    assert compose([first, second]).record == compose([second, first]).record

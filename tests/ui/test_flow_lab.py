@@ -4,6 +4,7 @@ page shows (the test plays the DNS provider with an RFC 2136 update), click "Che
 from __future__ import annotations
 
 import base64
+import time
 from typing import Any
 
 import trustme
@@ -16,6 +17,7 @@ from PySide6.QtGui import QGuiApplication
 from tests.lab.lab import Lab
 from tests.lookup.policy_server import server_context, serving_in_thread
 from wizard.core.dmarc.record import Policy
+from wizard.core.proof import ActivationProof, ProofKind, ProofVerdict
 from wizard.core.records import CheckState
 from wizard.store import CheckRecord
 
@@ -226,6 +228,9 @@ def test_dmarc_enforcement_waits_for_dkim_then_published_and_verified(
 
     entry = page.session.progress.domains[0]
     entry.results["dkim"] = CheckRecord(CheckState.VERIFIED)
+    page.initializePage()
+    assert not page.policy_buttons[Policy.QUARANTINE].isEnabled()  # a verified record is not CIMcloud signing
+    entry.add_proof(ActivationProof(ProofKind.MESSAGE, "wiz.test", ProofVerdict.PROVEN, time.time(), "a message"))
     page.initializePage()
     assert page.policy_buttons[Policy.QUARANTINE].isEnabled() and page.guard.isHidden()
     qtbot.waitUntil(lambda: page.discovery is not None and page.discovery.record is not None, timeout=CHECK_TIMEOUT_MS)

@@ -45,6 +45,7 @@ def test_two_spf_records_are_a_problem_on_the_page_and_in_check(
     page = wizard.currentPage()
     assert isinstance(page, SpfPage)
     qtbot.waitUntil(lambda: page.live is not None, timeout=CHECK_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: page.panel.verdict is not None, timeout=CHECK_TIMEOUT_MS)  # the page's first check
     # The admin publishes the composed record beside the two old ones, as many do: every server serves it.
     line = page.card.zone_text.toPlainText()
     name, _, rdata = line.partition(" IN TXT ")

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from wizard.core.findings import Finding, Severity, Status, error, status_of
+from wizard.core.proof import ActivationProof
 from wizard.core.spf.compose import CIMCLOUD_INCLUDE
 
 if TYPE_CHECKING:
@@ -127,6 +128,8 @@ class CheckOptions:
     # (NAME, CONTENT) pairs as given to --dkim-record: NAME relative (every domain) or an FQDN.
     dkim_records: tuple[tuple[str, str], ...] = ()
     only: tuple[str, ...] = ()  # run only these checks (and those they await); empty: all of them
+    # Evidence that CIMcloud signs (check --message / --reports): clears dmarc.enforced-without-dkim.
+    proofs: tuple[ActivationProof, ...] = ()
 
 
 @dataclass

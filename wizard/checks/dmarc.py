@@ -12,6 +12,7 @@ from wizard.checks.dkim import DkimResult
 from wizard.core.dmarc.discovery import Discovery, discover_policy
 from wizard.core.dmarc.reports import ReportAuthorization, check_authorizations
 from wizard.core.dmarc.rules import DkimState, dmarc_findings
+from wizard.core.proof import ActivationProof, activation_proven
 
 CHECK = "dmarc"
 
@@ -24,6 +25,7 @@ class DmarcResult(Result):
     discovery: Discovery | None = None
     authorizations: tuple[ReportAuthorization, ...] = ()
     dkim: DkimState = DkimState.NOT_RUN
+    activation: ActivationProof | None = None  # the proof that CIMcloud signs (a message, the reports, a statement)
 
 
 def dkim_state(output: CheckOutput | None) -> DkimState:
@@ -42,7 +44,9 @@ async def check_dmarc(ctx: CheckContext) -> DmarcResult:
         uris = [*discovery.record.rua, *discovery.record.ruf]
         auths = await check_authorizations(ctx.lookup, discovery.policy_domain, uris)
     state = dkim_state(dkim)
-    return DmarcResult(tuple(dmarc_findings(discovery, auths, state)), discovery, tuple(auths), state)
+    proof = activation_proven(ctx.options.proofs, ctx.domain)
+    findings = dmarc_findings(discovery, auths, state, proven=proof is not None)
+    return DmarcResult(tuple(findings), discovery, tuple(auths), state, proof)
 
 
 def to_json(result: DmarcResult) -> dict[str, Any]:
@@ -65,6 +69,7 @@ def to_json(result: DmarcResult) -> dict[str, Any]:
             {"name": f"_dmarc.{s.domain}", "outcome": str(s.answer.outcome), "records": list(s.records)}
             for s in discovery.steps
         ],
+        "activation": result.activation.to_json() if result.activation is not None else None,
     }
 
 

@@ -36,6 +36,14 @@ class Finding:
         }
 
 
+class FindingError(ValueError):
+    """Input that cannot be used at all; `finding` says why in plain words (its message is the exception's)."""
+
+    def __init__(self, finding: Finding) -> None:
+        super().__init__(finding.message)
+        self.finding = finding
+
+
 def error(code: str, message: str, fix: str = "") -> Finding:
     return Finding(code, Severity.ERROR, message, fix)
 

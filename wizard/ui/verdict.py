@@ -41,7 +41,13 @@ def target_of(domain: str, record: CheckRecord) -> Target | None:
 
 def options_of(entry: DomainProgress | None) -> CheckOptions:
     """The check options `check` would need to judge this domain as the wizard does: CIMcloud's DKIM record as
-    pasted (so DMARC's guard and the DKIM check see the same record)."""
-    if entry is None or not entry.dkim_name.strip() or not entry.dkim_content.strip():
+    pasted (so DMARC's guard and the DKIM check see the same record) and the proofs that CIMcloud signs (as
+    `check --message/--reports` gives them)."""
+    if entry is None:
         return CheckOptions()
-    return CheckOptions(dkim_records=((entry.dkim_name.strip(), entry.dkim_content),))
+    records = (
+        ((entry.dkim_name.strip(), entry.dkim_content),)
+        if entry.dkim_name.strip() and entry.dkim_content.strip()
+        else ()
+    )
+    return CheckOptions(dkim_records=records, proofs=tuple(entry.proofs))

@@ -17,8 +17,11 @@ class DkimState(StrEnum):
     NOT_RUN = "not run"
 
 
-def dmarc_findings(discovery: Discovery, auths: list[ReportAuthorization], dkim: DkimState) -> list[Finding]:
-    """The rules of the dmarc check over the discovery, the report authorizations and the DKIM outcome."""
+def dmarc_findings(
+    discovery: Discovery, auths: list[ReportAuthorization], dkim: DkimState, *, proven: bool = False
+) -> list[Finding]:
+    """The rules of the dmarc check over the discovery, the report authorizations, the DKIM outcome and whether
+    CIMcloud's signing is proven (a message or reports, given with --message / --reports)."""
     findings = _multiple(discovery) + _near_miss(discovery)
     failed = _lookup_failed(discovery, discovery.failure) if discovery.failure is not None else None
     if discovery.record is None:
@@ -28,7 +31,7 @@ def dmarc_findings(discovery: Discovery, auths: list[ReportAuthorization], dkim:
     findings += [failed] if failed else []
     findings += list(discovery.record.problems)
     findings += _inheritance(discovery)
-    findings += _policy(discovery, dkim)
+    findings += _policy(discovery, dkim, proven)
     findings += _reports(discovery, auths)
     return findings
 
@@ -106,7 +109,7 @@ def _inheritance(discovery: Discovery) -> list[Finding]:
     return findings
 
 
-def _policy(discovery: Discovery, dkim: DkimState) -> list[Finding]:
+def _policy(discovery: Discovery, dkim: DkimState, proven: bool) -> list[Finding]:
     policy = discovery.policy
     if policy is Policy.NONE:
         if dkim is DkimState.PASSED:
@@ -124,13 +127,22 @@ def _policy(discovery: Discovery, dkim: DkimState) -> list[Finding]:
                 "Keep p=none until CIMcloud DKIM is verified (check with --dkim SELECTOR), then move on.",
             )
         ]
-    if policy is not None and policy.enforced and dkim is not DkimState.PASSED:
+    if policy is not None and policy.enforced and not proven:
         return [_enforced_without_dkim(discovery.domain, policy, dkim)]
     return []
 
 
 def _enforced_without_dkim(domain: str, policy: Policy, dkim: DkimState) -> Finding:
     fix = "Set p=none until CIMcloud's DKIM record is published and verified, or fix DKIM first."
+    prove = "Prove that CIMcloud signs with --message FILE (a message from the website) or --reports FILE..."
+    if dkim is DkimState.PASSED:
+        return warning(
+            "dmarc.enforced-without-dkim",
+            f"The policy is p={policy} and CIMcloud's DKIM record verifies for {domain}, but nothing shows that "
+            "CIMcloud signs with it yet (CIMcloud activates signing after the record is published): until it "
+            "does, website email from CIMcloud will be sent to spam or rejected.",
+            prove + "; or set p=none until CIMcloud confirms activation.",
+        )
     if dkim is DkimState.FAILED:
         return error(
             "dmarc.enforced-without-dkim",

@@ -71,7 +71,9 @@ def compose(
     unlisted servers. A chosen qualifier turns such a redirect into an include before that all.
     """
     draft = _Draft()
-    records = [r for r in live if is_spf(r)]
+    # A name's TXT records come in no fixed order (an RRset is a set): several SPF records are merged in sorted
+    # order, so the record proposed does not change from one lookup to the next.
+    records = sorted(r for r in live if is_spf(r))
     if len(records) > 1:
         draft.changes.append(
             f"Your domain has {len(records)} SPF records; receivers treat that as an error and ignore all of them, "

@@ -1,4 +1,4 @@
-"""DMARC: the policy explained, enforcement held back until CIMcloud DKIM is verified, report addresses,
+"""DMARC: the policy explained, enforcement held back until CIMcloud's signing is proven, report addresses,
 advanced options folded away, the record to add and any authorization record a report destination needs.
 
 The composer, the guard and policy discovery come from wizard.core.dmarc.
@@ -22,11 +22,13 @@ from wizard.checks.verify import Target
 from wizard.core.dmarc.compose import DmarcChoice, DmarcComposition, compose_dmarc
 from wizard.core.dmarc.discovery import Discovery, discover_policy
 from wizard.core.dmarc.record import Alignment, Policy
-from wizard.core.records import CheckState, Kind
+from wizard.core.proof import ActivationProof, activation_proven
+from wizard.core.records import Kind
 from wizard.core.tags import ComposeError
 from wizard.store import DomainProgress
 
 from wizard.ui.page import DomainPage, text_label
+from wizard.ui.proof import ProofPanel
 from wizard.ui.session import Session
 from wizard.ui.tasks import TaskRunner
 from wizard.ui.widgets import RecordCard, buddy, fold
@@ -103,6 +105,9 @@ class DmarcPage(DomainPage):
         self.guard = text_label("", box)
         self.guard.setAccessibleName("Why enforcement is held back")
         layout.addWidget(self.guard)
+        self.proof = ProofPanel(self.session, box)
+        self.proof.proof_added.connect(self._proof_added)
+        layout.addWidget(self.proof)
         self.rua = QLineEdit(box)
         self.rua.setAccessibleName("Addresses for daily DMARC reports (rua)")
         self.rua.setPlaceholderText("dmarc-reports@example.com")
@@ -155,13 +160,32 @@ class DmarcPage(DomainPage):
     # --- loading and saving ---------------------------------------------------------------------------
 
     def dkim_verified(self, entry: DomainProgress) -> bool:
-        record = entry.results.get("dkim")
-        return record is not None and record.state is CheckState.VERIFIED
+        """Whether enforcement may open: CIMcloud's signing proven (a message, the reports) or stated by the admin.
+        A DKIM record that verifies is not enough: CIMcloud activates signing after it is published."""
+        return activation_proven(entry.proofs, entry.domain) is not None
 
-    def load_domain(self, entry: DomainProgress) -> None:
+    def _proof_added(self, proof: ActivationProof | None) -> None:
+        entry = self.domain
+        if entry is None:
+            return
+        if proof is not None:
+            entry.add_proof(proof)
+        self.proof.refresh()
+        self._gate(entry)
+        if not self.dkim_verified(entry) and self.chosen_policy().enforced:
+            self.policy_buttons[Policy.NONE].setChecked(True)  # the statement was withdrawn: back to monitoring
+        self.session.changed()
+        self.update_target()
+
+    def _gate(self, entry: DomainProgress) -> None:
         verified = self.dkim_verified(entry)
         for policy, button in self.policy_buttons.items():
             button.setEnabled(verified or policy is Policy.NONE)
+
+    def load_domain(self, entry: DomainProgress) -> None:
+        verified = self.dkim_verified(entry)
+        self.proof.set_domain(entry)
+        self._gate(entry)
         policy = Policy(entry.dmarc_policy) if entry.dmarc_policy in set(Policy) else Policy.NONE
         if not verified:
             policy = Policy.NONE
@@ -291,11 +315,10 @@ class DmarcPage(DomainPage):
     def shown(self) -> None:
         entry = self.domain
         if entry is not None:
-            verified = self.dkim_verified(entry)
-            for policy, button in self.policy_buttons.items():
-                button.setEnabled(verified or policy is Policy.NONE)
+            self._gate(entry)
         super().shown()
 
     def left(self) -> None:
         super().left()
         self.discovery_runner.cancel()
+        self.proof.cancel()

@@ -1,0 +1,43 @@
+"""Command-line subcommands beyond `check` (`message`, `reports`): each reads its input, runs its check and
+prints one result, as text or as one JSON object. Exit status: 0 pass, 1 fail, 2 bad input."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+
+from wizard import APP_ID
+from wizard.core.findings import Finding
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+JSON_VERSION = 1
+
+
+class InputError(Exception):
+    """A file that cannot be read at all: one line on stderr, exit status 2."""
+
+
+def read_input(name: str, limit: int) -> bytes:
+    """The bytes of a file ('-' is standard input), at most `limit` + 1 of them (so "too large" can be told)."""
+    try:
+        if name == "-":
+            return sys.stdin.buffer.read(limit + 1)
+        with open(name, "rb") as f:
+            return f.read(limit + 1)
+    except OSError as exc:
+        raise InputError(f"cannot read {name!r}: {exc.strerror or exc}") from None
+
+
+def fail_input(message: str) -> int:
+    print(f"{APP_ID}: error: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def finding_lines(findings: Iterable[Finding], indent: str = "  ") -> list[str]:
+    """Findings as the check command prints them: severity, code, message, then the fix."""
+    lines = []
+    for finding in findings:
+        lines.append(f"{indent}{finding.severity.upper():<7} {finding.code}: {finding.message}")
+        if finding.fix:
+            lines.append(f"{indent}        fix: {finding.fix}")
+    return lines
