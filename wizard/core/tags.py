@@ -13,14 +13,30 @@ from dataclasses import dataclass
 from wizard.core.findings import Finding, Severity, error
 from wizard.core.names import DomainError, normalize_domain
 
-_SIZE = re.compile(r"^(\d{1,15})([kmgt]?)$", re.IGNORECASE)
+_SIZE = re.compile(r"([0-9]{1,15})([kmgt]?)\Z", re.IGNORECASE)  # [0-9], not \d: \d matches every script's digits
+ASCII_DIGITS = frozenset("0123456789")
+MAX_NUMBER_DIGITS = 20
 _UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
 _LOCAL_PART = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+$")
 
 
+def ascii_number(text: str, limit: int) -> int | None:
+    """The whole number `text` spells in ASCII digits, or None when it is not one or exceeds `limit`.
+
+    Every record grammar here (DMARC, DKIM, MTA-STS, TLS-RPT) allows only DIGIT = %x30-39, whereas str.isdigit()
+    and int() also accept other scripts' digits ('²', '٣'): int('²') raises, and int('٣') would read a number a
+    receiver never would."""
+    if not text or len(text) > MAX_NUMBER_DIGITS or not ASCII_DIGITS.issuperset(text):
+        return None
+    number = int(text)
+    return number if number <= limit else None
+
+
 @dataclass(frozen=True)
 class Tag:
-    """One `name=value` pair of a tag-list record; name lower-cased, value stripped, start = offset in the text."""
+    """One `name=value` pair of a tag-list record; name as written (tag names are case-sensitive: RFC 6376 3.2,
+    which DMARC 6.3 adopts; RFC 8460 and 8461 write theirs as case-sensitive %s strings), value stripped,
+    start = offset in the text."""
 
     name: str
     value: str
@@ -41,7 +57,7 @@ def split_tag_list(text: str) -> tuple[list[Tag], list[str]]:
         if not eq or not name.strip():
             bad.append(part.strip())
             continue
-        tags.append(Tag(name.strip().lower(), value.strip(), start + len(part) - len(part.lstrip())))
+        tags.append(Tag(name.strip(), value.strip(), start + len(part) - len(part.lstrip())))
     return tags, bad
 
 
