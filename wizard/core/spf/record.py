@@ -141,6 +141,9 @@ def is_spf(text: str) -> bool:
     return text[:6].lower() == VERSION and (len(text) == 6 or text[6] == " ")
 
 
+is_spf_record = is_spf  # the recogniser under the name every protocol's module uses (is_<kind>_record)
+
+
 def select_records(texts: list[str]) -> list[str]:
     """The SPF records among a name's TXT values; other TXT records are none of our business."""
     return [t for t in texts if is_spf(t)]
