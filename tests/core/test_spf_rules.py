@@ -106,7 +106,7 @@ def test_an_include_blocked_by_void_lookups_names_the_cause_not_add_the_include(
     )
     found = [f for f in findings_with_authorization(zone) if f.code == "spf.not-authorized"]
     assert len(found) == 1
-    assert "is in the record, but receivers never reach it" in found[0].message
+    assert "is in the record, but receivers do not reach it" in found[0].message
     assert "void lookup 3" in found[0].message
     assert "Add include:" not in found[0].fix and "names without records" in found[0].fix
 
@@ -126,3 +126,24 @@ def test_a_missing_include_still_says_add_it() -> None:
     zone = cimcloud_zone("v=spf1 ip4:192.0.2.0/24 ~all")
     found = [f for f in findings_with_authorization(zone) if f.code == "spf.not-authorized"]
     assert len(found) == 1 and found[0].fix.startswith(f"Add include:{CIMCLOUD_INCLUDE}")
+
+
+def test_an_earlier_term_that_fails_cimclouds_servers_is_named_instead_of_add_the_include() -> None:
+    zone = cimcloud_zone(f"v=spf1 -ip4:198.51.100.0/24 include:{CIMCLOUD_INCLUDE} ~all")
+    found = [f for f in findings_with_authorization(zone) if f.code == "spf.not-authorized"]
+    assert len(found) == 1 and "fail" in found[0].message
+    assert found[0].fix.startswith("Remove the earlier term")
+
+
+def test_an_include_missing_before_cimclouds_is_the_error_to_correct() -> None:
+    zone = cimcloud_zone(f"v=spf1 include:gone.example.net include:{CIMCLOUD_INCLUDE} ~all")
+    found = [f for f in findings_with_authorization(zone) if f.code == "spf.not-authorized"]
+    assert len(found) == 1 and "permerror" in found[0].message
+    assert found[0].fix.startswith("Correct the error")
+
+
+def test_a_record_with_errors_is_not_reported_as_passing_everyone() -> None:
+    zone = MemorySource()
+    zone.add("example.com", "TXT", "v=spf1 include:x.example.net -all")
+    zone.add("x.example.net", "TXT", "v=spf1 bogus:x +all")
+    assert all_pass(zone) == []

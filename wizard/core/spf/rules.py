@@ -8,7 +8,7 @@ from wizard.core.findings import Finding, error, info, warning
 from wizard.core.spf.compose import CIMCLOUD_INCLUDE
 from wizard.core.spf.evaluate import MAX_LOOKUPS, MAX_VOID_LOOKUPS
 from wizard.core.spf.record import MAX_RECORD_OCTETS, Kind, Mechanism, Qualifier, SpfRecord
-from wizard.core.spf.tree import FOLLOWED, Authorization, NodeStatus, SpfNode, TermCost, TreeAnalysis
+from wizard.core.spf.tree import Authorization, NodeStatus, SpfNode, TermCost, TreeAnalysis
 
 CIMCLOUD_GUIDE = f"include:{CIMCLOUD_INCLUDE}"
 
@@ -210,8 +210,8 @@ def authorization_findings(authorization: Authorization) -> list[Finding]:
         return []
     if authorization.temperror:
         return [_lookup_failed(authorization.reason)]
-    if authorization.limit:
-        return [_limit_blocks(authorization)]
+    if authorization.path:
+        return [_blocked(authorization)]
     return [
         error(
             "spf.not-authorized",
@@ -221,20 +221,27 @@ def authorization_findings(authorization: Authorization) -> list[Finding]:
     ]
 
 
-_LIMIT_FIX = {
+_BLOCKED_FIX = {
     "void-lookups": "Remove the terms that point at names without records (marked void in the tree), so "
     "evaluation reaches include:{expected}.",
     "too-many-lookups": "Bring the record within 10 DNS lookups (remove services that no longer send mail, replace "
     "a:/mx: terms with ip4:/ip6: ranges), so evaluation reaches include:{expected}.",
+    "permerror": "Correct the error named above (receivers stop at it), so evaluation reaches include:{expected}.",
+    "other": "Remove the earlier term that matches CIMcloud's servers with -, ~ or ?, or move include:{expected} "
+    "before it.",
 }
 
 
-def _limit_blocks(authorization: Authorization) -> Finding:
-    """The include is in the record, but an RFC 7208 4.6.4 limit makes check_host() permerror before it."""
+def _blocked(authorization: Authorization) -> Finding:
+    """The include is in the record where it should be, but check_host() for CIMcloud's own addresses ends before
+    it: an RFC 7208 4.6.4 limit, another permerror, or an earlier term that matches with another qualifier. Saying
+    "add the include" would be wrong; the fix removes what stops evaluation."""
+    key = authorization.limit or ("permerror" if authorization.result == "permerror" else "other")
     return error(
         "spf.not-authorized",
-        f"include:{authorization.expected} is in the record, but receivers never reach it: {authorization.reason}.",
-        _LIMIT_FIX[authorization.limit].format(expected=authorization.expected),
+        f"include:{authorization.expected} is in the record, but receivers do not reach it for CIMcloud's servers: "
+        f"{authorization.reason}.",
+        _BLOCKED_FIX[key].format(expected=authorization.expected),
     )
 
 
@@ -255,8 +262,8 @@ def universal(node: SpfNode, family: int) -> Universal | None:
 
     An include matches when its record passes (RFC 7208 5.2), so an include that passes everyone applies its own
     qualifier to everyone: +include:x gives pass to all, ~include:x softfail to all."""
-    if node.parsed is None or node.status not in FOLLOWED:
-        return None
+    if node.parsed is None or node.status is not NodeStatus.OK:
+        return None  # a record with errors gives permerror, not a result for everyone
     mechanisms = node.parsed.mechanisms
     for mechanism, term in zip(mechanisms, node.terms, strict=False):
         if not term.reached:

@@ -384,6 +384,7 @@ class Authorization:
     tested: tuple[tuple[str, str], ...] = ()
     temperror: bool = False
     limit: str = ""  # the RFC 7208 4.6.4 limit ("too-many-lookups", "void-lookups") that failed the check
+    result: str = ""  # check_host()'s result for the first sampled address that did not pass
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -435,4 +436,4 @@ async def authorization(source: Source, analysis: TreeAnalysis, expected: str) -
     reason = f"check_host() gives {evaluation.result} for {ip} (from {expected}'s record): {evaluation.reason}"
     temperror = any(e.result is SpfResult.TEMPERROR for _, e in failed)
     limit = next((e.limit for _, e in failed if e.limit), "")
-    return Authorization(expected, False, reason, tuple(path), tested, temperror, limit)
+    return Authorization(expected, False, reason, tuple(path), tested, temperror, limit, str(evaluation.result))
