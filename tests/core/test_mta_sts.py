@@ -212,3 +212,12 @@ def test_sts_record_recogniser_is_case_sensitive_as_rfc_8461_writes_it(text: str
 
 def test_sts_id_tag_name_is_case_sensitive() -> None:
     assert parse_sts_record("v=STSv1; ID=20240101").id is None
+
+
+def test_policy_values_are_case_sensitive_and_only_space_or_tab_surrounds_them() -> None:
+    base = "version: STSv1\nmx: mx.example.com\nmax_age: 86400\n"
+    assert parse_policy(base + "mode: enforce\n").mode is StsMode.ENFORCE
+    assert parse_policy(base + "mode: Enforce\n").mode is None  # %s"enforce" in RFC 8461 3.2
+    assert parse_policy(base + "mode: enforce\u00a0\n").mode is None  # a no-break space is not WSP
+    assert parse_policy(base.replace("STSv1", "stsv1") + "mode: enforce\n").version == "stsv1"
+    assert not parse_policy(base.replace("STSv1", "stsv1") + "mode: enforce\n").valid

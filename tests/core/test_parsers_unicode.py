@@ -10,13 +10,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.core.test_dkim_verify import MemoryViews
 from wizard.core.dkim.extract import extract
 from wizard.core.dkim.key import is_dkim_record, parse_tags, validate
 from wizard.core.dkim.paste import normalize, normalize_content, normalize_name
-from wizard.core.dkim.verify import compare, looks_like_dkim
+from wizard.core.dkim.verify import compare, looks_like_dkim, verify
+from wizard.core.dmarc.discovery import discover_policy
 from wizard.core.dmarc.record import is_dmarc_record, parse_dmarc
 from wizard.core.findings import Finding
-from wizard.core.mta_sts.policy import decode_policy, mx_hosts, parse_policy
+from wizard.core.mta_sts.policy import decode_policy, mx_hosts, parse_policy, policy_findings
 from wizard.core.mta_sts.record import is_sts_record, parse_sts_record
 from wizard.core.mta_sts.tls_rpt import is_tlsrpt_record, parse_tlsrpt
 from wizard.core.names import DomainError, normalize_domain, organizational_domain, to_unicode
@@ -161,6 +163,30 @@ def test_names(text: str) -> None:
     assert name.isascii()
     to_unicode(name)
     organizational_domain(name)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(RECORDS, min_size=1, max_size=3), st.lists(RECORDS, max_size=2))
+def test_dmarc_discovery_and_dkim_verification_over_arbitrary_published_records(
+    texts: list[str], parents: list[str]
+) -> None:
+    zone = MemorySource()
+    zone.add_name("example.com")
+    for text in texts:
+        zone.add("_dmarc.mail.example.com", "TXT", text)
+        zone.add("sel._domainkey.example.com", "TXT", text)
+    for text in parents:
+        zone.add("_dmarc.example.com", "TXT", text)
+    discovery = asyncio.run(discover_policy(zone, "mail.example.com"))
+    assert discovery.record is None or isinstance(discovery.record.problems, tuple)
+    result = asyncio.run(verify(MemoryViews(zone), "example.com", "sel", texts[0]))
+    only_findings(result.findings)
+
+
+@FAST
+@given(st.one_of(st.text(max_size=200), POLICY_LINES), st.lists(st.text(max_size=30), max_size=3))
+def test_mta_sts_policy_findings(text: str, hosts: list[str]) -> None:
+    only_findings(policy_findings(parse_policy(text), hosts))
 
 
 @given(NUMBERISH)

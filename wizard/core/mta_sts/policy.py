@@ -11,6 +11,7 @@ from wizard.core.mta_sts.record import MAX_MAX_AGE, TESTING_MAX_AGE, StsMode
 from wizard.core.names import DomainError, normalize_domain
 from wizard.core.tags import ascii_number, cap_repeats, no_errors
 
+_WSP = " \t"
 _KEY = re.compile(r"[A-Za-z0-9_.-]{1,32}\Z")
 
 
@@ -49,7 +50,7 @@ def parse_policy(text: str) -> StsPolicy:
         if not line.strip():
             continue
         key, colon, value = line.partition(":")
-        key, value = key.strip(), value.strip()
+        key, value = key.strip(_WSP), value.strip(_WSP)  # RFC 8461 3.2: *WSP, not any Unicode space
         if not colon or not _KEY.match(key):
             problems.append(_policy_syntax(f"Line {number} ({line[:60]!r}) is not a `key: value` line."))
         elif key == "mx":
