@@ -147,3 +147,21 @@ def test_a_record_with_errors_is_not_reported_as_passing_everyone() -> None:
     zone.add("example.com", "TXT", "v=spf1 include:x.example.net -all")
     zone.add("x.example.net", "TXT", "v=spf1 bogus:x +all")
     assert all_pass(zone) == []
+
+
+def test_the_tree_counts_the_voids_check_host_meets_for_cimclouds_ipv4_servers() -> None:
+    """The issue's case: names with only AAAA records are void for CIMcloud's IPv4 servers; the tree's count
+    and the authorization's reason must agree (they said 0 of 2 beside 'void lookup 3')."""
+    names = ("v6a", "v6b", "v6c")
+    zone = cimcloud_zone(f"v=spf1 {' '.join(f'a:{n}.example.com' for n in names)} include:{CIMCLOUD_INCLUDE} ~all")
+    for name in names:
+        zone.add(f"{name}.example.com", "AAAA", "2001:db8::1")
+
+    async def run() -> tuple[int, str, str]:
+        analysis = await analyze(zone, "example.com")
+        auth = await authorization(zone, analysis, CIMCLOUD_INCLUDE)
+        return analysis.void_lookups, analysis.void_family, auth.reason
+
+    voids, family, reason = asyncio.run(run())
+    assert (voids, family) == (3, "IPv4")
+    assert "void lookup 3" in reason
