@@ -28,6 +28,8 @@ def all_pass(zone: MemorySource, domain: str = "example.com") -> list[Finding]:
         ("v=spf1 include:deep.example.net -all", "include:deep.example.net > include:x.example.net > +all"),
         ("v=spf1 redirect=x.example.net", "redirect=x.example.net > +all"),
         ("v=spf1 ip4:0.0.0.0/0 -all", "ip4:0.0.0.0/0"),
+        ("v=spf1 a:host.example.net/0 -all", "a:host.example.net/0"),
+        ("v=spf1 mx/0 -all", "mx/0"),
     ],
 )
 def test_a_policy_that_passes_everyone_is_all_pass_wherever_it_comes_from(record: str, path: str) -> None:
@@ -35,9 +37,18 @@ def test_a_policy_that_passes_everyone_is_all_pass_wherever_it_comes_from(record
     zone.add("example.com", "TXT", record)
     zone.add("x.example.net", "TXT", "v=spf1 +all")
     zone.add("deep.example.net", "TXT", "v=spf1 include:x.example.net ~all")
+    zone.add("host.example.net", "A", "192.0.2.1")
+    zone.add("example.com", "MX", "10 host.example.net.")
     found = all_pass(zone)
     assert [f.severity for f in found] == [Severity.ERROR], found
     assert path in found[0].message
+
+
+def test_a_zero_length_on_a_name_without_addresses_matches_nobody() -> None:
+    zone = MemorySource()
+    zone.add("example.com", "TXT", "v=spf1 a:v6only.example.net/0 -all")
+    zone.add("v6only.example.net", "AAAA", "2001:db8::1")
+    assert all_pass(zone) == []  # /0 applies to IPv4 clients, for whom the name has no A record
 
 
 def test_ip6_everything_is_all_pass_for_ipv6_only() -> None:

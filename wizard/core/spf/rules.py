@@ -285,11 +285,24 @@ def _universal_term(mechanism: Mechanism, term: TermCost, family: int) -> Univer
     network = mechanism.network
     if network is not None and network.prefixlen == 0 and network.version == family:
         return Universal(mechanism.qualifier, (term.term,))
+    if _zero_length_match(mechanism, term, family):
+        return Universal(mechanism.qualifier, (term.term,))
     if mechanism.kind is Kind.INCLUDE and term.node is not None:
         below = universal(term.node, family)
         if below is not None and below.qualifier is Qualifier.PASS:
             return Universal(mechanism.qualifier, (term.term, *below.path))
     return None
+
+
+def _zero_length_match(mechanism: Mechanism, term: TermCost, family: int) -> bool:
+    """a/0 (or a//0 for IPv6) matches every client as soon as the name has one address of the family (RFC 7208
+    5.6: the client is compared with a /0 network); the same for mx/0 once the name has MX hosts."""
+    length = mechanism.cidr4 if family == 4 else mechanism.cidr6
+    if length != 0 or term.void is None:
+        return False
+    if mechanism.kind is Kind.A:
+        return not term.voids_for(family)
+    return mechanism.kind is Kind.MX and not term.void
 
 
 def all_pass_findings(analysis: TreeAnalysis) -> list[Finding]:
