@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
 from wizard.core.findings import Finding, error, info, warning
+from wizard.core.tags import FWS, Tag, read_spec, tag_specs
 
 KNOWN_TAGS = ("v", "g", "h", "k", "n", "p", "s", "t")
 KEY_TYPES = ("rsa", "ed25519")
@@ -25,14 +26,6 @@ ED25519_BYTES = 32
 _TAG_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 _BASE64 = re.compile(r"[A-Za-z0-9+/]*={0,2}\Z")
 _WSP = re.compile(r"[ \t\r\n]+")
-
-
-@dataclass(frozen=True)
-class Tag:
-    """One tag=value of the record; value has the surrounding whitespace removed."""
-
-    name: str
-    value: str
 
 
 @dataclass(frozen=True)
@@ -114,23 +107,22 @@ def parse_tags(text: str) -> TagList:
     """Parse an RFC 6376 3.2 tag-list. Never raises: problems are reported as dkim.syntax findings."""
     tags: list[Tag] = []
     problems: list[Finding] = []
-    specs = text.split(";")
-    for index, spec in enumerate(specs):
-        if not spec.strip(" \t\r\n"):
+    specs = list(tag_specs(text))
+    for index, (start, spec) in enumerate(specs):
+        if not spec.strip(FWS):
             if index < len(specs) - 1 and index > 0:
                 problems.append(warning("dkim.syntax", "The record has an empty entry (two ';' in a row).", _FIX))
             elif index == 0 and len(specs) > 1:
                 problems.append(error("dkim.syntax", "The record starts with ';'.", _FIX))
             continue
-        name, sep, value = spec.partition("=")
-        name = name.strip(" \t\r\n")
-        if not sep:
-            problems.append(error("dkim.syntax", f"{_excerpt(spec.strip())!r} is not tag=value.", _FIX))
-            continue
-        if not _TAG_NAME.match(name):
+        tag = read_spec(spec, start)
+        if tag is None and "=" not in spec:
+            problems.append(error("dkim.syntax", f"{_excerpt(spec.strip(FWS))!r} is not tag=value.", _FIX))
+        elif tag is None or not _TAG_NAME.match(tag.name):
+            name = spec.partition("=")[0].strip(FWS)
             problems.append(error("dkim.syntax", f"{_excerpt(name)!r} is not a valid tag name.", _FIX))
-            continue
-        tags.append(Tag(name, value.strip(" \t\r\n")))
+        else:
+            tags.append(tag)
     problems += _duplicates(tags)
     return TagList(tuple(tags), tuple(problems))
 

@@ -17,7 +17,6 @@ from typing import Protocol
 from wizard.core.answers import Answer, Outcome
 from wizard.core.dkim.key import (
     DkimValidation,
-    Tag,
     TagList,
     canonical,
     parse_tags,
@@ -28,6 +27,7 @@ from wizard.core.dkim.paste import normalize_content
 from wizard.core.dkim.record import DOMAINKEY, record_name
 from wizard.core.findings import Finding, Severity, error, info, warning
 from wizard.core.names import organizational_domain
+from wizard.core.tags import Tag
 
 CONTEXT = 10  # characters shown either side of a difference
 DIFFERENT_KEY_SHARE = 0.5  # under this share of equal characters after the first difference: another key
