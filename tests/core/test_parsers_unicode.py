@@ -22,6 +22,7 @@ from wizard.core.mta_sts.policy import decode_policy, mx_hosts, parse_policy, po
 from wizard.core.mta_sts.record import is_sts_record, parse_sts_record
 from wizard.core.mta_sts.tls_rpt import is_tlsrpt_record, parse_tlsrpt
 from wizard.core.names import DomainError, normalize_domain, organizational_domain, to_unicode
+from wizard.core.spf.evaluate import SpfResult, check_host
 from wizard.core.spf.macro import MacroError, parse_macro_string
 from wizard.core.spf.record import SpfSyntaxError, is_spf_record, parse, parse_lenient
 from wizard.core.spf.rules import spf_findings
@@ -131,13 +132,15 @@ def test_spf_macro_string(text: str) -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(SPF_RECORDS, SPF_RECORDS)
-def test_spf_tree_and_rules_over_arbitrary_records(root: str, child: str) -> None:
+@given(SPF_RECORDS, SPF_RECORDS, st.sampled_from(["192.0.2.1", "2001:db8::1"]), st.text(max_size=20))
+def test_spf_tree_rules_and_check_host_over_arbitrary_records(root: str, child: str, ip: str, local: str) -> None:
     zone = MemorySource()
     zone.add("example.com", "TXT", root)
     zone.add("x.example.net", "TXT", child)
     analysis = asyncio.run(analyze(zone, "example.com"))
     only_findings(spf_findings(analysis, None))
+    evaluation = asyncio.run(check_host(zone, ip, "example.com", f"{local}@example.com", "mail.example.com"))
+    assert isinstance(evaluation.result, SpfResult) and evaluation.reason
 
 
 @FAST
