@@ -109,6 +109,7 @@ def test_void_lookups_name_the_worse_client_family() -> None:
     found = [f for f in findings_with_authorization(zone) if f.code == "spf.void-lookups"]
     assert len(found) == 1
     assert "for mail from IPv6 addresses" in found[0].message and "IPv4: 0, IPv6: 3" in found[0].message
+    assert found[0].fix.endswith("a:v4a.example.com, a:v4b.example.com, a:v4c.example.com")
 
 
 def test_an_include_blocked_by_void_lookups_names_the_cause_not_add_the_include() -> None:

@@ -156,13 +156,13 @@ def _void_lookups(analysis: TreeAnalysis) -> Finding:
     """Too many void lookups, for the worse client family (a: asks A for IPv4 clients, AAAA for IPv6 ones)."""
     family = analysis.void_family
     who = f" for mail from {family} addresses" if family else ""
-    void = [t.term for _, t in analysis.terms() if t.void]
+    void = list(dict.fromkeys(t.term for _, t in analysis.terms() if t.void))
+    shown = ", ".join(void[:10]) + (f" and {len(void) - 10} more" if len(void) > 10 else "")
     return error(
         "spf.void-lookups",
         f"{analysis.void_lookups} lookups in the tree find nothing{who} (IPv4: {analysis.void_lookups_ipv4}, IPv6: "
         f"{analysis.void_lookups_ipv6}); over {MAX_VOID_LOOKUPS} receivers return permerror.",
-        "Remove the terms that point at names without records, or give those names the missing records: "
-        + ", ".join(dict.fromkeys(void)),
+        f"Remove the terms that point at names without records, or give those names the missing records: {shown}",
     )
 
 
