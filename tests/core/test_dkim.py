@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from hypothesis import given
 from hypothesis import strategies as st
 
-from wizard.core.dkim.key import canonical_content, der_length, parse_tags, validate
+from wizard.core.dkim.key import canonical_content, der_length, is_dkim_record, parse_tags, validate
 from wizard.core.findings import Severity
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "dkim"
@@ -138,7 +138,6 @@ def test_testing_flag() -> None:
         (f"v=DKIM1; k=dsa; p={KEY}", "k=dsa"),
         ("v=DKIM1; k=rsa", "no p="),
         (f"v=DKIM1; s=web; p={KEY}", "not for email"),
-        (f"v=DKIM1; h=md5; p={KEY}", "h=md5"),
         (f"v=DKIM1; junk; p={KEY}", "not tag=value"),
         (f"v=DKIM1; 1x=2; p={KEY}", "not a valid tag name"),
         ("v=DKIM1; p=76E629F05F709EF…", "ellipsis"),
@@ -150,9 +149,46 @@ def test_syntax_problems_name_the_problem(content: str, words: str) -> None:
     assert any(words in m for m in messages), result.findings
 
 
-def test_sha1_only_is_a_warning_and_sha256_is_fine() -> None:
-    assert codes(f"v=DKIM1; h=sha1; p={KEY}") == ["dkim.weak-hash"]
+@pytest.mark.parametrize("hashes", ["sha1", "md5", "SHA256", "sha512", "sha1:md5"])
+def test_h_without_sha256_fails_every_signature_and_is_an_error(hashes: str) -> None:
+    severity, message = only(f"v=DKIM1; h={hashes}; p={KEY}", "dkim.hash-excluded")
+    assert severity is Severity.ERROR
+    assert "rsa-sha256 and ed25519-sha256" in message and "6.1.2" in message
+
+
+def test_h_listing_sha256_is_fine() -> None:
     assert codes(f"v=DKIM1; h=sha1:sha256; p={KEY}") == []
+    assert codes(f"v=DKIM1; h = sha256 ; p={KEY}") == []
+
+
+def test_pkcs1_rsa_key_is_detected_from_the_der_and_the_fix_gives_its_spki_form() -> None:
+    spki_der = base64.b64decode(KEY)
+    key = serialization.load_der_public_key(spki_der)
+    assert isinstance(key, rsa.RSAPublicKey)
+    pkcs1 = key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.PKCS1)
+    result = validate(f"v=DKIM1; p={base64.b64encode(pkcs1).decode()}")
+    found = [f for f in result.findings if f.code == "dkim.pkcs1-key"]
+    assert [f.severity for f in found] == [Severity.ERROR]
+    assert found[0].fix.endswith(f"p={KEY}")
+    assert result.key.encoding == "pkcs1" and result.key_bits == 2048
+    assert validate(f"v=DKIM1; p={KEY}").key.encoding == "spki"
+
+
+@pytest.mark.parametrize(
+    ("text", "is_record"),
+    [
+        (f"v=DKIM1; p={KEY}", True),
+        (f"v = DKIM1 ; p={KEY}", True),
+        (f"k=rsa; p={KEY}", True),  # v= is optional
+        (f"v=dkim1; p={KEY}", False),  # RFC 6376 3.6.1: %x44.4B.49.4D.31, case-sensitive
+        (f"V=DKIM1; p={KEY}", True),  # V= is an unknown tag (ignored), v= is optional: still a key record
+        (f"v=DKIM2; p={KEY}", False),
+        ("v=spf1 -all", False),
+        ("google-site-verification=abc", False),
+    ],
+)
+def test_dkim_recogniser_follows_rfc_6376_case_rules(text: str, is_record: bool) -> None:
+    assert is_dkim_record(text) is is_record
 
 
 def test_upper_case_tag_is_not_the_tag() -> None:

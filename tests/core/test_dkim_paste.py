@@ -181,3 +181,9 @@ def test_any_whitespace_inside_the_key_normalizes_back(key: str, data: st.DataOb
 def test_normalize_never_raises(content: str, name: str) -> None:
     result = normalize(name, content, DOMAIN)
     assert all(f.code.startswith("dkim.") for f in result.findings)
+
+
+def test_zone_file_escapes_take_ascii_digits_only() -> None:
+    assert normalize_content('"v=DKIM1;\\032k=rsa; p=' + KEY + '"').content == f"v=DKIM1; k=rsa; p={KEY}"
+    odd = normalize_content('"v=DKIM1; p=' + KEY + '\\٠٣٢"').content
+    assert odd.endswith(KEY + "٠٣٢")  # '\٠٣٢' (Arabic-Indic digits) is not \032, the escape for a space

@@ -172,3 +172,17 @@ def test_mistake_names_for_a_subdomain_include_the_zone_and_org_domain() -> None
     assert names["s._domainkey.shop.example.com.example.com"] == "zone-appended"
     assert names["s._domainkey.example.com"] == "org-domain"
     assert names["shop.example.com"] == "apex"
+
+
+def test_another_txt_record_beside_the_key_is_an_error_naming_it() -> None:
+    source = zone({NAME: RECORD})
+    source.add(NAME, "TXT", "google-site-verification=abc123")
+    result = run(source)
+    assert "dkim.other-records" in codes(result)
+    assert "google-site-verification=abc123" in message(result, "dkim.other-records")
+    assert result.status is DkimStatus.INVALID and not result.verified
+
+
+def test_the_key_alone_has_no_other_records_finding() -> None:
+    result = run(zone({NAME: RECORD}))
+    assert result.verified and "dkim.other-records" not in codes(result)

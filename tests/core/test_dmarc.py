@@ -45,14 +45,60 @@ def test_minimal_record_needs_only_v_and_p() -> None:
     assert r.valid and r.policy is Policy.NONE and r.adkim is Alignment.RELAXED
 
 
-def test_tag_names_and_keywords_are_case_insensitive() -> None:
-    assert parse_dmarc("V=dmarc1; P=Reject").policy is Policy.REJECT
+def test_policy_keywords_are_case_insensitive_but_tag_names_are_not() -> None:
+    assert parse_dmarc("v=DMARC1; p=Reject; sp=QUARANTINE").policy_for(subdomain=True) is Policy.QUARANTINE
+    upper = parse_dmarc("v=DMARC1; P=reject")
+    assert upper.policy is None and not upper.valid
+    assert any("did you mean p=" in p.message for p in upper.problems)
+
+
+@pytest.mark.parametrize("text", ["v=dmarc1; p=reject", "V=DMARC1; p=reject", " v=DMARC1; p=reject", "v=DMARC1p=none"])
+def test_only_exactly_v_DMARC1_first_is_a_dmarc_record(text: str) -> None:
+    assert not is_dmarc_record(text)
+    record = parse_dmarc(text)
+    assert not record.valid and any("exactly v=DMARC1" in p.message for p in record.problems)
+
+
+def test_whitespace_around_the_equals_sign_is_allowed_by_the_abnf() -> None:
+    assert is_dmarc_record("v = DMARC1 ; p=none") and is_dmarc_record("v=DMARC1")
+    assert parse_dmarc("v = DMARC1 ; p=none").valid
+
+
+def test_invalid_sp_with_a_usable_rua_makes_receivers_act_as_p_none() -> None:
+    record = parse_dmarc("v=DMARC1; p=reject; sp=bogus; rua=mailto:d@example.com")
+    assert record.policy_for(subdomain=False) is Policy.NONE
+    assert record.policy_for(subdomain=True) is Policy.NONE
+    fallback = [p for p in record.problems if p.code == "dmarc.policy-fallback"]
+    assert fallback and "act as if the record said p=none" in fallback[0].message
+
+
+def test_invalid_sp_without_rua_means_no_dmarc_at_all() -> None:
+    record = parse_dmarc("v=DMARC1; p=reject; sp=bogus")
+    assert record.policy_for(subdomain=False) is None
+    assert [p.severity for p in record.problems if p.code == "dmarc.policy-fallback"] == [Severity.ERROR]
+
+
+def test_unknown_report_format_is_a_warning_receivers_ignore() -> None:
+    record = parse_dmarc("v=DMARC1; p=reject; rf=iodef")
+    assert record.valid and record.policy is Policy.REJECT
+    assert [(p.code, p.severity) for p in record.problems if p.code == "dmarc.rf-unknown"] == [
+        ("dmarc.rf-unknown", Severity.WARNING)
+    ]
+    assert "dmarc.rf-unknown" not in codes("v=DMARC1; p=none; rf=AFRF")
+
+
+@pytest.mark.parametrize("digit", ["²", "٣", "５", "߀", "𝟗"])
+def test_numbers_in_other_scripts_are_syntax_errors_not_crashes(digit: str) -> None:
+    for tag in ("pct", "ri"):
+        record = parse_dmarc(f"v=DMARC1; p=none; {tag}={digit}")
+        assert any(f"{tag}={digit} must be a whole number" in p.message for p in record.problems)
+        assert record.pct is None
 
 
 @pytest.mark.parametrize(
     ("text", "fragment"),
     [
-        ("p=none; v=DMARC1", "must start with v=DMARC1"),
+        ("p=none; v=DMARC1", "must start with exactly v=DMARC1"),
         ("v=DMARC1; p=block", "p=block is not valid"),
         ("v=DMARC1; p=none; sp=maybe", "sp=maybe"),
         ("v=DMARC1; p=none; adkim=x", "adkim=x"),

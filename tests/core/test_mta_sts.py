@@ -192,3 +192,32 @@ def test_plan_has_the_records_and_cimcloud_guidance() -> None:
 def test_plan_refuses_a_bad_report_address() -> None:
     with pytest.raises(ComposeError):
         plan_mta_sts("example.com", ["mx1.example.com"], report_to=["not an address"])
+
+
+@pytest.mark.parametrize("digit", ["²", "٣", "５", "𝟗"])
+def test_max_age_in_other_scripts_digits_is_a_syntax_error_not_a_crash(digit: str) -> None:
+    policy = parse_policy(f"version: STSv1\nmode: enforce\nmx: mx.example.com\nmax_age: 8640{digit}\n")
+    assert policy.max_age is None and not policy.valid
+    assert any("max_age must be a number" in p.message for p in policy.problems)
+
+
+@pytest.mark.parametrize(
+    ("text", "is_record"),
+    [("v=STSv1; id=1", True), ("v=STSv1 ; id=1", True), ("V=STSV1; id=1", False), ("v=stsv1; id=1", False),
+     (" v=STSv1; id=1", False), ("v = STSv1; id=1", False)],
+)  # fmt: skip
+def test_sts_record_recogniser_is_case_sensitive_as_rfc_8461_writes_it(text: str, is_record: bool) -> None:
+    assert is_sts_record(text) is is_record
+
+
+def test_sts_id_tag_name_is_case_sensitive() -> None:
+    assert parse_sts_record("v=STSv1; ID=20240101").id is None
+
+
+def test_policy_values_are_case_sensitive_and_only_space_or_tab_surrounds_them() -> None:
+    base = "version: STSv1\nmx: mx.example.com\nmax_age: 86400\n"
+    assert parse_policy(base + "mode: enforce\n").mode is StsMode.ENFORCE
+    assert parse_policy(base + "mode: Enforce\n").mode is None  # %s"enforce" in RFC 8461 3.2
+    assert parse_policy(base + "mode: enforce\u00a0\n").mode is None  # a no-break space is not WSP
+    assert parse_policy(base.replace("STSv1", "stsv1") + "mode: enforce\n").version == "stsv1"
+    assert not parse_policy(base.replace("STSv1", "stsv1") + "mode: enforce\n").valid

@@ -17,6 +17,7 @@ from wizard.core.spf.record import (
     SpfRecord,
     SpfSyntaxError,
     is_spf,
+    is_spf_record,
     parse,
     parse_lenient,
     parse_term,
@@ -81,6 +82,15 @@ def test_lenient_parse_keeps_good_terms_and_lists_every_bad_one() -> None:
     record, errors = parse_lenient("v=spf1 include:_spf.mycimcloud.com a:bad ip4:1.2.3 ~all")
     assert [t.render() for t in record.terms] == ["include:_spf.mycimcloud.com", "~all"]
     assert [e.term for e in errors] == ["a:bad", "ip4:1.2.3"]
+
+
+@pytest.mark.parametrize(
+    ("text", "is_record"),
+    [("v=spf1 -all", True), ("V=SPF1 -all", True), ("v=Spf1", True),  # RFC 7208 4.5 / ABNF: case-insensitive
+     ("v=spf1\t-all", False), (" v=spf1 -all", False), ("v=spf1mx", False), ("v = spf1 -all", False)],
+)  # fmt: skip
+def test_spf_recogniser_is_case_insensitive_but_exact_otherwise(text: str, is_record: bool) -> None:
+    assert is_spf_record(text) is is_record
 
 
 def test_version_must_be_followed_by_a_space_or_the_end() -> None:

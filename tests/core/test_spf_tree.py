@@ -38,7 +38,9 @@ def test_every_dns_term_counts_with_or_without_domain_or_cidr() -> None:
         ("ip4:192.0.2.1", 0, 7),
         ("-all", 0, 7),
     ]
-    assert (analysis.lookups, analysis.void_lookups) == (7, 0)
+    # example.com and mail.example.com have only A records: the three a terms are void for an IPv6 client (AAAA)
+    assert (analysis.lookups, analysis.void_lookups, analysis.void_family) == (7, 3, "IPv6")
+    assert (analysis.void_lookups_ipv4, analysis.void_lookups_ipv6) == (0, 3)
 
 
 def test_a_repeated_include_counts_each_time_and_exp_never() -> None:
@@ -88,8 +90,23 @@ def test_void_lookups_are_names_without_records() -> None:
     zone.add_name("nomx.example.com")
     zone.add("v6.example.com", "AAAA", "2001:db8::1")
     analysis = analyse(zone)
-    assert [t.void for t in analysis.root.terms] == [True, True, True, False]
-    assert analysis.void_lookups == 3
+    assert [t.void for t in analysis.root.terms] == [True, True, True, True]
+    # a:v6.example.com has only AAAA: void for IPv4 clients (they ask A), so IPv4 is the worst case
+    assert (analysis.void_lookups_ipv4, analysis.void_lookups_ipv6) == (4, 3)
+    assert (analysis.void_lookups, analysis.void_family) == (4, "IPv4")
+    assert "void for IPv4 clients" in analysis.root.terms[3].note
+    assert analysis.root.terms[3].to_json()["void_for"] == "IPv4"
+
+
+def test_a_name_with_both_families_is_void_for_neither() -> None:
+    zone = MemorySource()
+    zone.add("example.com", "TXT", "v=spf1 a:dual.example.com a:v4.example.com ~all")
+    zone.add("dual.example.com", "A", "192.0.2.1")
+    zone.add("dual.example.com", "AAAA", "2001:db8::1")
+    zone.add("v4.example.com", "A", "192.0.2.2")
+    analysis = analyse(zone)
+    assert [t.void for t in analysis.root.terms[:2]] == [False, True]
+    assert (analysis.void_lookups_ipv4, analysis.void_lookups_ipv6, analysis.void_family) == (0, 1, "IPv6")
 
 
 def test_a_loop_is_marked_and_not_followed() -> None:

@@ -86,3 +86,22 @@ def test_check_rules() -> None:
     ]
     assert codes_and_severities("v=TLSRPTv1;") == [("tls-rpt.syntax", "error")]
     assert codes_and_severities("V=TLSRPTV1; rua=mailto:a@example.com")[0] == ("tls-rpt.syntax", "error")
+
+
+@pytest.mark.parametrize(
+    ("text", "is_record"),
+    [
+        ("v=TLSRPTv1; rua=mailto:a@example.com", True),
+        ("v=TLSRPTv1", True),
+        ("v=tlsrptv1; rua=mailto:a@example.com", False),
+        (" v=TLSRPTv1; rua=mailto:a@example.com", False),
+        ("v=TLSRPTv10; rua=mailto:a@example.com", False),
+    ],
+)
+def test_tlsrpt_recogniser_is_case_sensitive_as_rfc_8460_writes_it(text: str, is_record: bool) -> None:
+    assert is_tlsrpt_record(text) is is_record
+
+
+def test_rua_tag_name_is_case_sensitive() -> None:
+    record = parse_tlsrpt("v=TLSRPTv1; RUA=mailto:a@example.com")
+    assert record.rua == () and any("no rua=" in p.message for p in record.problems)

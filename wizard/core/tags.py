@@ -7,41 +7,76 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from wizard.core.findings import Finding, Severity, error
 from wizard.core.names import DomainError, normalize_domain
 
-_SIZE = re.compile(r"^(\d{1,15})([kmgt]?)$", re.IGNORECASE)
+_SIZE = re.compile(r"([0-9]{1,15})([kmgt]?)\Z", re.IGNORECASE)  # [0-9], not \d: \d matches every script's digits
+ASCII_DIGITS = frozenset("0123456789")
+MAX_NUMBER_DIGITS = 20
 _UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
 _LOCAL_PART = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+$")
 
 
+def ascii_number(text: str, limit: int) -> int | None:
+    """The whole number `text` spells in ASCII digits, or None when it is not one or exceeds `limit`.
+
+    Every record grammar here (DMARC, DKIM, MTA-STS, TLS-RPT) allows only DIGIT = %x30-39, whereas str.isdigit()
+    and int() also accept other scripts' digits ('²', '٣'): int('²') raises, and int('٣') would read a number a
+    receiver never would."""
+    if not text or len(text) > MAX_NUMBER_DIGITS or not ASCII_DIGITS.issuperset(text):
+        return None
+    number = int(text)
+    return number if number <= limit else None
+
+
+FWS = " \t\r\n"  # the whitespace RFC 6376 3.2 allows around names and values (DMARC 6.3 takes that syntax)
+
+
 @dataclass(frozen=True)
 class Tag:
-    """One `name=value` pair of a tag-list record; name lower-cased, value stripped, start = offset in the text."""
+    """One `name=value` pair of a tag-list record; name as written (tag names are case-sensitive: RFC 6376 3.2,
+    which DMARC 6.3 adopts; RFC 8460 and 8461 write theirs as case-sensitive %s strings), value without the
+    surrounding FWS, start = offset in the text."""
 
     name: str
     value: str
-    start: int
+    start: int = 0
+
+
+def tag_specs(text: str) -> Iterator[tuple[int, str]]:
+    """Each ';'-separated tag-spec of a tag-list with its offset in the text, empty ones included."""
+    offset = 0
+    for part in text.split(";"):
+        yield offset, part
+        offset += len(part) + 1
+
+
+def read_spec(part: str, start: int = 0) -> Tag | None:
+    """One tag-spec as a Tag, or None when it is not `name=value` (no '=' or no name)."""
+    name, eq, value = part.partition("=")
+    name = name.strip(FWS)
+    if not eq or not name:
+        return None
+    return Tag(name, value.strip(FWS), start + len(part) - len(part.lstrip(FWS)))
 
 
 def split_tag_list(text: str) -> tuple[list[Tag], list[str]]:
-    """Split `a=b; c=d` into tags, and say which parts are not `name=value` (empty parts are skipped)."""
+    """Split `a=b; c=d` into tags, and say which parts are not `name=value` (empty parts are skipped).
+
+    The one tag-list splitter: DMARC, TLS-RPT, the MTA-STS record and DKIM keys (dkim.key.parse_tags) use it."""
     tags: list[Tag] = []
     bad: list[str] = []
-    offset = 0
-    for part in text.split(";"):
-        start = offset
-        offset += len(part) + 1
-        if not part.strip():
+    for start, part in tag_specs(text):
+        if not part.strip(FWS):
             continue
-        name, eq, value = part.partition("=")
-        if not eq or not name.strip():
-            bad.append(part.strip())
-            continue
-        tags.append(Tag(name.strip().lower(), value.strip(), start + len(part) - len(part.lstrip())))
+        tag = read_spec(part, start)
+        if tag is None:
+            bad.append(part.strip(FWS))
+        else:
+            tags.append(tag)
     return tags, bad
 
 

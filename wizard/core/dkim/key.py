@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
 from wizard.core.findings import Finding, error, info, warning
+from wizard.core.tags import FWS, Tag, read_spec, tag_specs
 
 KNOWN_TAGS = ("v", "g", "h", "k", "n", "p", "s", "t")
 KEY_TYPES = ("rsa", "ed25519")
@@ -25,14 +26,6 @@ ED25519_BYTES = 32
 _TAG_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 _BASE64 = re.compile(r"[A-Za-z0-9+/]*={0,2}\Z")
 _WSP = re.compile(r"[ \t\r\n]+")
-
-
-@dataclass(frozen=True)
-class Tag:
-    """One tag=value of the record; value has the surrounding whitespace removed."""
-
-    name: str
-    value: str
 
 
 @dataclass(frozen=True)
@@ -86,6 +79,20 @@ class DkimValidation:
         return "y" in flags(self.tags.get("t") or "")
 
 
+# RFC 6376 3.6.1: key-v-tag = %x76 [FWS] "=" [FWS] %x44.4B.49.4D.31 ("v" and "DKIM1" case-sensitive); v= is
+# optional, but when present it comes first, and a record whose v= is anything else MUST be discarded.
+_DKIM_VERSION = re.compile(r"[ \t\r\n]*v[ \t\r\n]*=[ \t\r\n]*DKIM1[ \t\r\n]*(;|\Z)")
+
+
+def is_dkim_record(text: str) -> bool:
+    """True for a TXT value a verifier takes as a DKIM key record: it starts with exactly v=DKIM1, or it has no
+    v= first and holds a p= tag (RFC 6376 3.6.1: v= is optional). `v=dkim1; p=...` is discarded."""
+    if _DKIM_VERSION.match(text):
+        return True
+    tags = parse_tags(text)
+    return bool(tags.tags) and tags.tags[0].name != "v" and tags.get("p") is not None
+
+
 def strip_fws(value: str) -> str:
     """The value without folding whitespace (RFC 6376 FWS), as base64 and colon lists are read."""
     return _WSP.sub("", value)
@@ -100,23 +107,22 @@ def parse_tags(text: str) -> TagList:
     """Parse an RFC 6376 3.2 tag-list. Never raises: problems are reported as dkim.syntax findings."""
     tags: list[Tag] = []
     problems: list[Finding] = []
-    specs = text.split(";")
-    for index, spec in enumerate(specs):
-        if not spec.strip(" \t\r\n"):
+    specs = list(tag_specs(text))
+    for index, (start, spec) in enumerate(specs):
+        if not spec.strip(FWS):
             if index < len(specs) - 1 and index > 0:
                 problems.append(warning("dkim.syntax", "The record has an empty entry (two ';' in a row).", _FIX))
             elif index == 0 and len(specs) > 1:
                 problems.append(error("dkim.syntax", "The record starts with ';'.", _FIX))
             continue
-        name, sep, value = spec.partition("=")
-        name = name.strip(" \t\r\n")
-        if not sep:
-            problems.append(error("dkim.syntax", f"{_excerpt(spec.strip())!r} is not tag=value.", _FIX))
-            continue
-        if not _TAG_NAME.match(name):
+        tag = read_spec(spec, start)
+        if tag is None and "=" not in spec:
+            problems.append(error("dkim.syntax", f"{_excerpt(spec.strip(FWS))!r} is not tag=value.", _FIX))
+        elif tag is None or not _TAG_NAME.match(tag.name):
+            name = spec.partition("=")[0].strip(FWS)
             problems.append(error("dkim.syntax", f"{_excerpt(name)!r} is not a valid tag name.", _FIX))
-            continue
-        tags.append(Tag(name, value.strip(" \t\r\n")))
+        else:
+            tags.append(tag)
     problems += _duplicates(tags)
     return TagList(tuple(tags), tuple(problems))
 
@@ -222,27 +228,21 @@ def _unknown_tags(tags: TagList) -> list[Finding]:
 
 
 def _hashes(tags: TagList) -> list[Finding]:
+    """h= restricts the hashes a key may be used with (RFC 6376 3.6.1); a verifier fails every signature whose
+    hash it does not list (6.1.2), and CIMcloud signs rsa-sha256 (ed25519-sha256 also hashes with sha256)."""
     value = tags.get("h")
-    if value is None:
+    if value is None or "sha256" in flags(value):
         return []
     known = [h for h in flags(value) if h in HASHES]
-    if not known:
-        return [
-            error(
-                "dkim.syntax",
-                f"h={_excerpt(value)} names no hash receivers know (sha256).",
-                "Use h=sha256 or leave h= out.",
-            )
-        ]
-    if "sha256" not in known:
-        return [
-            warning(
-                "dkim.weak-hash",
-                "h= allows only sha1, which RFC 8301 forbids for signing; receivers treat such signatures as failing.",
-                "Use h=sha256 or leave h= out.",
-            )
-        ]
-    return []
+    why = "lists only sha1, which RFC 8301 forbids for signing" if known else "names no hash receivers know"
+    return [
+        error(
+            "dkim.hash-excluded",
+            f"h={_excerpt(value)} {why}: receivers fail every rsa-sha256 and ed25519-sha256 signature made with "
+            "this key (RFC 6376 6.1.2), so CIMcloud's mail fails DKIM.",
+            "Use h=sha256 or leave h= out.",
+        )
+    ]
 
 
 def _services(tags: TagList) -> list[Finding]:
@@ -364,25 +364,53 @@ def _rsa(raw: bytes) -> tuple[KeyInfo, list[Finding]]:
     findings = _rsa_size(bits)
     if encoding == "pkcs1":
         findings.append(
-            warning(
-                "dkim.bad-key",
-                "p= is a bare PKCS#1 RSA key; most receivers expect SubjectPublicKeyInfo (a key starting MIIB...).",
-                "Publish the key in the form CIMcloud sent it.",
+            error(
+                "dkim.pkcs1-key",
+                "p= is a bare PKCS#1 RSAPublicKey, not the SubjectPublicKeyInfo RFC 6376 3.6.1 asks for; "
+                "OpenSSL-based verifiers such as OpenDKIM reject it, so signatures fail there.",
+                f"Publish the same key as SubjectPublicKeyInfo: p={spki_base64(key)}",
             )
         )
     return KeyInfo("rsa", bits, encoding), findings
 
 
 def _load_rsa(raw: bytes) -> tuple[object | None, str]:
+    """The key and its encoding as the DER says ("spki" or "pkcs1"): cryptography's loaders accept both, so the
+    form is read from the structure, not from which loader succeeded."""
+    encoding = der_form(raw)
     try:
-        return serialization.load_der_public_key(raw), "spki"
+        return serialization.load_der_public_key(raw), encoding
     except (ValueError, TypeError, UnsupportedAlgorithm):
         pass
     pem = b"-----BEGIN RSA PUBLIC KEY-----\n" + base64.encodebytes(raw) + b"-----END RSA PUBLIC KEY-----\n"
     try:
-        return serialization.load_pem_public_key(pem), "pkcs1"
+        return serialization.load_pem_public_key(pem), encoding
     except (ValueError, TypeError, UnsupportedAlgorithm):
         return None, ""
+
+
+def der_form(raw: bytes) -> str:
+    """ "spki" when the DER is a SubjectPublicKeyInfo (SEQUENCE { SEQUENCE { algorithm }, BIT STRING }), "pkcs1"
+    when it is an RSAPublicKey (SEQUENCE { INTEGER n, INTEGER e }, RFC 8017 A.1.1), else ""."""
+    header = _der_header(raw)
+    if header is None:
+        return ""
+    first = raw[header] if header < len(raw) else None
+    return {0x30: "spki", 0x02: "pkcs1"}.get(first, "") if first is not None else ""
+
+
+def _der_header(raw: bytes) -> int | None:
+    """The length of the outer SEQUENCE's tag and length octets, or None when raw is not a SEQUENCE."""
+    if len(raw) < 2 or raw[0] != 0x30:
+        return None
+    first = raw[1]
+    return 2 if first < 0x80 else 2 + (first & 0x7F)
+
+
+def spki_base64(key: rsa.RSAPublicKey) -> str:
+    """The key as SubjectPublicKeyInfo DER in base64: the p= value every DKIM verifier reads."""
+    der = key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return base64.b64encode(der).decode("ascii")
 
 
 def _rsa_size(bits: int) -> list[Finding]:

@@ -17,7 +17,6 @@ from typing import Protocol
 from wizard.core.answers import Answer, Outcome
 from wizard.core.dkim.key import (
     DkimValidation,
-    Tag,
     TagList,
     canonical,
     parse_tags,
@@ -28,6 +27,7 @@ from wizard.core.dkim.paste import normalize_content
 from wizard.core.dkim.record import DOMAINKEY, record_name
 from wizard.core.findings import Finding, Severity, error, info, warning
 from wizard.core.names import organizational_domain
+from wizard.core.tags import Tag
 
 CONTEXT = 10  # characters shown either side of a difference
 DIFFERENT_KEY_SHARE = 0.5  # under this share of equal characters after the first difference: another key
@@ -150,7 +150,9 @@ class DkimVerification:
 
 
 def looks_like_dkim(text: str) -> bool:
-    """A TXT value meant as a DKIM key record: it starts with v=DKIM1, or has a p= tag and no other version."""
+    """A TXT value *meant* as a DKIM key record: it starts with v=DKIM1 in any case (or in quotes), or has a p= tag
+    and no other version. Wider than key.is_dkim_record (what verifiers accept) so that `v=dkim1; p=...` is
+    judged as a broken key (validate() says receivers discard it) rather than reported as an unrelated record."""
     head = text.lstrip(' \t"').lower()
     if head.startswith("v=dkim1") or head.replace(" ", "").startswith("v=dkim1"):
         return True
@@ -355,6 +357,7 @@ async def verify(
         return replace(base, records=tuple(records), findings=tuple(findings), misplaced=misplaced)
     if len(dkim) > 1:
         findings.append(_multiple(name, dkim))
+    findings += other_records_findings(name, records)
     validation = validate(dkim[0])
     findings += validation.findings
     findings += _quotes(dkim[0])
@@ -402,6 +405,23 @@ def _multiple(name: str, dkim: list[str]) -> Finding:
         f"{name} has {len(dkim)} DKIM records; receivers may pick either, so signatures fail at random.",
         "Keep only the record CIMcloud sent and delete the others.",
     )
+
+
+def other_records_findings(name: str, records: Sequence[str]) -> list[Finding]:
+    """RFC 6376 3.6.2.2: the TXT RRset at a selector name must hold only the key; with other records beside it
+    "the results are undefined" (a verifier may read the wrong one and fail the signature)."""
+    others = [r for r in records if not looks_like_dkim(r)]
+    if not others or len(others) == len(records):
+        return []
+    shown = "; ".join(f'"{r[:60]}"' for r in others[:3])
+    return [
+        error(
+            "dkim.other-records",
+            f"{name} has {len(others)} other TXT record(s) beside the DKIM key: {shown}. RFC 6376 3.6.2.2 leaves "
+            "the result undefined, so some receivers may fail the signature.",
+            f"Delete the other TXT record(s) at {name}; only the DKIM key belongs there.",
+        )
+    ]
 
 
 def _quotes(record: str) -> list[Finding]:

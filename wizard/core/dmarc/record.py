@@ -11,13 +11,18 @@ from wizard.core.findings import Finding, error, info, warning
 from wizard.core.tags import (
     ReportUri,
     Tag,
+    ascii_number,
     cap_repeats,
     no_errors,
     parse_uri_list,
     read_tag_list,
 )
 
-DMARC_PREFIX = re.compile(r"^\s*v\s*=\s*DMARC1\s*(;|$)", re.IGNORECASE)
+# RFC 7489 6.4: dmarc-version = "v" *WSP "=" *WSP %x44 %x4d %x41 %x52 %x43 %x31: the value is exactly "DMARC1"
+# (hex, so case-sensitive), WSP is only space and tab, and 6.6.3 discards records that do not start with "v=".
+# Tag names are case-sensitive: 6.3 takes the DKIM tag-value syntax, whose RFC 6376 3.2 says "Tags MUST be
+# interpreted in a case-sensitive manner".
+DMARC_PREFIX = re.compile(r"v[ \t]*=[ \t]*DMARC1[ \t]*(;|\Z)")
 
 
 class Policy(StrEnum):
@@ -52,6 +57,7 @@ class DmarcRecord:
     aspf: Alignment = Alignment.RELAXED
     fo: tuple[str, ...] = ()
     psd: str | None = None
+    invalid_policy: tuple[str, ...] = ()  # "p" and/or "sp" when present with a value receivers do not know
     problems: tuple[Finding, ...] = ()
 
     @property
@@ -59,17 +65,30 @@ class DmarcRecord:
         """No error: a receiver uses the record as written."""
         return no_errors(self.problems)
 
+    @property
+    def acts_as_none(self) -> bool:
+        """RFC 7489 6.6.3: a missing or invalid p=, or an invalid sp=, with at least one usable rua= address makes
+        receivers act as if the record were "v=DMARC1; p=none" (for the domain and its subdomains alike)."""
+        broken = self.policy is None or bool(self.invalid_policy)
+        return broken and bool(self.rua)
+
     def policy_for(self, *, subdomain: bool) -> Policy | None:
-        """The policy for the record's own domain, or for a subdomain (sp, defaulting to p)."""
+        """The policy receivers apply to the record's own domain, or to a subdomain (sp, defaulting to p).
+
+        None when receivers apply no DMARC processing (6.6.3: p= or sp= unusable and no usable rua=)."""
+        if self.acts_as_none:
+            return Policy.NONE
+        if self.policy is None or self.invalid_policy:
+            return None
         if subdomain and self.subdomain_policy is not None:
             return self.subdomain_policy
-        if self.policy is None and self.rua:
-            return Policy.NONE  # RFC 7489 6.6.3: an invalid p= with a usable rua= acts as p=none
         return self.policy
 
 
 def is_dmarc_record(text: str) -> bool:
-    """True for text that starts with `v=DMARC1` (the records a receiver considers; others are ignored)."""
+    """True for text that starts with exactly `v=DMARC1` (RFC 7489 6.4, 6.6.3): the records a receiver considers.
+
+    `v=dmarc1`, `V=DMARC1` and " v=DMARC1" (leading space) are not DMARC records and are discarded."""
     return DMARC_PREFIX.match(text) is not None
 
 
@@ -81,8 +100,8 @@ _KEYWORDS: dict[str, tuple[str, ...]] = {
     "aspf": tuple(Alignment),
     "t": ("y", "n"),
     "psd": ("y", "n", "u"),
-    "rf": ("afrf",),
 }
+_REPORT_FORMATS = ("afrf",)  # the IANA "Feedback Report Formats" registry RFC 7489 6.3 refers rf= to
 _RETIRED = {
     "pct": "DMARCbis retires pct=; use t=y for a test roll-out instead.",
     "rf": "DMARCbis retires rf=; failure reports are always AFRF.",
@@ -94,8 +113,14 @@ _KNOWN = {"v", "p", "sp", "np", "pct", "t", "rua", "ruf", "adkim", "aspf", "fo",
 def parse_dmarc(text: str) -> DmarcRecord:
     """Parse and validate one DMARC record. Never raises: every problem is a finding in `.problems`."""
     tags, problems = read_tag_list(text, "DMARC record", "dmarc.syntax")
-    if not tags or tags[0].name != "v" or tags[0].value.upper() != "DMARC1":
-        problems.append(_syntax("The record must start with v=DMARC1.", "Put v=DMARC1; first."))
+    if not is_dmarc_record(text):
+        problems.append(
+            _syntax(
+                "The record must start with exactly v=DMARC1 (upper case, nothing before it); receivers ignore "
+                "any other record.",
+                "Put v=DMARC1; first, exactly so.",
+            )
+        )
     fields: dict[str, object] = {}
     seen: set[str] = set()
     for tag in tags:
@@ -108,8 +133,34 @@ def parse_dmarc(text: str) -> DmarcRecord:
             problems.append(_syntax(f"The tag {name}= appears {count} times.", "Keep only the first."))
     if "p" not in seen:
         problems.append(_syntax("The record has no p= tag (the policy).", "Add p=none to start monitoring."))
+    problems += _policy_fallback(fields)
     problems = cap_repeats(problems)
     return DmarcRecord(text=text, tags=tuple(tags), problems=tuple(problems), **fields)  # type: ignore[arg-type]
+
+
+def _policy_fallback(fields: dict[str, object]) -> list[Finding]:
+    """Say what receivers do instead when p= or sp= holds a value they do not know (RFC 7489 6.6.3)."""
+    invalid = fields.get("invalid_policy")
+    if not isinstance(invalid, tuple) or not invalid:
+        return []
+    named = " and ".join(f"{n}=" for n in invalid)
+    if fields.get("rua"):
+        return [
+            warning(
+                "dmarc.policy-fallback",
+                f"Because {named} is not valid, receivers act as if the record said p=none (RFC 7489 6.6.3): "
+                "nothing is quarantined or rejected.",
+                "Correct the policy value (none, quarantine or reject).",
+            )
+        ]
+    return [
+        error(
+            "dmarc.policy-fallback",
+            f"Because {named} is not valid and rua= has no usable address, receivers apply no DMARC to this domain "
+            "(RFC 7489 6.6.3).",
+            "Correct the policy value (none, quarantine or reject).",
+        )
+    ]
 
 
 def _syntax(message: str, fix: str = "") -> Finding:
@@ -126,19 +177,29 @@ def _check_tag(tag: Tag, fields: dict[str, object]) -> list[Finding]:
         return problems
     if name not in _KNOWN:
         shown = name if len(name) <= 20 else name[:20] + "..."
-        return [warning("dmarc.unknown-tag", f"Unknown tag {shown}= is ignored by receivers.", "Check its spelling.")]
+        hint = f" (tag names are case-sensitive: did you mean {name.lower()}=?)" if name.lower() in _KNOWN else ""
+        message = f"Unknown tag {shown}= is ignored by receivers{hint}."
+        return [warning("dmarc.unknown-tag", message, "Check its spelling.")]
     if name in _KEYWORDS:
+        # Keyword values are ABNF quoted strings ("none" / "quarantine" / "reject", RFC 7489 6.4), which RFC 5234
+        # 2.3 makes case-insensitive: p=Reject is p=reject. Only "DMARC1" is written in hex, case-sensitive.
         keyword = value.lower()
         if keyword not in _KEYWORDS[name]:
+            if name in ("p", "sp"):
+                previous = fields.get("invalid_policy")
+                fields["invalid_policy"] = (*(previous if isinstance(previous, tuple) else ()), name)
             allowed = ", ".join(_KEYWORDS[name])
             return [*problems, _syntax(f"{name}={value[:30]} is not valid; use one of: {allowed}.")]
         _store_keyword(name, keyword, fields)
+    elif name == "rf":
+        problems += _report_formats(value)
     elif name in ("pct", "ri"):
         limit = 100 if name == "pct" else 2**32 - 1
-        if not value.isdigit() or int(value) > limit:
+        number = ascii_number(value, limit)
+        if number is None:
             return [*problems, _syntax(f"{name}={value[:30]} must be a whole number from 0 to {limit}.")]
         if name == "pct":
-            fields["pct"] = int(value)
+            fields["pct"] = number
     elif name in ("rua", "ruf"):
         uris, uri_problems = parse_uri_list(value, name, "dmarc.syntax")
         fields[name] = tuple(uris)
@@ -149,6 +210,22 @@ def _check_tag(tag: Tag, fields: dict[str, object]) -> list[Finding]:
             return [*problems, _syntax(f"fo={value[:30]} must be options 0, 1, d or s separated by ':'.")]
         fields["fo"] = options
     return problems
+
+
+def _report_formats(value: str) -> list[Finding]:
+    """rf= names failure-report formats; receivers ignore the ones outside the registry (RFC 7489 6.3), so an
+    unknown format is a warning, not an error."""
+    unknown = [f for f in (part.strip() for part in value.split(":")) if f.lower() not in _REPORT_FORMATS]
+    if not unknown:
+        return []
+    shown = ", ".join(repr(f[:20]) for f in unknown[:5])
+    return [
+        warning(
+            "dmarc.rf-unknown",
+            f"rf= names {shown}, not a registered failure-report format; receivers ignore it.",
+            "Remove rf= (afrf is the default and the only registered format).",
+        )
+    ]
 
 
 def _store_keyword(name: str, keyword: str, fields: dict[str, object]) -> None:

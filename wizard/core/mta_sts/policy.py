@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from wizard.core.findings import Finding, error, info, warning
 from wizard.core.mta_sts.record import MAX_MAX_AGE, TESTING_MAX_AGE, StsMode
 from wizard.core.names import DomainError, normalize_domain
-from wizard.core.tags import cap_repeats, no_errors
+from wizard.core.tags import ascii_number, cap_repeats, no_errors
 
-_KEY = re.compile(r"^[A-Za-z0-9_.-]{1,32}$")
+_WSP = " \t"
+_KEY = re.compile(r"[A-Za-z0-9_.-]{1,32}\Z")
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ def parse_policy(text: str) -> StsPolicy:
         if not line.strip():
             continue
         key, colon, value = line.partition(":")
-        key, value = key.strip(), value.strip()
+        key, value = key.strip(_WSP), value.strip(_WSP)  # RFC 8461 3.2: *WSP, not any Unicode space
         if not colon or not _KEY.match(key):
             problems.append(_policy_syntax(f"Line {number} ({line[:60]!r}) is not a `key: value` line."))
         elif key == "mx":
@@ -76,9 +77,9 @@ def _required(
         problems.append(_policy_syntax(f"mode must be enforce, testing or none (found {values.get('mode')!r})."))
     max_age: int | None = None
     raw_age = values.get("max_age", "")
-    if raw_age.isdigit() and len(raw_age) <= 10 and int(raw_age) <= MAX_MAX_AGE:
-        max_age = int(raw_age)
-    else:
+    # RFC 8461 3.2: sts-policy-max-age-value = 1*10(DIGIT), ASCII digits only ("max_age: ²" is not a number)
+    max_age = ascii_number(raw_age, MAX_MAX_AGE) if len(raw_age) <= 10 else None
+    if max_age is None:
         problems.append(_policy_syntax(f"max_age must be a number of seconds up to {MAX_MAX_AGE} (found {raw_age!r})."))
     if not mx and mode is not StsMode.NONE:
         problems.append(_policy_syntax("The policy lists no mx: lines, so it covers no mail server."))
@@ -129,7 +130,7 @@ def mx_hosts(values: Iterable[str]) -> list[str]:
         preference, _, host = value.partition(" ")
         host = host.strip().rstrip(".").lower()
         if host:
-            parsed.append((int(preference) if preference.isdigit() else 0, host))
+            parsed.append((ascii_number(preference, 65535) or 0, host))
     return [h for _, h in sorted(parsed)]
 
 

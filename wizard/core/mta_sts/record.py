@@ -9,8 +9,9 @@ from enum import StrEnum
 from wizard.core.findings import Finding, error
 from wizard.core.tags import cap_repeats, no_errors, read_tag_list
 
-STS_PREFIX = re.compile(r"^v=STSv1\s*(;|$)")
-_ID = re.compile(r"^[A-Za-z0-9]{1,32}$")
+# RFC 8461 3.1: sts-version = %s"v=" %s"STSv1" (case-sensitive, no space), sts-sep = *WSP %x3B *WSP
+STS_PREFIX = re.compile(r"v=STSv1[ \t]*(;|\Z)")
+_ID = re.compile(r"[A-Za-z0-9]{1,32}\Z")
 MAX_MAX_AGE = 31_557_600  # RFC 8461 3.2: about one year
 POLICY_PATH = "/.well-known/mta-sts.txt"
 TESTING_MAX_AGE = 86_400  # one day while testing: a mistake is forgotten quickly

@@ -17,8 +17,9 @@ from wizard.core.tags import (
     report_uri,
 )
 
-TLSRPT_PREFIX = re.compile(r"^v=TLSRPTv1\s*(;|$)")
-_EXTENSION_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,31}$", re.IGNORECASE)
+# RFC 8460 3: tlsrpt-version = %s"v=TLSRPTv1" (case-sensitive), tlsrpt-sep = *WSP %x3B *WSP
+TLSRPT_PREFIX = re.compile(r"v=TLSRPTv1[ \t]*(;|\Z)")
+_EXTENSION_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,31}\Z", re.IGNORECASE)
 _URI_SCHEMES = ("mailto", "https")
 
 

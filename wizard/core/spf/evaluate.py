@@ -58,6 +58,7 @@ class Evaluation:
     trace: tuple[TraceStep, ...] = ()
     lookups: int = 0
     void_lookups: int = 0
+    limit: str = ""  # "too-many-lookups" or "void-lookups" when a 4.6.4 limit ended it with permerror
 
 
 class _Stop(Exception):
@@ -135,6 +136,7 @@ class _Evaluator:
         self.receiver = receiver
         self.lookups = 0
         self.voids = 0
+        self.limit = ""
         self.trace: list[TraceStep] = []
         self._ptr: tuple[Answer, list[str]] | None = None
 
@@ -149,7 +151,8 @@ class _Evaluator:
         return self.evaluation(verdict, explanation)
 
     def evaluation(self, verdict: _Verdict, explanation: str = "") -> Evaluation:
-        return Evaluation(verdict.result, verdict.reason, explanation, tuple(self.trace), self.lookups, self.voids)
+        trace = tuple(self.trace)
+        return Evaluation(verdict.result, verdict.reason, explanation, trace, self.lookups, self.voids, self.limit)
 
     def _step(self, depth: int, domain: str, term: str, outcome: str, detail: str = "") -> None:
         self.trace.append(TraceStep(depth, domain, term, outcome, detail))
@@ -199,6 +202,7 @@ class _Evaluator:
     def _count(self, term: str) -> None:
         self.lookups += 1
         if self.lookups > MAX_LOOKUPS:
+            self.limit = "too-many-lookups"
             raise _Stop(SpfResult.PERMERROR, f"{term} is DNS lookup {self.lookups}; SPF allows only {MAX_LOOKUPS}")
 
     def _void(self, answer: Answer, term: str) -> None:
@@ -206,6 +210,7 @@ class _Evaluator:
             self.voids += 1
             if self.voids > MAX_VOID_LOOKUPS:
                 reason = f"{term} is void lookup {self.voids}; SPF allows only {MAX_VOID_LOOKUPS}"
+                self.limit = "void-lookups"
                 raise _Stop(SpfResult.PERMERROR, reason)
 
     async def _resolve(self, name: str, rdtype: str, term: str) -> Answer:

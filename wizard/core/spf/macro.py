@@ -16,7 +16,7 @@ ESCAPES = {"%": "%", "_": " ", "-": "%20"}
 MAX_NAME = 253
 MAX_PARTS = 128
 
-_EXPAND = re.compile(r"%\{([A-Za-z])(\d*)([rR]?)([.\-+,/_=]*)\}")
+_EXPAND = re.compile(r"%\{([A-Za-z])([0-9]*)([rR]?)([.\-+,/_=]*)\}")  # ASCII digits only (RFC 7208 7.1)
 
 
 class MacroError(ValueError):

@@ -8,6 +8,7 @@ from enum import StrEnum
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_network
 
 from wizard.core.spf.macro import MacroError, MacroString, parse_macro_string
+from wizard.core.tags import ascii_number
 from wizard.core.txt import split_value, zone_file_value
 
 VERSION = "v=spf1"
@@ -141,6 +142,9 @@ def is_spf(text: str) -> bool:
     return text[:6].lower() == VERSION and (len(text) == 6 or text[6] == " ")
 
 
+is_spf_record = is_spf  # the recogniser under the name every protocol's module uses (is_<kind>_record)
+
+
 def select_records(texts: list[str]) -> list[str]:
     """The SPF records among a name's TXT values; other TXT records are none of our business."""
     return [t for t in texts if is_spf(t)]
@@ -186,8 +190,9 @@ def split_terms(text: str) -> list[tuple[str, int]]:
 
 _MODIFIER = re.compile(r"([A-Za-z][A-Za-z0-9\-_.]*)=(.*)", re.DOTALL)
 _MECHANISM = re.compile(r"([+\-~?]?)([A-Za-z0-9]*)(.*)", re.DOTALL)
-_CIDR_SUFFIX = re.compile(r"(?:/(\d+))?(?://(\d+))?$")
-_IP4 = re.compile(r"(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})")
+# [0-9], never \d (which matches every script's digits): RFC 7208's ip4-cidr-length and qnum are ASCII DIGIT
+_CIDR_SUFFIX = re.compile(r"(?:/([0-9]+))?(?://([0-9]+))?\Z")
+_IP4 = re.compile(r"([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})")
 _TOPLABEL = re.compile(r"(?:[A-Za-z0-9]*[A-Za-z][A-Za-z0-9]*|[A-Za-z0-9]+-[A-Za-z0-9\-]*[A-Za-z0-9])")
 
 
@@ -303,9 +308,10 @@ def _is_qnum(text: str) -> bool:
 def _cidr(digits: str | None, limit: int, text: str, start: int) -> int | None:
     if digits is None:
         return None
-    if not digits.isdigit() or (len(digits) > 1 and digits.startswith("0")) or int(digits) > limit:
+    number = ascii_number(digits, limit)
+    if number is None or (len(digits) > 1 and digits.startswith("0")):
         raise SpfSyntaxError(f"CIDR length must be a number from 0 to {limit} without leading zeros", text, start)
-    return int(digits)
+    return number
 
 
 def _check_domain_spec(domain: str, text: str, start: int, prefix: str) -> MacroString:

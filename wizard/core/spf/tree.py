@@ -53,7 +53,9 @@ class TermCost:
     reached: bool = True  # False after all, or for a redirect= that all makes ignored
     cost: int = 0
     total: int = 0
-    void: bool | None = None  # True: its lookup finds nothing; None: unknown or not applicable
+    void: bool | None = None  # True: its lookup finds nothing (for at least one client family); None: unknown
+    void_ipv4: bool | None = None  # a: set when it depends on the family (A asked for IPv4 clients, AAAA for IPv6)
+    void_ipv6: bool | None = None
     note: str = ""
     failed: str = ""  # a DNS failure seen while probing this term's target
     node: SpfNode | None = None
@@ -62,6 +64,8 @@ class TermCost:
         data: dict[str, Any] = {"term": self.term, "cost": self.cost, "total": self.total}
         if self.void is not None:
             data["void"] = self.void
+        if self.void_ipv4 is not None and self.void_ipv4 != self.void_ipv6:
+            data["void_for"] = "IPv4" if self.void_ipv4 else "IPv6"
         if self.note:
             data["note"] = self.note
         if self.failed:
@@ -69,6 +73,11 @@ class TermCost:
         if self.node is not None:
             data["node"] = self.node.to_json()
         return data
+
+    def voids_for(self, family: int) -> bool:
+        """Whether this term's lookup is void for a client of IP version `family` (4 or 6)."""
+        own = self.void_ipv4 if family == 4 else self.void_ipv6
+        return bool(self.void if own is None else own)
 
 
 @dataclass
@@ -109,12 +118,24 @@ class SpfNode:
 
 @dataclass
 class TreeAnalysis:
-    """The whole tree, the worst-case lookup total and the void lookups found."""
+    """The whole tree, the worst-case lookup total and the void lookups found.
+
+    Void lookups depend on the client's address family (`a` asks A for IPv4 clients, AAAA for IPv6 ones):
+    void_lookups is the worst case over both families, void_family names it ("IPv4", "IPv6", or "" when the
+    two counts are equal)."""
 
     root: SpfNode
     lookups: int
     void_lookups: int
     complete: bool  # False when a bound stopped the walk: the totals are then lower bounds
+    void_lookups_ipv4: int = 0
+    void_lookups_ipv6: int = 0
+
+    @property
+    def void_family(self) -> str:
+        if self.void_lookups_ipv4 == self.void_lookups_ipv6:
+            return ""
+        return "IPv4" if self.void_lookups_ipv4 > self.void_lookups_ipv6 else "IPv6"
 
     def nodes(self) -> Iterator[SpfNode]:
         return self.root.walk()
@@ -129,22 +150,30 @@ async def analyze(source: Source, domain: str) -> TreeAnalysis:
     """Fetch and cost the SPF tree of a domain."""
     analyzer = _Analyzer(source)
     root = await analyzer.node(domain.lower().removesuffix("."), "", ())
-    lookups, voids = _number(root, 0)
+    lookups = _number(root, 0)
     complete = not any(n.status is NodeStatus.NOT_FOLLOWED for n in root.walk()) and not analyzer.probes_skipped
-    return TreeAnalysis(root, lookups, voids, complete)
+    voids4, voids6 = _voids(root, 4), _voids(root, 6)
+    return TreeAnalysis(root, lookups, max(voids4, voids6), complete, voids4, voids6)
 
 
-def _number(node: SpfNode, total: int) -> tuple[int, int]:
-    """Give each term its running total, depth first in evaluation order; return the total and the voids."""
-    voids = 0
+def _number(node: SpfNode, total: int) -> int:
+    """Give each term its running total, depth first in evaluation order; return the total."""
     for term in node.terms:
         total += term.cost
         term.total = total
-        voids += term.void is True
         if term.node is not None and term.node.status in FOLLOWED:
-            total, child_voids = _number(term.node, total)
-            voids += child_voids
-    return total, voids
+            total = _number(term.node, total)
+    return total
+
+
+def _voids(node: SpfNode, family: int) -> int:
+    """The void lookups in the tree for a client of IP version `family`."""
+    count = 0
+    for term in node.terms:
+        count += term.voids_for(family)
+        if term.node is not None and term.node.status in FOLLOWED:
+            count += _voids(term.node, family)
+    return count
 
 
 class _Analyzer:
@@ -243,10 +272,18 @@ class _Analyzer:
             cost.failed = cost.node.detail
 
     async def _probe_a(self, target: str, cost: TermCost) -> None:
-        """a: void when the name has neither A nor AAAA records (which one is asked depends on the sender)."""
-        answers = await asyncio.gather(self._lookup(target, "A", cost), self._lookup(target, "AAAA", cost))
-        if all(a is not None for a in answers):
-            cost.void = not any(a and a.values for a in answers)
+        """a: an IPv4 client's check asks A, an IPv6 client's AAAA (RFC 7208 5.3), so a name with only A records
+        is a void lookup for IPv6 clients, and one with only AAAA for IPv4 clients."""
+        v4, v6 = await asyncio.gather(self._lookup(target, "A", cost), self._lookup(target, "AAAA", cost))
+        if v4 is not None:
+            cost.void_ipv4 = not v4.values
+        if v6 is not None:
+            cost.void_ipv6 = not v6.values
+        if v4 is not None and v6 is not None:
+            cost.void = cost.void_ipv4 or cost.void_ipv6
+            if cost.void_ipv4 != cost.void_ipv6:
+                family, rdtype = ("IPv4", "A") if cost.void_ipv4 else ("IPv6", "AAAA")
+                cost.note = f"void for {family} clients: {target} has no {rdtype} record"
 
     async def _probe_exists(self, target: str, cost: TermCost) -> None:
         answer = await self._lookup(target, "A", cost)
@@ -346,6 +383,8 @@ class Authorization:
     path: tuple[str, ...] = ()
     tested: tuple[tuple[str, str], ...] = ()
     temperror: bool = False
+    limit: str = ""  # the RFC 7208 4.6.4 limit ("too-many-lookups", "void-lookups") that failed the check
+    result: str = ""  # check_host()'s result for the first sampled address that did not pass
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -396,4 +435,5 @@ async def authorization(source: Source, analysis: TreeAnalysis, expected: str) -
     ip, evaluation = failed[0]
     reason = f"check_host() gives {evaluation.result} for {ip} (from {expected}'s record): {evaluation.reason}"
     temperror = any(e.result is SpfResult.TEMPERROR for _, e in failed)
-    return Authorization(expected, False, reason, tuple(path), tested, temperror)
+    limit = next((e.limit for _, e in failed if e.limit), "")
+    return Authorization(expected, False, reason, tuple(path), tested, temperror, limit, str(evaluation.result))
