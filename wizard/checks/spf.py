@@ -66,6 +66,8 @@ def to_json(result: SpfResult) -> dict[str, Any]:
         "record": result.record,
         "lookups": analysis.lookups,
         "void_lookups": analysis.void_lookups,
+        "void_lookups_by_family": {"ipv4": analysis.void_lookups_ipv4, "ipv6": analysis.void_lookups_ipv6},
+        "void_family": analysis.void_family or None,
         "tree": analysis.root.to_json(),
         "authorized": result.authorized,
         "expected_include": result.expected,
@@ -82,9 +84,11 @@ def human_lines(result: SpfResult) -> list[str]:
     if result.analysis is None:
         return []
     lines = _node_lines(result.analysis.root.to_json(), "")
+    family = result.analysis.void_family
     lines.append(
         f"DNS lookups (worst case): {result.analysis.lookups} of {MAX_LOOKUPS}; "
         f"void lookups: {result.analysis.void_lookups} of {MAX_VOID_LOOKUPS}"
+        + (f" (worst case: {family} clients)" if family else "")
     )
     lines.append(f"{result.expected} authorized: {'yes' if result.authorized else 'no'}")
     return lines

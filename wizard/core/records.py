@@ -9,7 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from wizard.core.dkim.verify import compare, looks_like_dkim
+from wizard.core.dkim.key import is_dkim_record
+from wizard.core.dkim.verify import compare
 from wizard.core.dmarc.record import is_dmarc_record
 from wizard.core.mta_sts.record import is_sts_record
 from wizard.core.mta_sts.tls_rpt import is_tlsrpt_record
@@ -64,7 +65,7 @@ class Recogniser:
 
 RECOGNISERS: dict[Kind, Recogniser] = {
     Kind.SPF: Recogniser(is_spf, _same_spf),
-    Kind.DKIM: Recogniser(looks_like_dkim, _same_dkim),
+    Kind.DKIM: Recogniser(is_dkim_record, _same_dkim),
     Kind.DMARC: Recogniser(is_dmarc_record, _same_tags),
     Kind.MTA_STS: Recogniser(is_sts_record, _same_tags),
     Kind.TLS_RPT: Recogniser(is_tlsrpt_record, _same_tags),

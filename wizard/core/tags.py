@@ -10,13 +10,14 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from wizard.core.findings import Finding, Severity, error
+from wizard.core.findings import Finding, Severity, error, warning
 from wizard.core.names import DomainError, normalize_domain
 
 _SIZE = re.compile(r"([0-9]{1,15})([kmgt]?)\Z", re.IGNORECASE)  # [0-9], not \d: \d matches every script's digits
 ASCII_DIGITS = frozenset("0123456789")
 MAX_NUMBER_DIGITS = 20
 _UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*$")  # RFC 3986 3.1
 _LOCAL_PART = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+$")
 
 
@@ -143,13 +144,35 @@ class ReportUri:
 
 
 def parse_uri_list(
-    value: str, tag: str, code: str, schemes: Sequence[str] = ("mailto",), allow_size: bool = True
+    value: str,
+    tag: str,
+    code: str,
+    schemes: Sequence[str] = ("mailto",),
+    allow_size: bool = True,
+    *,
+    foreign: str = "",
 ) -> tuple[list[ReportUri], list[Finding]]:
-    """Parse a comma-separated list of report URIs; each bad one gives a `code` error naming it."""
+    """Parse a comma-separated list of report URIs; each bad one gives a `code` error naming it.
+
+    With `foreign` (a finding code), a well-formed URI of another scheme is a warning under that code, not an
+    error, and is left out: the record stays valid (RFC 7489 6.2 allows any URI; receivers need only mailto:).
+    """
     uris: list[ReportUri] = []
     problems: list[Finding] = []
     for raw in value.split(","):
         item = raw.strip()
+        scheme = item.partition(":")[0]
+        if foreign and ":" in item and _SCHEME.match(scheme) and scheme.lower() not in schemes:
+            shown = item if len(item) <= 80 else item[:77] + "..."
+            problems.append(
+                warning(
+                    foreign,
+                    f"{tag}= lists {shown!r}: receivers are required to send reports only to "
+                    f"{' or '.join(s + ':' for s in schemes)} addresses, so most will not use it.",
+                    "Use mailto:name@example.com (or your DMARC report service's mailto: address).",
+                )
+            )
+            continue
         try:
             uris.append(_parse_uri(item, schemes, allow_size))
         except ValueError as exc:

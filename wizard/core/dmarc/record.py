@@ -201,7 +201,7 @@ def _check_tag(tag: Tag, fields: dict[str, object]) -> list[Finding]:
         if name == "pct":
             fields["pct"] = number
     elif name in ("rua", "ruf"):
-        uris, uri_problems = parse_uri_list(value, name, "dmarc.syntax")
+        uris, uri_problems = parse_uri_list(value, name, "dmarc.syntax", foreign="dmarc.rua-scheme")
         fields[name] = tuple(uris)
         problems += uri_problems
     elif name == "fo":
