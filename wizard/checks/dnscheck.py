@@ -6,6 +6,7 @@ import asyncio
 from typing import Any
 
 from wizard.checks import CheckContext, register
+from wizard.checks.provider import detect_provider, provider_line
 from wizard.core.answers import Answer, Outcome
 from wizard.core.findings import CheckResult, Finding, error, warning
 from wizard.core.timefmt import about
@@ -16,8 +17,18 @@ CHECK = "dns"
 
 @register(CHECK)
 async def check_dns(ctx: CheckContext) -> CheckResult:
-    views, soa = await asyncio.gather(ctx.lookup.views(ctx.domain, "TXT"), ctx.lookup.authoritative(ctx.domain, "SOA"))
-    return CheckResult(CHECK, dns_findings(ctx.domain, views, soa), _details(views, soa))
+    views, soa, provider = await asyncio.gather(
+        ctx.lookup.views(ctx.domain, "TXT"),
+        ctx.lookup.authoritative(ctx.domain, "SOA"),
+        detect_provider(ctx.lookup, ctx.domain),
+    )
+    details = {**_details(views, soa), "provider": provider.to_json() if provider is not None else None}
+    return CheckResult(CHECK, dns_findings(ctx.domain, views, soa), details)
+
+
+def human_lines(result: CheckResult) -> list[str]:
+    """The DNS provider the zone's NS names point to, for the human output."""
+    return [provider_line(result.details["provider"])] if "provider" in result.details else []
 
 
 def dns_findings(domain: str, views: NameViews, soa: AuthoritativeView) -> list[Finding]:

@@ -1,0 +1,31 @@
+"""Which DNS provider hosts a domain's zone: its NS names, matched against resources/providers.json."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from wizard.core.answers import Outcome
+from wizard.core.provider import ProviderMatch, Providers, detect
+
+if TYPE_CHECKING:
+    from wizard.lookup.lookup import Lookup
+
+
+async def detect_provider(lookup: Lookup, domain: str, providers: Providers | None = None) -> ProviderMatch | None:
+    """The provider of the zone holding `domain`, or None when its NS names follow no known pattern (or the
+    zone's name servers cannot be listed: the dns check reports that itself)."""
+    if providers is None:
+        from wizard.resources import load_providers
+
+        providers = load_providers()
+    zone, hosts, outcome, _ = await lookup.name_servers(domain)
+    if zone is None or outcome is not Outcome.OK:
+        return None
+    return detect(providers, zone, hosts)
+
+
+def provider_line(provider: dict[str, Any] | None) -> str:
+    """The human output's line naming the provider, from its JSON form (`ProviderMatch.to_json()` or None)."""
+    if provider is None:
+        return "DNS provider: not recognised (self-hosted or unknown)"
+    return f"DNS provider: {provider['name']} (name servers {', '.join(provider['ns'])})"
