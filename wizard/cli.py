@@ -97,6 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--dkim-record", action="append", type=_dkim_record, default=[], metavar="NAME=CONTENT",
         help="DKIM record CIMcloud sent you, compared with what is published (repeatable)",
     )  # fmt: skip
+    from wizard.commands import secret
+
+    secret.add_parser(sub, _Parser)
     return parser
 
 
@@ -168,6 +171,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         if args.command == "check":
             return run_check(args)
+        if args.command == "secret":
+            from wizard.commands import secret
+
+            return secret.run(args)
     except UsageError as exc:
         print(f"{APP_ID}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
