@@ -97,9 +97,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--dkim-record", action="append", type=_dkim_record, default=[], metavar="NAME=CONTENT",
         help="DKIM record CIMcloud sent you, compared with what is published (repeatable)",
     )  # fmt: skip
-    from wizard.commands import secret
+    from wizard.commands import publish, secret
 
     secret.add_parser(sub, _Parser)
+    publish.add_parser(sub, _Parser, _add_lab_options)
     return parser
 
 
@@ -171,10 +172,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         if args.command == "check":
             return run_check(args)
-        if args.command == "secret":
-            from wizard.commands import secret
+        if args.command in ("secret", "publish"):
+            from wizard.commands import publish, secret
 
-            return secret.run(args)
+            return {"secret": secret.run, "publish": publish.run}[args.command](args)
     except UsageError as exc:
         print(f"{APP_ID}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
