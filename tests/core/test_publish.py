@@ -84,3 +84,26 @@ def test_a_zone_above_the_domain_is_never_updated() -> None:
 
 def test_values_split_at_255_octets() -> None:
     assert to_strings("x" * 300) == (b"x" * 255, b"x" * 45)
+
+
+def test_a_whole_spf_record_replaces_the_published_one_as_composed() -> None:
+    (change,) = plan({"acme.com": ((SPF, VERIFY), 300)}, Wanted(Kind.SPF, "acme.com", "v=spf1 a -all")).changes
+    assert change.remove == (SPF,) and change.add == ((b"v=spf1 a -all",),)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "kind"),
+    [
+        ("acme.com", "v=spf1 -all", Kind.SPF),
+        ("s1._domainkey.acme.com", "v=DKIM1; p=abc", Kind.DKIM),
+        ("_dmarc.acme.com", "v=DMARC1; p=none", Kind.DMARC),
+        ("acme.com._report._dmarc.reports.example", "v=DMARC1", Kind.REPORT_AUTH),
+        ("_mta-sts.acme.com", "v=STSv1; id=1", Kind.MTA_STS),
+        ("_smtp._tls.acme.com", "v=TLSRPTv1; rua=mailto:x@acme.com", Kind.TLS_RPT),
+        ("acme.com", "google-site-verification=x", None),
+    ],
+)
+def test_the_kind_of_a_record_card(name: str, value: str, kind: Kind | None) -> None:
+    from wizard.core.publish import kind_of
+
+    assert kind_of(name, value) is kind

@@ -20,7 +20,7 @@ from wizard import APP_ID
 from wizard.core.dkim.paste import normalize
 from wizard.core.dmarc.record import is_dmarc_record
 from wizard.core.names import DomainError, normalize_domain
-from wizard.core.publish import Change, Kind, Plan, Wanted, render
+from wizard.core.publish import Kind, Plan, Wanted, diff_lines
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 RFC2136 = "rfc2136"
@@ -86,25 +86,6 @@ def wanted_records(args: argparse.Namespace, domain: str) -> list[Wanted]:
             raise PublishUsageError(f"--dmarc: {record[:60]!r} is not a DMARC record (it starts with v=DMARC1)")
         wanted.append(Wanted(Kind.DMARC, f"_dmarc.{domain}", record))
     return wanted
-
-
-def plan_lines(plan: Plan, server: str) -> list[str]:
-    """The plan as a before/after diff: '=' kept, '-' removed, '+' added, every string quoted."""
-    if plan.empty:
-        return [f"{plan.domain}: nothing to change; every record is already published."]
-    lines = [f"Plan for {plan.domain} on {server}:"]
-    for change in plan.changes:
-        lines += _change_lines(change)
-    return lines
-
-
-def _change_lines(change: Change) -> list[str]:
-    lines = [f"  {change.name} TXT (zone {change.zone}, TTL {change.ttl})"]
-    lines += [f"    = {render(r)}" for r in change.before if r not in change.remove]
-    lines += [f"    - {render(r)}" for r in change.remove]
-    lines += [f"    + {render(r)}" for r in change.add]
-    lines += [f"      ({reason})" for reason in change.reasons]
-    return lines
 
 
 def run(args: argparse.Namespace) -> int:
@@ -175,7 +156,7 @@ async def _run(args: argparse.Namespace, domain: str, wanted: list[Wanted]) -> i
     lookup = Lookup(settings_from(args))
     backend = await _backend(args, lookup, domain)
     plan = publish.load_undo(domain) if args.undo else await publish.make(lookup, backend, domain, wanted)
-    print("\n".join(plan_lines(plan, backend.label)))
+    print("\n".join(diff_lines(plan, backend.label)))
     if args.dry_run or plan.empty:
         return EXIT_OK
     if not args.undo:

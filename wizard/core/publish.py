@@ -57,8 +57,8 @@ class PlanError(ValueError):
 
 @dataclass(frozen=True)
 class Wanted:
-    """One record the admin wants published. For SPF, value holds the includes to add (space-separated);
-    the record itself is composed from what is published."""
+    """One record the admin wants published. For SPF, value is either the whole record (`v=spf1 ...`, as the
+    wizard composed it) or the includes to add (space-separated), composed with what is published."""
 
     kind: Kind
     name: str  # absolute, no final dot
@@ -188,7 +188,7 @@ def change_for(wanted: Wanted, zone: str, current: Sequence[Strings], ttl: int |
     replaces = REPLACES[wanted.kind]
     texts = [join_strings(r) for r in current]
     value, reasons = wanted.value, tuple[str, ...]()
-    if wanted.kind is Kind.SPF:
+    if wanted.kind is Kind.SPF and not is_spf(wanted.value):
         composed = compose(live=texts, services=wanted.value.split())
         value, reasons = composed.record, composed.changes
     remove = tuple(r for r, text in zip(current, texts, strict=True) if replaces(text) and text != value)
@@ -217,3 +217,31 @@ def make_plan(
         if change is not None:
             changes.append(change)
     return Plan(domain, tuple(changes))
+
+
+def kind_of(name: str, value: str) -> Kind | None:
+    """Which owned record a TXT value at `name` is (None: not one this tool publishes)."""
+    labels = name.rstrip(".").lower().split(".")
+    checks = (
+        (Kind.SPF, is_spf(value)),
+        (Kind.DKIM, "_domainkey" in labels[1:]),
+        (Kind.REPORT_AUTH, any(labels[i : i + 2] == ["_report", "_dmarc"] for i in range(1, len(labels)))),
+        (Kind.DMARC, labels[0] == "_dmarc" and is_dmarc_record(value)),
+        (Kind.MTA_STS, labels[0] == "_mta-sts" and REPLACES[Kind.MTA_STS](value)),
+        (Kind.TLS_RPT, labels[:2] == ["_smtp", "_tls"] and REPLACES[Kind.TLS_RPT](value)),
+    )
+    return next((kind for kind, matched in checks if matched), None)
+
+
+def diff_lines(plan: Plan, server: str) -> list[str]:
+    """The plan as a before/after diff: '=' kept, '-' removed, '+' added, every string quoted."""
+    if plan.empty:
+        return [f"{plan.domain}: nothing to change; every record is already published."]
+    lines = [f"Plan for {plan.domain} on {server}:"]
+    for change in plan.changes:
+        lines.append(f"  {change.name} TXT (zone {change.zone}, TTL {change.ttl})")
+        lines += [f"    = {render(r)}" for r in change.before if r not in change.remove]
+        lines += [f"    - {render(r)}" for r in change.remove]
+        lines += [f"    + {render(r)}" for r in change.add]
+        lines += [f"      ({reason})" for reason in change.reasons]
+    return lines
