@@ -30,13 +30,6 @@ def lab_zone_dir() -> Path:
 
 
 @pytest.fixture
-def data_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    home = tmp_path / "data-home"
-    monkeypatch.setenv("XDG_DATA_HOME", str(home))
-    return home
-
-
-@pytest.fixture
 def lab_key(dns_lab, memory_keyring: MemoryKeyring) -> str:  # type: ignore[no-untyped-def]
     memory_keyring.set_password("email-auth-wizard", "tsig:lab-key", f"hmac-sha256:{dns_lab.key_secret}")
     return "lab-key"

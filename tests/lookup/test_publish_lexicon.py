@@ -48,8 +48,7 @@ NAMES = (ZONE, f"{DKIM_NAME}.{ZONE}", f"_dmarc.{ZONE}")
 FULL = ("--spf-include", "sendgrid.net", "--dkim-record", f"{DKIM_NAME}={DKIM_RECORD}", "--dmarc", "v=DMARC1; p=reject")
 
 
-def test_publish_through_lexicon_verifies_keeps_other_records_and_undoes(shop, tmp_path, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+def test_publish_through_lexicon_verifies_keeps_other_records_and_undoes(shop, data_home, capsys) -> None:  # type: ignore[no-untyped-def]
     before = {name: txt(shop, name) for name in NAMES}
     assert publish(shop, *FULL, "--dry-run") == 0
     assert {name: txt(shop, name) for name in NAMES} == before
@@ -70,7 +69,6 @@ def test_publish_through_lexicon_verifies_keeps_other_records_and_undoes(shop, t
 def test_a_rejected_token_is_reported_plainly_and_changes_nothing(
     shop, memory_keyring, tmp_path, monkeypatch, capsys
 ) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     memory_keyring.set_password("email-auth-wizard", f"powerdns:{ZONE}", "expired-token-123")
     before = txt(shop, ZONE)
     assert publish(shop, *FULL, "--yes") == 1
@@ -79,8 +77,7 @@ def test_a_rejected_token_is_reported_plainly_and_changes_nothing(
     assert txt(shop, ZONE) == before
 
 
-def test_an_unreachable_api_is_reported(shop, tmp_path, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+def test_an_unreachable_api_is_reported(shop, data_home, capsys) -> None:  # type: ignore[no-untyped-def]
     code = main(
         ["publish", ZONE, "--provider", "powerdns", "--server", "http://127.0.0.1:9", *FULL, "--yes",
          "--nameserver", f"127.0.0.1:{shop.port}", "--dns-port", str(shop.port), "--no-public-resolvers"]

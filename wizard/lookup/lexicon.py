@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -67,11 +68,11 @@ class LexiconBackend:
         self.label = self.label or f"{self.provider} (dns-lexicon)"
 
     async def read(self, name: str, zone: str) -> tuple[tuple[Strings, ...], int | None]:
-        contents, ttl = await asyncio.to_thread(self._guarded, self._read, name, zone)
+        contents, ttl = await _in_thread(self._guarded, self._read, name, zone)
         return tuple(contents), ttl
 
     async def apply(self, zone: str, changes: Sequence[Change]) -> None:
-        await asyncio.to_thread(self._guarded, self._apply, zone, changes)
+        await _in_thread(self._guarded, self._apply, zone, changes)
 
     # --- what runs in the worker thread -----------------------------------------------------------------
 
@@ -187,6 +188,22 @@ class LexiconBackend:
         if name in ("ConnectionError", "ConnectTimeout", "ReadTimeout", "Timeout", "SSLError"):
             return PublishError(Failure.UNREACHABLE, f"{self.provider} could not be reached ({name}).")
         return PublishError(Failure.SERVER_FAILURE, f"{self.provider} failed: {name}.")
+
+
+async def _in_thread(fn: Any, *args: Any) -> Any:
+    """Run lexicon's blocking HTTP calls in a worker thread, with the garbage collector off meanwhile.
+
+    A collection in the worker could free a Qt object off the GUI thread and crash the wizard: garbage is
+    collected here (the event loop's thread) first, and automatic collection resumes once the worker is done.
+    """
+    gc.collect()
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return await asyncio.to_thread(fn, *args)
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _same_name(record: Mapping[str, Any], name: str) -> bool:
