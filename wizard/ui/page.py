@@ -13,6 +13,7 @@ from wizard.core.findings import Finding, Severity
 from wizard.core.names import to_unicode
 from wizard.store import CheckState, DomainProgress
 
+from wizard.ui.publish import attach_publishing, stop_publishing
 from wizard.ui.session import Session
 from wizard.ui.verdict import Verdict
 from wizard.ui.verify import VerifyPanel
@@ -124,6 +125,7 @@ class DomainPage(Page):
         finally:
             self._loading = False
         self.update_target()
+        attach_publishing(self, self.session, entry.domain)
 
     def load_domain(self, entry: DomainProgress) -> None:
         """Fill the page's controls from one domain's saved progress."""
@@ -155,6 +157,7 @@ class DomainPage(Page):
     def left(self) -> None:
         for panel in self.panels.values():
             panel.deactivate()
+        stop_publishing(self)
 
     def refresh_today(self) -> None:
         """Look up again what the page says about today's records (a verdict showed DNS changed since)."""
