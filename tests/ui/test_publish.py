@@ -142,3 +142,58 @@ def test_a_wrong_secret_is_reported_in_the_dialog(
     click_and_wait(qtbot, dialog, dialog.apply_button)
     assert "the secret is wrong" in dialog.status.text() and "#b3261e" in dialog.status.styleSheet()
     assert not dialog.undo_button.isEnabled()
+
+
+def test_summary_publishes_everything_missing_for_a_domain_as_one_plan(
+    qtbot: QtBot, dns_lab: Lab, qloop: object, memory_keyring: MemoryKeyring, data_home: Path
+) -> None:
+    from wizard.store import CheckRecord, CheckState, DomainProgress
+
+    from wizard.ui.pages.summary import SummaryPage
+    from wizard.ui.session import Session
+
+    session = Session(dns_lab.settings(), None)
+    entry = DomainProgress("pub.test")
+    entry.results = {
+        "spf": CheckRecord(
+            CheckState.PROBLEM, name="pub.test", kind="spf", expected="v=spf1 include:_spf.mycimcloud.com ~all"
+        ),
+        "dmarc": CheckRecord(CheckState.WAITING, name="_dmarc.pub.test", kind="dmarc", expected="v=DMARC1; p=reject"),
+        "dkim": CheckRecord(CheckState.VERIFIED, name="s._domainkey.pub.test", kind="dkim", expected="v=DKIM1; p=x"),
+    }
+    session.progress.domains = [entry]
+    page = SummaryPage(session)
+    qtbot.addWidget(page)
+    page.refresh()
+    dialog = page.publish_missing.open()
+    assert dialog is not None
+    assert {w.name for w in dialog.wanted} == {"pub.test", "_dmarc.pub.test"}  # the verified DKIM is left alone
+    dialog.server.setText(f"127.0.0.1:{dns_lab.port}")
+    dialog.key_name.setText(dns_lab.key_name)
+    dialog.secret.setText(f"hmac-sha256:{dns_lab.key_secret}")
+    dialog.consent.setChecked(True)
+    click_and_wait(qtbot, dialog, dialog.plan_button)
+    diff = dialog.diff.toPlainText()
+    assert '+ "v=spf1 include:_spf.mycimcloud.com ~all"' in diff and '+ "v=DMARC1; p=reject"' in diff
+    click_and_wait(qtbot, dialog, dialog.apply_button)
+    assert dialog.status.text().startswith("Verified"), dialog.status.text()
+    response = dns_lab.query("_dmarc.pub.test", "TXT", tcp=True)
+    assert [rd.strings for rrset in response.answer for rd in rrset] == [(b"v=DMARC1; p=reject",)]
+    dialog.close()
+
+
+def test_summary_says_when_nothing_is_known_to_be_missing(qtbot: QtBot, qloop: object) -> None:
+    from wizard.store import DomainProgress
+
+    from wizard.ui.pages.summary import SummaryPage
+    from wizard.ui.session import Session
+
+    from .conftest import OFFLINE
+
+    session = Session(OFFLINE, None)
+    session.progress.domains = [DomainProgress("acme.test")]
+    page = SummaryPage(session)
+    qtbot.addWidget(page)
+    page.refresh()
+    assert page.publish_missing.open() is None
+    assert "Nothing is known to be missing for acme.test" in page.publish_missing.note.text()

@@ -8,7 +8,7 @@ a widget; the decisions (which backend, what to show) are plain functions.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +33,7 @@ from wizard.core.provider import ProviderMatch
 from wizard.core.publish import Plan, Wanted, diff_lines, kind_of
 from wizard.lookup.lookup import Lookup
 from wizard.lookup.publish import PublishError, Rfc2136, apply, make, save_undo, verify
+from wizard.store import CheckState, DomainProgress
 
 from wizard.ui.tasks import TaskRunner
 from wizard.ui.widgets import RecordCard, buddy
@@ -365,3 +366,44 @@ def stop_publishing(page: QWidget) -> None:
     if publisher is not None:
         publisher.runner.cancel()
         publisher.domain = ""  # detect again when the page is shown again
+
+
+def missing_records(entry: DomainProgress) -> list[Wanted]:
+    """The records of one domain whose last check did not verify them, as one plan's wishes."""
+    wanted = []
+    for record in entry.results.values():
+        kind = kind_of(record.name, record.expected) if record.name and record.expected else None
+        if kind is not None and record.state is not CheckState.VERIFIED:
+            wanted.append(Wanted(kind, record.name, record.expected))
+    return wanted
+
+
+class PublishMissing(QObject):
+    """The Summary's "Publish everything that is missing" for the domain of the selected row, as one plan."""
+
+    def __init__(self, page: QWidget, session: Any, selected_domain: Callable[[], str]) -> None:
+        super().__init__(page)
+        self.page, self.session, self.selected_domain = page, session, selected_domain
+        self.button = QPushButton("Publish everything that is &missing…", page)
+        self.button.setAutoDefault(False)
+        self.button.setToolTip("For the domain of the selected row: every record not verified yet, as one plan")
+        self.button.clicked.connect(self.open)
+        self.dialogs: dict[str, PublishDialog] = {}
+        self.note = QLabel(page)
+        self.note.setWordWrap(True)
+
+    def open(self) -> PublishDialog | None:
+        domain = self.selected_domain()
+        entry = next((d for d in self.session.progress.domains if d.domain == domain), None)
+        wanted = missing_records(entry) if entry is not None else []
+        if not wanted:
+            self.note.setText(f"Nothing is known to be missing for {domain or 'this domain'}: check it again first.")
+            return None
+        self.note.clear()
+        dialog = self.dialogs.get(domain)
+        if dialog is None or (dialog.applied is None and dialog.wanted != wanted):
+            dialog = PublishDialog(self.session.lookup, domain, wanted, None, self.page)
+            self.dialogs[domain] = dialog
+        dialog.show()
+        dialog.activateWindow()
+        return dialog
