@@ -238,3 +238,13 @@ def test_publish_keeps_the_secret_out_of_files_output_and_process_listing(dns_la
         data = path.read_bytes()
         assert secret not in data and base64.b64decode(secret) not in data
         assert (path.stat().st_mode & 0o077) == 0  # readable by the user only
+
+
+def test_the_server_may_be_given_by_name(dns_lab, lab_key, data_home, capsys) -> None:  # type: ignore[no-untyped-def]
+    assert publish(dns_lab, "--dmarc", "v=DMARC1; p=reject", "--yes", server=f"ns1.lab.test:{dns_lab.port}") == 0
+    assert "Verified" in capsys.readouterr().out
+    assert records(dns_lab, f"_dmarc.{DOMAIN}")[0] == {(b"v=DMARC1; p=reject",)}
+    assert publish(dns_lab, "--dry-run", server="no-such-host.test") == 1
+    assert "has no address" in capsys.readouterr().err
+    assert publish(dns_lab, "--dry-run", server="ns1.lab.test:99999") == 2
+    assert "--server" in capsys.readouterr().err

@@ -108,6 +108,7 @@ def run(args: argparse.Namespace) -> int:
 
 async def _backend(args: argparse.Namespace, lookup: Any, domain: str) -> Any:
     """The backend for --provider, with its credential from the keyring; PublishUsageError when unusable."""
+    from wizard.lookup.publish import Rfc2136, server_address
     from wizard.secrets import SecretsError, token, tsig_key
 
     provider = args.provider.lower()
@@ -116,12 +117,12 @@ async def _backend(args: argparse.Namespace, lookup: Any, domain: str) -> Any:
             return await _lexicon_backend(args, lookup, domain, provider, token)
         if not args.server or not args.tsig_key:
             raise PublishUsageError("--provider rfc2136 needs --server HOST[:PORT] and --tsig-key NAME")
-        host, port = _server(args.server)
+        host, port = await server_address(lookup, args.server)
         key = tsig_key(args.tsig_key)
     except SecretsError as exc:
         raise PublishUsageError(str(exc)) from None
-    from wizard.lookup.publish import Rfc2136
-
+    except ValueError as exc:
+        raise PublishUsageError(f"--server: {exc}") from None
     return Rfc2136(host, port, key, timeout=5.0)
 
 
@@ -137,15 +138,6 @@ async def _lexicon_backend(args: argparse.Namespace, lookup: Any, domain: str, p
         raise PublishUsageError(f"--provider {provider}: not rfc2136 nor a provider dns-lexicon offers")
     zone = await zone_of(lookup, domain)
     return lexicon_backend(provider, token(provider, zone), args.server)
-
-
-def _server(text: str) -> tuple[str, int]:
-    from wizard.lookup.settings import parse_server
-
-    try:
-        return parse_server(text)
-    except ValueError as exc:
-        raise PublishUsageError(f"--server: {exc}") from None
 
 
 async def _run(args: argparse.Namespace, domain: str, wanted: list[Wanted]) -> int:

@@ -188,6 +188,30 @@ def _refusal(rcode: dns.rcode.Rcode, zone: str, server: str, keyname: str) -> Pu
 # --- plan, apply, verify ---------------------------------------------------------------------------------
 
 
+async def server_address(lookup: Lookup, text: str) -> tuple[str, int]:
+    """HOST[:PORT] as (address, port): an IP address as given, a host name through the resolver.
+
+    ValueError (with a reason) for text that is neither; PublishError when the name has no address.
+    """
+    from wizard.lookup.settings import parse_server
+
+    try:
+        return parse_server(text)
+    except ValueError:
+        host, _, port_text = text.strip().rpartition(":") if text.count(":") == 1 else (text.strip(), "", "")
+        if not port_text.isascii() or not (port_text.isdigit() or port_text == ""):
+            raise ValueError(f"{text!r} is not HOST or HOST:PORT") from None
+        port = int(port_text) if port_text else 53
+        if not host or not 0 < port < 65536:
+            raise ValueError(f"{text!r} is not HOST or HOST:PORT") from None
+    answer = await lookup.resolve(host, "A")
+    if not answer.ok or not answer.values:
+        raise PublishError(
+            Failure.UNREACHABLE, f"The server name {host} has no address ({answer.detail or answer.outcome})."
+        )
+    return answer.values[0], port
+
+
 async def zone_of(lookup: Lookup, name: str) -> str:
     """The zone holding `name`, found through the resolver; PublishError when none is."""
     zone, _, outcome, detail = await lookup.name_servers(name)

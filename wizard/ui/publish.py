@@ -77,15 +77,15 @@ def store_secret(credentials: Credentials, zone: str) -> None:
     set_secret(keyring_entry(credentials, zone), credentials.secret)
 
 
-def backend_for(credentials: Credentials, zone: str) -> Any:
+async def backend_for(lookup: Lookup, credentials: Credentials, zone: str) -> Any:
     """The publishing backend for the credentials, its secret read back from the keyring."""
-    from wizard.lookup.settings import parse_server
+    from wizard.lookup.publish import server_address
     from wizard.secrets import token, tsig_key
 
     if credentials.provider == RFC2136:
         if not credentials.server or not credentials.key_name:
             raise ValueError("Enter the primary server (HOST or HOST:PORT) and the TSIG key's name.")
-        host, port = parse_server(credentials.server)
+        host, port = await server_address(lookup, credentials.server)
         return Rfc2136(host, port, tsig_key(credentials.key_name))
     from wizard.lookup.lexicon import lexicon_backend
 
@@ -135,7 +135,7 @@ async def plan_step(lookup: Lookup, credentials: Credentials, domain: str, wante
     try:
         zone = await zone_of(lookup, domain)
         store_secret(credentials, zone)
-        backend = backend_for(credentials, zone)
+        backend = await backend_for(lookup, credentials, zone)
         return Outcome("plan", await make(lookup, backend, domain, wanted))
     except (PublishError, SecretsError, ValueError) as exc:
         return Outcome("plan", None, error=str(exc))
@@ -147,7 +147,7 @@ async def apply_step(lookup: Lookup, credentials: Credentials, plan: Plan, step:
     from wizard.secrets import SecretsError
 
     try:
-        backend = backend_for(credentials, await zone_of(lookup, plan.domain))
+        backend = await backend_for(lookup, credentials, await zone_of(lookup, plan.domain))
         if step == "apply":
             save_undo(plan)
         await apply(backend, plan)
