@@ -116,9 +116,16 @@ def test_publish_for_me_plans_applies_verifies_and_undoes(
     spf = dialog.parent()
     qtbot.mouseClick(spf.card.publish_button, Qt.MouseButton.LeftButton)  # type: ignore[attr-defined]
     assert spf.findChild(PublishDialog) is dialog and dialog.undo_button.isEnabled()  # type: ignore[attr-defined]
+    spf.session.save()  # type: ignore[attr-defined]
+    folders = (spf.session.store.path.parent, data_home)  # type: ignore[attr-defined]
+    written = [p for folder in folders for p in folder.rglob("*") if p.is_file()]
+    assert {"progress.json", "pub.test.json"} <= {p.name for p in written}
+    assert all(dns_lab.key_secret.encode() not in p.read_bytes() for p in written)
+
     click_and_wait(qtbot, dialog, dialog.undo_button)
     assert dialog.status.text().startswith("Restored and verified"), dialog.status.text()
     assert apex(dns_lab) == before
+    assert not any(data_home.rglob("pub.test.json"))  # restored: nothing left to undo
 
 
 def test_without_consent_the_secret_is_not_stored_and_nothing_changes(

@@ -32,7 +32,7 @@ from wizard.checks.provider import detect_provider
 from wizard.core.provider import ProviderMatch
 from wizard.core.publish import Plan, Wanted, diff_lines, kind_of
 from wizard.lookup.lookup import Lookup
-from wizard.lookup.publish import PublishError, Rfc2136, apply, make, save_undo, verify
+from wizard.lookup.publish import PublishError, Rfc2136, apply, make, save_undo, undo_path, verify
 from wizard.store import CheckState, DomainProgress
 
 from wizard.ui.tasks import TaskRunner
@@ -153,7 +153,10 @@ async def apply_step(lookup: Lookup, credentials: Credentials, plan: Plan, step:
         await apply(backend, plan)
     except (PublishError, SecretsError, ValueError, OSError) as exc:
         return Outcome(step, plan, error=str(exc))
-    return Outcome(step, plan, await _verified(lookup, plan))
+    problems = await _verified(lookup, plan)
+    if step == "undo" and not problems:
+        undo_path(plan.domain).unlink(missing_ok=True)
+    return Outcome(step, plan, problems)
 
 
 class PublishDialog(QDialog):
