@@ -11,6 +11,7 @@ import pytest
 from wizard.checks.provider import detect_provider
 from wizard.cli import main
 from wizard.lookup.lookup import Lookup
+from wizard.resources import load_providers
 
 from .test_dns_check import lab_args
 
@@ -19,7 +20,18 @@ ZONES = {
     "cf-shop.test": ("Cloudflare", ["ada.ns.cloudflare.com", "bob.ns.cloudflare.com"]),
     "aws-shop.test": ("Amazon Route 53", ["ns-1234.awsdns-12.com", "ns-567.awsdns-12.com"]),
     "azure-shop.test": ("Azure DNS", ["ns1-05.azure-dns.com", "ns2-05.azure-dns.com"]),
+    "gcloud-shop.test": ("Google Cloud DNS", ["ns-cloud-a1.googledomains.com", "ns-cloud-a2.googledomains.com"]),
+    "sq-shop.test": ("Squarespace (formerly Google Domains)", ["dns1.p01.nsone.net", "dns2.p01.nsone.net"]),
     "nc-shop.test": ("Namecheap", ["dns1.registrar-servers.com", "dns2.registrar-servers.com"]),
+    "netsol-shop.test": ("Network Solutions", ["ns13.worldnic.com", "ns14.worldnic.com"]),
+    "ionos-shop.test": ("IONOS", ["ns1045.ui-dns.com", "ns1107.ui-dns.com"]),
+    "wix-shop.test": ("Wix", ["ns2.wixdns.net", "ns3.wixdns.net"]),
+    "hover-shop.test": ("Hover", ["ns1.hover.com", "ns2.hover.com"]),
+    "do-shop.test": ("DigitalOcean", ["ns1.digitalocean.com", "ns2.digitalocean.com"]),
+    "gandi-shop.test": ("Gandi", ["ns-1-a.gandi.net", "ns-22-b.gandi.net"]),
+    "ovh-shop.test": ("OVHcloud", ["dns10.ovh.net", "ns10.ovh.net"]),
+    "dnsimple-shop.test": ("DNSimple", ["ns1.dnsimple.com", "ns2.dnsimple.com"]),
+    "hetzner-shop.test": ("Hetzner", ["hydrogen.ns.hetzner.com", "oxygen.ns.hetzner.com"]),
     "m365-shop.test": ("Microsoft 365-hosted DNS", ["ns1.bdm.microsoftonline.com", "ns2.bdm.microsoftonline.com"]),
 }
 
@@ -36,6 +48,7 @@ def test_each_provider_is_detected_from_the_live_ns_records(dns_lab) -> None:  #
         return {d: m.to_json() if m else None for d, m in zip([*ZONES, "self-hosted.test"], matches, strict=True)}
 
     found = asyncio.run(detect_all())
+    assert {n for n, _ in ZONES.values()} == {p.name for p in load_providers().known}  # every provider has a zone
     assert found == {**{d: {"name": n, "ns": ns} for d, (n, ns) in ZONES.items()}, "self-hosted.test": None}
 
 
