@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from wizard.core.answers import Outcome
@@ -14,14 +15,19 @@ if TYPE_CHECKING:
 async def detect_provider(lookup: Lookup, domain: str, providers: Providers | None = None) -> ProviderMatch | None:
     """The provider of the zone holding `domain`, or None when its NS names follow no known pattern (or the
     zone's name servers cannot be listed: the dns check reports that itself)."""
-    if providers is None:
-        from wizard.resources import load_providers
-
-        providers = load_providers()
+    providers = providers or _bundled()
     zone, hosts, outcome, _ = await lookup.name_servers(domain)
     if zone is None or outcome is not Outcome.OK:
         return None
     return detect(providers, zone, hosts)
+
+
+@cache
+def _bundled() -> Providers:
+    """resources/providers.json, read once per process (it does not change while the program runs)."""
+    from wizard.resources import load_providers
+
+    return load_providers()
 
 
 def provider_line(provider: dict[str, Any] | None) -> str:
