@@ -20,7 +20,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from .bind import LabError, LabStartError, free_port
+from .bind import _LIVE, LabError, LabStartError, free_port
 
 SCHEMA = Path("/usr/share/doc/pdns-backend-sqlite3/schema.sqlite3.sql")
 ADDRESS = "127.0.0.1"
@@ -91,6 +91,7 @@ class PowerDns:
                 [binary, f"--config-dir={self.directory}"],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
             )  # fmt: skip
+        _LIVE.add(self.process)  # killed at exit even when a test is interrupted before its teardown
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -142,3 +143,5 @@ class PowerDns:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        if self.process is not None:
+            _LIVE.discard(self.process)
