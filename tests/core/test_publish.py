@@ -107,3 +107,16 @@ def test_the_kind_of_a_record_card(name: str, value: str, kind: Kind | None) -> 
     from wizard.core.publish import kind_of
 
     assert kind_of(name, value) is kind
+
+
+def test_a_record_the_checks_would_fail_is_never_planned() -> None:
+    from pathlib import Path
+
+    from wizard.core.publish import record_problem
+
+    key = (Path(__file__).parent.parent / "data" / "dkim" / "rsa2048-a.b64").read_text().strip()
+    assert record_problem(Wanted(Kind.DKIM, "s._domainkey.acme.com", f"v=DKIM1; k=rsa; p={key}")) is None
+    problem = record_problem(Wanted(Kind.DKIM, "s._domainkey.acme.com", "v=DKIM1; k=rsa; p=junkjunk"))
+    assert problem is not None and "RSA public key" in problem
+    assert record_problem(Wanted(Kind.DMARC, "_dmarc.acme.com", "v=DMARC1; p=sometimes")) is not None
+    assert record_problem(Wanted(Kind.DMARC, "_dmarc.acme.com", "v=DMARC1; p=none")) is None

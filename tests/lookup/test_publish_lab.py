@@ -248,3 +248,24 @@ def test_the_server_may_be_given_by_name(dns_lab, lab_key, data_home, capsys) ->
     assert "has no address" in capsys.readouterr().err
     assert publish(dns_lab, "--dry-run", server="ns1.lab.test:99999") == 2
     assert "--server" in capsys.readouterr().err
+
+
+def test_a_server_that_never_answers_is_reported_within_the_deadline(dns_lab, lab_key, data_home, capsys) -> None:  # type: ignore[no-untyped-def]
+    import time
+
+    host, port = dns_lab.blackhole
+    start = time.monotonic()
+    assert publish(dns_lab, *FULL, "--yes", server=f"{host}:{port}") == 1
+    assert time.monotonic() - start < 8
+    assert "did not answer within 5 s" in capsys.readouterr().err
+    assert not data_home.exists()  # nothing was planned, so nothing was saved
+
+
+def test_junk_records_are_bad_input(dns_lab, lab_key, data_home, capsys) -> None:  # type: ignore[no-untyped-def]
+    assert publish(dns_lab, "--dkim-record", f"{DKIM_NAME}=\x00\x01 junk " + "x" * 5000, "--dry-run") == 2
+    err = capsys.readouterr().err
+    assert err.startswith("email-auth-wizard: error: --dkim-record") and err.count("\n") == 1
+    assert publish(dns_lab, "--spf-include", "not a name!", "--dry-run") == 2
+    assert "--spf-include" in capsys.readouterr().err
+    assert publish(dns_lab, "--dmarc", "v=DMARC1; p=sometimes", "--dry-run") == 2
+    assert "--dmarc" in capsys.readouterr().err

@@ -20,7 +20,7 @@ from wizard import APP_ID
 from wizard.core.dkim.paste import normalize
 from wizard.core.dmarc.record import is_dmarc_record
 from wizard.core.names import DomainError, normalize_domain
-from wizard.core.publish import Kind, Plan, Wanted, diff_lines
+from wizard.core.publish import Kind, Plan, Wanted, diff_lines, record_problem
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 RFC2136 = "rfc2136"
@@ -76,15 +76,19 @@ def wanted_records(args: argparse.Namespace, domain: str) -> list[Wanted]:
     wanted = [Wanted(Kind.SPF, domain, " ".join(includes))]
     for name, content in args.dkim_record:
         dkim = normalize(name, content, domain)
-        if not dkim.ok or dkim.fqdn is None:
-            problem = next((f.message for f in dkim.findings), "it holds no usable DKIM record")
-            raise PublishUsageError(f"--dkim-record {name[:60]}: {problem}")
-        wanted.append(Wanted(Kind.DKIM, dkim.fqdn, dkim.content))
+        unusable = next((f.message for f in dkim.findings), "it holds no usable DKIM record")
+        if dkim.ok and dkim.fqdn is not None:
+            wanted.append(Wanted(Kind.DKIM, dkim.fqdn, dkim.content))
+            unusable = record_problem(wanted[-1]) or ""
+        if unusable:
+            raise PublishUsageError(f"--dkim-record {name[:60]}: {unusable}")
     if args.dmarc is not None:
         record = " ".join(args.dmarc.split())
         if not is_dmarc_record(record):
             raise PublishUsageError(f"--dmarc: {record[:60]!r} is not a DMARC record (it starts with v=DMARC1)")
         wanted.append(Wanted(Kind.DMARC, f"_dmarc.{domain}", record))
+        if (dmarc_problem := record_problem(wanted[-1])) is not None:
+            raise PublishUsageError(f"--dmarc: {dmarc_problem}")
     return wanted
 
 

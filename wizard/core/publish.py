@@ -245,3 +245,19 @@ def diff_lines(plan: Plan, server: str) -> list[str]:
         lines += [f"    + {render(r)}" for r in change.add]
         lines += [f"      ({reason})" for reason in change.reasons]
     return lines
+
+
+def record_problem(wanted: Wanted) -> str | None:
+    """Why a record must not be published as it is (a DKIM key that does not read, a DMARC record with
+    errors), or None. The plan never writes a record the checks would fail."""
+    from wizard.core.dkim.key import validate
+    from wizard.core.dmarc.record import parse_dmarc
+    from wizard.core.findings import Severity
+
+    if wanted.kind is Kind.DKIM:
+        findings = validate(wanted.value).findings
+    elif wanted.kind is Kind.DMARC:
+        findings = parse_dmarc(wanted.value).problems
+    else:
+        return None
+    return next((f.message for f in findings if f.severity is Severity.ERROR), None)

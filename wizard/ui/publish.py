@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 
 from wizard.checks.provider import detect_provider
 from wizard.core.provider import ProviderMatch
-from wizard.core.publish import Plan, Wanted, diff_lines, kind_of
+from wizard.core.publish import Plan, Wanted, diff_lines, kind_of, record_problem
 from wizard.lookup.lookup import Lookup
 from wizard.lookup.publish import PublishError, Rfc2136, apply, make, save_undo, undo_path, verify
 from wizard.store import CheckState, DomainProgress
@@ -132,6 +132,9 @@ async def plan_step(lookup: Lookup, credentials: Credentials, domain: str, wante
     from wizard.lookup.publish import zone_of
     from wizard.secrets import SecretsError
 
+    problem = next((f"{w.name}: {p}" for w in wanted if (p := record_problem(w)) is not None), None)
+    if problem is not None:
+        return Outcome("plan", None, error=f"Not published, the record has a problem. {problem}")
     try:
         zone = await zone_of(lookup, domain)
         store_secret(credentials, zone)
