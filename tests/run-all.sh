@@ -9,6 +9,9 @@ if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
 need_apt=()
 command -v named >/dev/null 2>&1 || need_apt+=(bind9 bind9-utils)
+# PowerDNS with its HTTP API stands in for a hosted DNS provider (the dns-lexicon publish path).
+{ command -v pdns_server || [ -x /usr/sbin/pdns_server ]; } >/dev/null 2>&1 || need_apt+=(pdns-server)
+[ -f /usr/share/doc/pdns-backend-sqlite3/schema.sqlite3.sql ] || need_apt+=(pdns-backend-sqlite3)
 python3 -c "import ensurepip, venv" >/dev/null 2>&1 || need_apt+=(python3-venv)
 # Qt's offscreen platform still loads these shared libraries.
 for lib in libEGL.so.1 libxkbcommon.so.0 libfontconfig.so.1 libdbus-1.so.3 libGL.so.1; do

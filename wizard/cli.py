@@ -107,6 +107,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--reports", nargs="+", default=[], metavar="FILE", help="DMARC aggregate reports: prove DKIM signing"
     )
     _add_proof_commands(sub)
+    from wizard.commands import publish, secret
+
+    secret.add_parser(sub, _Parser)
+    publish.add_parser(sub, _Parser, _add_lab_options)
     return parser
 
 
@@ -232,6 +236,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_check(args)
         if args.command in ("message", "reports"):
             return run_proof_command(args)
+        if args.command in ("secret", "publish"):
+            from wizard.commands import publish, secret
+
+            return {"secret": secret.run, "publish": publish.run}[args.command](args)
     except UsageError as exc:
         print(f"{APP_ID}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -8,9 +8,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from wizard.core.provider import Providers
     from wizard.core.spf.services import SpfService
 
 SERVICES_FILE = "spf_services.json"
+PROVIDERS_FILE = "providers.json"
 
 
 def resources_dir() -> Path:
@@ -37,3 +39,10 @@ def load_services() -> list[SpfService]:
     from wizard.core.spf.services import services_from_json
 
     return services_from_json(load_json(SERVICES_FILE))
+
+
+def load_providers() -> Providers:
+    """The DNS providers bundled in resources/providers.json (NS patterns, form conventions, help links)."""
+    from wizard.core.provider import providers_from_json
+
+    return providers_from_json(load_json(PROVIDERS_FILE))

@@ -124,8 +124,29 @@ class LoadResult:
     moved_to: Path | None = None
 
 
+def data_dir() -> Path:
+    """The user data folder, where progress and publish undo files live."""
+    return Path(platformdirs.user_data_dir(APP_ID, ORGANIZATION))
+
+
 def default_path() -> Path:
-    return Path(platformdirs.user_data_dir(APP_ID, ORGANIZATION)) / FILE_NAME
+    return data_dir() / FILE_NAME
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write a file atomically (temp file, fsync, os.replace): a reader sees the old file or the new one,
+    never half of either. Created readable by the user only."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 class Store:
@@ -164,17 +185,7 @@ class Store:
         """Write progress atomically: a reader sees the old file or the new one, never half of either."""
         progress.saved_at = time.time()
         data = json.dumps(dump(progress), indent=2, ensure_ascii=False).encode("utf-8")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".progress-", suffix=".tmp", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomic(self.path, data)
 
     def _move_aside(self, reason: str) -> Path:
         stamp = time.strftime("%Y%m%d-%H%M%S")

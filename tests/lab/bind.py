@@ -238,8 +238,18 @@ def _common_options(directory: Path, address: str, port: int) -> str:
     )
 
 
-def auth_config(server: NamedServer, zone_files: Mapping[str, str], key_name: str, secret: str) -> str:
-    """named.conf of an authoritative primary: ``recursion no``, every zone updatable with the TSIG key."""
+def auth_config(
+    server: NamedServer,
+    zone_files: Mapping[str, str],
+    key_name: str,
+    secret: str,
+    other_keys: Mapping[str, str] | None = None,
+) -> str:
+    """named.conf of an authoritative primary: ``recursion no``, every zone updatable with the TSIG key.
+
+    ``other_keys`` (name → secret, hmac-sha256) are known to the server but may update nothing.
+    """
+    known = {key_name: secret, **(other_keys or {})}
     zones = "".join(
         f'zone "{zone}" {{\n    type primary;\n    file "{file}";\n    allow-update {{ key "{key_name}"; }};\n}};\n'
         for zone, file in zone_files.items()
@@ -250,7 +260,11 @@ def auth_config(server: NamedServer, zone_files: Mapping[str, str], key_name: st
         "    check-names primary warn;\n"
         "};\n"
         "controls { };\n"
-        f'key "{key_name}" {{\n    algorithm hmac-sha256;\n    secret "{secret}";\n}};\n' + zones
+        + "".join(
+            f'key "{name}" {{\n    algorithm hmac-sha256;\n    secret "{value}";\n}};\n'
+            for name, value in known.items()
+        )
+        + zones
     )
 
 

@@ -58,6 +58,8 @@ AUTH_ADDRESSES = ("127.0.0.1", "127.0.0.2")
 BLACKHOLE_ADDRESS = "127.0.0.3"
 RESOLVER_ADDRESS = "127.0.0.1"
 KEY_NAME = "lab-key"
+#: A TSIG key the authoritative servers know but that may update no zone.
+READONLY_KEY_NAME = "lab-readonly-key"
 START_ATTEMPTS = 3
 #: How much of each server's log a LabStartError quotes.
 LOG_LINES = 25
@@ -88,6 +90,7 @@ class Lab:
         zones: the zone names loaded on both authoritative servers (absolute; the generated TLD zones first,
             ``test.`` leading).
         key_name, key_secret: the TSIG key (hmac-sha256) every zone accepts updates with.
+        readonly_key_name, readonly_key_secret: a TSIG key (hmac-sha256) the servers know, allowed to update nothing.
     """
 
     def __init__(self, tmp: Path, port: int, resolver_port: int, blackhole: BlackHole) -> None:
@@ -103,6 +106,8 @@ class Lab:
         self.key_name = KEY_NAME
         self.key_secret = base64.b64encode(os.urandom(32)).decode()
         self.keyring = dns.tsigkeyring.from_text({KEY_NAME: self.key_secret})
+        self.readonly_key_name = READONLY_KEY_NAME
+        self.readonly_key_secret = base64.b64encode(os.urandom(32)).decode()
         self.startup_seconds = 0.0
 
     # ---- life cycle -------------------------------------------------------------------------------------
@@ -149,7 +154,10 @@ class Lab:
         files = {zone.file_name: zone.text for zone in built}
         zone_files = {zone.name.to_text(omit_final_dot=True): zone.file_name for zone in built}
         for server in self.auth:
-            server.prepare(auth_config(server, zone_files, self.key_name, self.key_secret), files)
+            config = auth_config(
+                server, zone_files, self.key_name, self.key_secret, {self.readonly_key_name: self.readonly_key_secret}
+            )
+            server.prepare(config, files)
         tlds = lab_zones.generated_tlds(built)
         self.resolver.prepare(
             resolver_config(

@@ -8,6 +8,8 @@
 
 - ``dns_lab``: a fresh :class:`tests.lab.Lab` per test (its own ports, processes, zone copies and cache),
   stopped after the test. Tests using it get the ``lab`` marker, so ``-m "not lab"`` leaves them out.
+- ``powerdns``: a PowerDNS server with its HTTP API (:mod:`tests.lab.pdns`), a stand-in for a hosted provider;
+  also marked ``lab``.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from .lab import Lab
+from .pdns import PowerDns
 
 ZONES = Path(__file__).resolve().parent.parent / "zones"
 
@@ -40,7 +43,17 @@ def dns_lab(lab_zone_dir: Path, tmp_path: Path) -> Iterator[Lab]:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark every test that uses ``dns_lab`` with ``lab`` (before ``-m`` deselects)."""
+    """Mark every test that uses ``dns_lab`` or ``powerdns`` with ``lab`` (before ``-m`` deselects)."""
     for item in items:
-        if "dns_lab" in getattr(item, "fixturenames", ()):
+        if {"dns_lab", "powerdns"} & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.lab)
+
+
+@pytest.fixture
+def powerdns(tmp_path: Path) -> Iterator[PowerDns]:
+    """A running PowerDNS server with its HTTP API (see :mod:`tests.lab.pdns`), stopped after the test."""
+    server = PowerDns(tmp_path / "pdns").start()
+    try:
+        yield server
+    finally:
+        server.stop()

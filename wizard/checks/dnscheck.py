@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from wizard.checks import CheckContext, Result, register
+from wizard.checks.provider import detect_provider, provider_line
 from wizard.core.answers import AuthoritativeView, NameViews
 from wizard.core.dnsrules import dns_findings, serials_of
+from wizard.core.provider import ProviderMatch
 
 CHECK = "dns"
 
@@ -20,6 +22,7 @@ class DnsResult(Result):
     domain: str = ""
     views: NameViews | None = None
     soa: AuthoritativeView | None = None
+    provider: ProviderMatch | None = None  # the DNS provider the zone's NS names point to, when known
 
     @property
     def no_such_domain(self) -> bool:
@@ -44,10 +47,22 @@ def to_json(result: DnsResult) -> dict[str, Any]:
         "authoritative": servers,
         "resolver": result.views.resolver.to_json(),
         "public": [a.to_json() for a in result.views.public],
+        "provider": result.provider.to_json() if result.provider is not None else None,
     }
 
 
-@register(CHECK, to_json=to_json)
+def human_lines(result: DnsResult) -> list[str]:
+    """The DNS provider the zone's NS names point to, for the human output."""
+    return [provider_line(result.provider)]
+
+
 async def check_dns(ctx: CheckContext) -> DnsResult:
-    views, soa = await asyncio.gather(ctx.lookup.views(ctx.domain, "TXT"), ctx.lookup.authoritative(ctx.domain, "SOA"))
-    return DnsResult(tuple(dns_findings(ctx.domain, views, soa)), ctx.domain, views, soa)
+    views, soa, provider = await asyncio.gather(
+        ctx.lookup.views(ctx.domain, "TXT"),
+        ctx.lookup.authoritative(ctx.domain, "SOA"),
+        detect_provider(ctx.lookup, ctx.domain),
+    )
+    return DnsResult(tuple(dns_findings(ctx.domain, views, soa)), ctx.domain, views, soa, provider)
+
+
+register(CHECK, to_json=to_json, human=human_lines)(check_dns)

@@ -1,4 +1,4 @@
-"""Command-line subcommands beyond `check` (`message`, `reports`): each reads its input, runs its check and
+"""Command-line subcommands beyond `check` (`message`, `reports`, `publish`, `secret`): each reads its input, runs and
 prints one result, as text or as one JSON object. Exit status: 0 pass, 1 fail, 2 bad input."""
 
 from __future__ import annotations

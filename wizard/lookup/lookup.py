@@ -192,18 +192,24 @@ class Lookup:
 
     async def find_servers(self, name: str) -> tuple[str | None, list[tuple[str, str]], Outcome, str]:
         """The zone that holds `name` and its name servers as (host, address), found through the resolver."""
+        zone, hosts, outcome, detail = await self.name_servers(name)
+        if outcome is not Outcome.OK:
+            return zone, [], outcome, detail
+        addresses = await asyncio.gather(*(self._host_addresses(h) for h in hosts))
+        servers = [(host, addr) for host, addrs in zip(hosts, addresses, strict=True) for addr in addrs]
+        if not servers:
+            return zone, [], Outcome.ERROR, f"none of the name servers of {zone} ({', '.join(hosts)}) has an address"
+        return zone, servers, Outcome.OK, ""
+
+    async def name_servers(self, name: str) -> tuple[str | None, list[str], Outcome, str]:
+        """The zone that holds `name` and the host names of its NS records (sorted, lower case, no final dot)."""
         zone, outcome, detail = await self._zone_for(name)
         if zone is None:
             return None, [], outcome, detail
         ns = await self.resolve(zone, "NS")
         if not ns.ok:
             return zone, [], ns.outcome, f"could not list the name servers of {zone}: {_answer_detail(ns)}"
-        hosts = sorted({v.rstrip(".").lower() for v in ns.values})
-        addresses = await asyncio.gather(*(self._host_addresses(h) for h in hosts))
-        servers = [(host, addr) for host, addrs in zip(hosts, addresses, strict=True) for addr in addrs]
-        if not servers:
-            return zone, [], Outcome.ERROR, f"none of the name servers of {zone} ({', '.join(hosts)}) has an address"
-        return zone, servers, Outcome.OK, ""
+        return zone, sorted({v.rstrip(".").lower() for v in ns.values}), Outcome.OK, ""
 
     async def _zone_for(self, name: str) -> tuple[str | None, Outcome, str]:
         """Walk up from the name asking for SOA until a zone apex answers (or a reply names the zone)."""

@@ -77,3 +77,15 @@ class MemorySource:
     async def views(self, name: str, rdtype: str) -> NameViews:
         answer = await self.resolve(name, rdtype)
         return NameViews(answer, AuthoritativeView(name, rdtype.upper(), "memory", Outcome.OK, (answer,)))
+
+    async def name_servers(self, name: str) -> tuple[str | None, list[str], Outcome, str]:
+        """The nearest enclosing name with NS records, and their host names (as Lookup.name_servers gives them)."""
+        labels = name.rstrip(".").lower().split(".")
+        for start in range(len(labels)):
+            zone = ".".join(labels[start:])
+            answer = await self.resolve(zone, "NS")
+            if answer.ok:
+                return zone, sorted({v.rstrip(".").lower() for v in answer.values}), Outcome.OK, ""
+            if answer.outcome.is_failure:
+                return None, [], answer.outcome, answer.detail
+        return None, [], Outcome.NXDOMAIN, f"no zone holds {name}"

@@ -15,6 +15,7 @@ from wizard.core.names import to_unicode
 from wizard.core.records import CheckState
 from wizard.store import DomainProgress
 
+from wizard.ui.publish import attach_publishing, stop_publishing
 from wizard.ui.session import Session
 from wizard.ui.verdict import to_record
 from wizard.ui.verify import VerifyPanel
@@ -126,6 +127,7 @@ class DomainPage(Page):
         finally:
             self._loading = False
         self.update_target()
+        attach_publishing(self, self.session, entry.domain)
 
     def load_domain(self, entry: DomainProgress) -> None:
         """Fill the page's controls from one domain's saved progress."""
@@ -157,6 +159,7 @@ class DomainPage(Page):
     def left(self) -> None:
         for panel in self.panels.values():
             panel.deactivate()
+        stop_publishing(self)
 
     def refresh_today(self) -> None:
         """Look up again what the page says about today's records (a verdict showed DNS changed since)."""

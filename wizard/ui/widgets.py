@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from functools import cache
 
-from PySide6.QtCore import QSize, Qt, QTimer
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -22,9 +23,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from wizard.core.names import organizational_domain
+from wizard.core.provider import ProviderMatch, Providers, form_record
 from wizard.core.records import CheckState
 from wizard.core.txt import zone_file_value
-from wizard.resources import resource_path
+from wizard.resources import load_providers, resource_path
 
 COPIED_MS = 1500
 QWIDGETSIZE_MAX = (1 << 24) - 1  # Qt's "no maximum" for a widget's size
@@ -48,6 +51,12 @@ def buddy(text: str, widget: QWidget) -> QLabel:
 def icon(name: str) -> QIcon:
     """An SVG icon from resources/icons (sharp at any scale: HiDPI)."""
     return QIcon(str(resource_path("icons", f"{name}.svg")))
+
+
+@cache
+def providers() -> Providers:
+    """The DNS providers of resources/providers.json, read once."""
+    return load_providers()
 
 
 def state_icon(state: CheckState | None) -> QIcon:
@@ -148,20 +157,88 @@ class RecordCard(QGroupBox):
         zone_row.addWidget(self.zone_copy, 0, Qt.AlignmentFlag.AlignTop)
         form.addRow(buddy(f"{amp}Zone file:", self.zone_text), zone_row)
         form.addRow(self.note)
+        self._add_provider_rows(form)
+        self._record = ("", "", "", "", "")
+        self._match: ProviderMatch | None = None
         self.clear()
+
+    publish_requested = Signal()
+
+    def _add_provider_rows(self, form: QFormLayout) -> None:
+        """The provider the fields are shown for (detected from the NS names, or chosen), and "Publish for me"."""
+        self.provider_box = QComboBox(self)
+        self.provider_box.setAccessibleName("DNS provider the fields are shown for")
+        self.provider_box.addItem("Other provider (generic fields)", providers().other.id)
+        for provider in providers().known:
+            self.provider_box.addItem(provider.name, provider.id)
+        self.provider_box.currentIndexChanged.connect(self._render)
+        self.provider_reason = QLabel(self)
+        self.provider_reason.setWordWrap(True)
+        self.provider_reason.setTextFormat(Qt.TextFormat.RichText)
+        self.provider_reason.setOpenExternalLinks(True)
+        self.publish_button = QPushButton("Publish for me...", self)
+        self.publish_button.setAutoDefault(False)
+        self.publish_button.setToolTip("Publish this record with a TSIG key or your provider's API token")
+        self.publish_button.clicked.connect(self.publish_requested)
+        row = QHBoxLayout()
+        row.addWidget(self.provider_box, 1)
+        row.addWidget(self.publish_button)
+        form.addRow("DNS provider:", row)
+        form.addRow(self.provider_reason)
+
+    def set_provider(self, match: ProviderMatch | None) -> None:
+        """Show the fields as the detected provider's form wants them (None: the generic fields)."""
+        self._match = match
+        index = self.provider_box.findData(match.provider.id if match else providers().other.id)
+        self.provider_box.blockSignals(True)
+        self.provider_box.setCurrentIndex(max(0, index))
+        self.provider_box.blockSignals(False)
+        self._render()
+
+    @property
+    def record(self) -> tuple[str, str, str]:
+        """(type, full name, value) of the record shown."""
+        rdtype, host, value, fqdn, _ = self._record
+        return rdtype, fqdn or host, value
 
     def set_record(self, rdtype: str, host: str, value: str, fqdn: str = "", note: str = "") -> None:
         """Show one record; `fqdn` (the full name) goes into the zone-file form, `host` into the provider form."""
+        self._record = (rdtype, host, value, fqdn, note)
+        self._render()
+
+    def _render(self) -> None:
+        rdtype, host, value, fqdn, note = self._record
+        provider = providers().by_id(str(self.provider_box.currentData())) or providers().other
+        if rdtype == "TXT" and value and fqdn and provider is not providers().other:
+            zone = self._match.zone if self._match else organizational_domain(fqdn)
+            shown = form_record(provider, fqdn, zone, value)
+            host, value, note = shown.name, shown.value, "\n".join(shown.notes)
+        self.provider_reason.setText(self._reason(provider.id))
         self.type_field.set_text(rdtype)
         self.host_field.set_text(host)
         self.value_field.set_text(value)
-        zone_value = zone_file_value(value) if rdtype == "TXT" else value
-        line = f"{(fqdn or host).rstrip('.')}. IN {rdtype} {zone_value}" if value else ""
+        full_value = self._record[2]
+        zone_value = zone_file_value(full_value) if rdtype == "TXT" else full_value
+        line = f"{(fqdn or host).rstrip('.')}. IN {rdtype} {zone_value}" if full_value else ""
         self.zone_text.setPlainText(line)
         self.zone_copy.set_text(line)
         self.note.setText(note)
         self.note.setVisible(bool(note))
-        self.setEnabled(bool(value))
+        self.setEnabled(bool(full_value))
+
+    def _reason(self, chosen: str) -> str:
+        from html import escape
+
+        match = self._match
+        if match is None or chosen != match.provider.id:
+            if chosen == providers().other.id:
+                return "Generic fields: the host is relative to your domain; pick your provider for its exact form."
+            provider = providers().by_id(chosen)
+            detected = "" if match is None else " (the name servers point elsewhere)"
+            return f"Shown as {escape(provider.name if provider else chosen)}'s form expects{detected}."
+        link = match.provider.help_url
+        help_text = f' <a href="{escape(link)}">{escape(match.provider.name)} help</a>' if link else ""
+        return f"Shown for {escape(match.provider.name)}: {escape(match.reason)}{help_text}"
 
     def clear(self) -> None:
         self.set_record("", "", "")

@@ -26,6 +26,7 @@ from wizard.checks.verify import Verdict
 from wizard.core.names import to_unicode
 
 from wizard.ui.page import Page, text_label
+from wizard.ui.publish import PublishMissing
 from wizard.ui.recheck import Job, jobs, recheck
 from wizard.ui.report import STATE_WORDS, columns, matrix, report_html, support_message
 from wizard.ui.session import Session
@@ -81,9 +82,11 @@ class SummaryPage(Page):
         self.message.setReadOnly(True)
         self.message.setAccessibleName("Message for CIMcloud support")
         self.message_copy = CopyButton("message for CIMcloud support", self)
+        self.publish_missing = PublishMissing(self, session, self._selected_domain)
         buttons = QHBoxLayout()
         buttons.addWidget(self.html_button)
         buttons.addWidget(self.pdf_button)
+        buttons.addWidget(self.publish_missing.button)
         buttons.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addWidget(self.table)
@@ -91,10 +94,17 @@ class SummaryPage(Page):
         layout.addWidget(self.check_state)
         layout.addLayout(buttons)
         layout.addWidget(self.saved)
+        layout.addWidget(self.publish_missing.note)
         layout.addWidget(text_label("Message for CIMcloud support (send it in a support task):", self))
         layout.addWidget(self.message, 1)
         layout.addWidget(self.message_copy)
         session.progress_changed.connect(self._refresh_if_shown)
+
+    def _selected_domain(self) -> str:
+        """The domain of the selected row (the first one when none is selected)."""
+        domains = self.session.progress.domains
+        row = max(0, self.table.currentRow())
+        return domains[row].domain if row < len(domains) else ""
 
     def _check_row(self) -> QHBoxLayout:
         self.check_button = QPushButton("Check e&verything again", self)
