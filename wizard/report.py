@@ -7,7 +7,7 @@ judges a record again.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from wizard.checks import Check, CheckOutput, Result, all_checks, entries, output_status
 from wizard.core.findings import Finding, Status
@@ -41,18 +41,20 @@ def any_failed(results: DomainResults) -> bool:
     return any(output_status(out) is Status.FAIL for _, checks in results for out in checks.values())
 
 
-def _finding_lines(finding: Finding, indent: str) -> list[str]:
-    lines = [f"{indent}{finding.severity.upper():<7} {finding.code}: {finding.message}"]
-    if finding.fix:
-        lines.append(f"{indent}        fix: {finding.fix}")
+def finding_lines(findings: Iterable[Finding], indent: str = "  ") -> list[str]:
+    """Findings as every command prints them: severity, code and message, then the fix."""
+    lines = []
+    for finding in findings:
+        lines.append(f"{indent}{finding.severity.upper():<7} {finding.code}: {finding.message}")
+        if finding.fix:
+            lines.append(f"{indent}        fix: {finding.fix}")
     return lines
 
 
 def _result_lines(check: Check, result: Result, indent: str) -> list[str]:
     lines = [f"{indent}{_MARK[result.status]:<5} {check.title(result)}"]
     lines += [f"{indent}      {line}" for line in check.lines(result)]
-    for finding in result.findings:
-        lines += _finding_lines(finding, indent + "      ")
+    lines += finding_lines(result.findings, indent + "      ")
     return lines
 
 

@@ -4,10 +4,20 @@ prints one result, as text or as one JSON object. Exit status: 0 pass, 1 fail, 2
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable
 
 from wizard import APP_ID
-from wizard.core.findings import Finding
+from wizard.report import finding_lines
+
+__all__ = [
+    "EXIT_FAILED",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "JSON_VERSION",
+    "InputError",
+    "fail_input",
+    "finding_lines",
+    "read_input",
+]
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 JSON_VERSION = 1
@@ -31,13 +41,3 @@ def read_input(name: str, limit: int) -> bytes:
 def fail_input(message: str) -> int:
     print(f"{APP_ID}: error: {message}", file=sys.stderr)
     return EXIT_USAGE
-
-
-def finding_lines(findings: Iterable[Finding], indent: str = "  ") -> list[str]:
-    """Findings as the check command prints them: severity, code, message, then the fix."""
-    lines = []
-    for finding in findings:
-        lines.append(f"{indent}{finding.severity.upper():<7} {finding.code}: {finding.message}")
-        if finding.fix:
-            lines.append(f"{indent}        fix: {finding.fix}")
-    return lines
