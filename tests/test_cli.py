@@ -64,19 +64,20 @@ def test_json_and_jsonl_together_is_a_usage_error() -> None:
     assert done.returncode == 2 and "not allowed with" in done.stderr
 
 
-def _many_names(tmp_path: Path, count: int) -> Path:
+MANY = 5000
+
+
+def start_many(lab: Lab, tmp_path: Path, output: str) -> subprocess.Popen[str]:
+    """`check` started over MANY names, five at a time: a run long enough to interrupt."""
     listing = tmp_path / "domains.txt"
-    listing.write_text("\n".join(f"n{i}.example.test" for i in range(count)) + "\n")
-    return listing
+    listing.write_text("\n".join(f"n{i}.example.test" for i in range(MANY)) + "\n")
+    command = check("--domains-file", str(listing), output, "--concurrency", "5", *lab_args(lab))
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
 
 
 @pytest.mark.timeout(120)
 def test_ctrl_c_prints_the_finished_domains_and_exits_130(dns_lab: Lab, tmp_path: Path) -> None:
-    total = 5000
-    command = check("--domains-file", str(_many_names(tmp_path, total)), "--jsonl", "--concurrency", "5")
-    run = subprocess.Popen(
-        [*command, *lab_args(dns_lab)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT
-    )
+    run = start_many(dns_lab, tmp_path, "--jsonl")
     assert run.stdout is not None
     first = [run.stdout.readline() for _ in range(3)]  # the run is under way: some domains are finished
     run.send_signal(signal.SIGINT)
@@ -84,24 +85,20 @@ def test_ctrl_c_prints_the_finished_domains_and_exits_130(dns_lab: Lab, tmp_path
     lines = [*first, *rest.splitlines()]
     objects = [json.loads(line) for line in lines]
     assert run.returncode == 130
-    assert 3 <= len(objects) < total
+    assert 3 <= len(objects) < MANY
     assert len({o["domain"] for o in objects}) == len(objects)
     assert "interrupted" in errors and "Traceback" not in errors
 
 
 @pytest.mark.timeout(120)
 def test_ctrl_c_with_json_prints_one_object_of_the_finished_domains(dns_lab: Lab, tmp_path: Path) -> None:
-    total = 5000
-    command = check("--domains-file", str(_many_names(tmp_path, total)), "--json", "--concurrency", "5")
-    run = subprocess.Popen(
-        [*command, *lab_args(dns_lab)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT
-    )
+    run = start_many(dns_lab, tmp_path, "--json")
     time.sleep(4)
     run.send_signal(signal.SIGINT)
     out, errors = run.communicate(timeout=30)
     assert run.returncode == 130
     document = json.loads(out)
-    assert len(document["domains"]) < total
+    assert len(document["domains"]) < MANY
     assert all(d["checks"] for d in document["domains"])
     assert "interrupted" in errors and "Traceback" not in errors
 
