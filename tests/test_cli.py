@@ -126,3 +126,15 @@ def test_progress_bar_goes_to_a_terminal_stderr_never_into_the_json(dns_lab: Lab
         os.close(main)
     assert [d["domain"] for d in json.loads(done.stdout)["domains"]] == ["example.test", "nospf.test"]
     assert b"/2" in b"".join(shown) and b"domain" in b"".join(shown), shown
+
+
+def test_start_up_imports_no_key_parser_suffix_list_or_qt() -> None:
+    """What `check` loads before its first query: the checks, the lookup layer; not cryptography (loaded with
+    the first DKIM key), nor the public suffix list (the first organizational domain), nor Qt."""
+    probe = (
+        "import sys, wizard.cli, wizard.lookup.lookup, wizard.report; from wizard.checks import all_checks; "
+        "all_checks(); print(sorted({m.split('.')[0] for m in sys.modules} & {'cryptography', 'publicsuffixlist', "
+        "'PySide6', 'tqdm'}))"
+    )
+    done = finished([sys.executable, "-c", probe])
+    assert done.stdout.strip() == "[]", done.stderr

@@ -7,10 +7,6 @@ import binascii
 import re
 from dataclasses import dataclass, field
 
-from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
-
 from wizard.core.findings import Finding, error, info, warning
 
 KNOWN_TAGS = ("v", "g", "h", "k", "n", "p", "s", "t")
@@ -334,11 +330,23 @@ def is_private_key(raw: bytes) -> bool:
     """True when the bytes are a private key (PKCS#8 or PKCS#1), pasted by mistake instead of the public key."""
     if not raw.startswith(b"\x30"):
         return False
+    return _load("load_der_private_key", raw, password=None) is not None
+
+
+def _load(loader: str, data: bytes, **options: object) -> object | None:
+    """cryptography's `serialization.<loader>(data)`, or None when it cannot read the key.
+
+    cryptography is imported here, on the first key read, not at start-up: a run pays for it only once it has
+    a key to read (after its first DNS answers).
+    """
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives import serialization
+
     try:
-        serialization.load_der_private_key(raw, password=None)
+        key: object = getattr(serialization, loader)(data, **options)
     except (ValueError, TypeError, UnsupportedAlgorithm):
-        return False
-    return True
+        return None
+    return key
 
 
 def private_key_finding() -> Finding:
@@ -352,6 +360,8 @@ def private_key_finding() -> Finding:
 
 
 def _rsa(raw: bytes) -> tuple[KeyInfo, list[Finding]]:
+    from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+
     key, encoding = _load_rsa(raw)
     if key is None:
         return KeyInfo(), [_unreadable("an RSA public key", raw)]
@@ -374,15 +384,12 @@ def _rsa(raw: bytes) -> tuple[KeyInfo, list[Finding]]:
 
 
 def _load_rsa(raw: bytes) -> tuple[object | None, str]:
-    try:
-        return serialization.load_der_public_key(raw), "spki"
-    except (ValueError, TypeError, UnsupportedAlgorithm):
-        pass
+    spki = _load("load_der_public_key", raw)
+    if spki is not None:
+        return spki, "spki"
     pem = b"-----BEGIN RSA PUBLIC KEY-----\n" + base64.encodebytes(raw) + b"-----END RSA PUBLIC KEY-----\n"
-    try:
-        return serialization.load_pem_public_key(pem), "pkcs1"
-    except (ValueError, TypeError, UnsupportedAlgorithm):
-        return None, ""
+    pkcs1 = _load("load_pem_public_key", pem)
+    return (pkcs1, "pkcs1") if pkcs1 is not None else (None, "")
 
 
 def _rsa_size(bits: int) -> list[Finding]:
@@ -415,13 +422,12 @@ def _rsa_size(bits: int) -> list[Finding]:
 
 
 def _ed25519(raw: bytes) -> tuple[KeyInfo, list[Finding]]:
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
     if len(raw) == ED25519_BYTES:
         ed25519.Ed25519PublicKey.from_public_bytes(raw)
         return KeyInfo("ed25519", 256, "raw"), []
-    try:
-        key = serialization.load_der_public_key(raw)
-    except (ValueError, TypeError, UnsupportedAlgorithm):
-        key = None
+    key = _load("load_der_public_key", raw)
     if isinstance(key, ed25519.Ed25519PublicKey):
         return KeyInfo("ed25519", 256, "spki"), [
             error(
