@@ -15,6 +15,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import partial
+from typing import TypeVar
 
 import dns.asyncquery
 import dns.asyncresolver
@@ -31,6 +32,7 @@ import dns.rrset
 from wizard.core.answers import Answer, AuthoritativeView, NameViews, Outcome, SharedFutures, TxtRecord
 from wizard.lookup.settings import LookupSettings
 
+T = TypeVar("T")
 MAX_CNAME_HOPS = 8
 ZONE_MEMORY = 4096  # zone cuts (and server lists, server addresses) one run holds at most
 __all__ = ["AuthoritativeView", "Lookup", "NameViews"]
@@ -324,12 +326,21 @@ class Lookup:
         return v6.values if v6.ok else ()
 
     async def _servers_within_deadline(self, name: str, *, own: bool = False) -> Found:
+        """find_servers within the deadline (answers that came while this process was busy still count)."""
+        task = asyncio.ensure_future(self._find_servers(name, own=own))
         try:
-            async with asyncio.timeout(self.settings.timeout):
-                return await self._find_servers(name, own=own)
-        except TimeoutError:
-            detail = f"finding the name servers took longer than {self.settings.timeout:g} s"
-            return None, [], Outcome.TIMEOUT, detail, False
+            done, _ = await asyncio.wait({task}, timeout=self.settings.timeout)
+            if not done:
+                done = await _settled({task})
+        finally:
+            if not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        if done:
+            return task.result()
+        detail = f"finding the name servers took longer than {self.settings.timeout:g} s"
+        return None, [], Outcome.TIMEOUT, detail, False
 
     async def authoritative(self, name: str, rdtype: str, _hops: int = 0) -> AuthoritativeView:
         """Ask every authoritative server of the name's zone directly, concurrently, within the deadline."""
@@ -390,6 +401,8 @@ class Lookup:
                 if stopper is not None and stopper in done:
                     detail = "no answer by the time the other servers had answered"
                     break
+            else:
+                pending -= await _settled(pending)
         finally:
             for task in (*pending, *([stopper] if stopper is not None else [])):
                 task.cancel()
@@ -436,6 +449,23 @@ class Lookup:
                 timer.cancel()
         finally:
             public.cancel()
+
+
+SETTLE_ROUNDS = 10  # event loop rounds that answers already received need to reach their caller
+
+
+async def _settled(tasks: set[asyncio.Task[T]]) -> set[asyncio.Task[T]]:
+    """The tasks done after the loop ran a few more rounds, each polling the sockets.
+
+    At a deadline, the answers that arrived while this process was busy (the loop blocked by other work) still
+    sit unread; these rounds read them, so a deadline never runs out for our own slowness, only the network's.
+    No time passes for a server that did not answer.
+    """
+    for _ in range(SETTLE_ROUNDS):
+        if all(task.done() for task in tasks):
+            break
+        await asyncio.sleep(0)
+    return {task for task in tasks if task.done()}
 
 
 def _interpret(
