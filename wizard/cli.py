@@ -150,15 +150,13 @@ def _read_domains_file(name: str) -> list[str]:
 def _domains(texts: Sequence[str]) -> list[str]:
     if not texts:
         raise UsageError("no domain given: name at least one, or use --domains-file")
-    domains: list[str] = []
+    domains: dict[str, None] = {}  # in the order given, each once (a dict: ten thousand stay quick)
     for text in texts:
         try:
-            domain = normalize_domain(text, allow_email=True)
+            domains[normalize_domain(text, allow_email=True)] = None
         except DomainError as exc:
             raise UsageError(str(exc)) from None
-        if domain not in domains:
-            domains.append(domain)
-    return domains
+    return list(domains)
 
 
 def run_check(args: argparse.Namespace) -> int:
