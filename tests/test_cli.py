@@ -67,11 +67,11 @@ def test_json_and_jsonl_together_is_a_usage_error() -> None:
 MANY = 5000
 
 
-def start_many(lab: Lab, tmp_path: Path, output: str) -> subprocess.Popen[str]:
+def start_many(lab: Lab, tmp_path: Path, *output: str) -> subprocess.Popen[str]:
     """`check` started over MANY names, five at a time: a run long enough to interrupt."""
     listing = tmp_path / "domains.txt"
     listing.write_text("\n".join(f"n{i}.example.test" for i in range(MANY)) + "\n")
-    command = check("--domains-file", str(listing), output, "--concurrency", "5", *lab_args(lab))
+    command = check("--domains-file", str(listing), *output, "--concurrency", "5", *lab_args(lab))
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
 
 
@@ -101,6 +101,18 @@ def test_ctrl_c_with_json_prints_one_object_of_the_finished_domains(dns_lab: Lab
     assert len(document["domains"]) < MANY
     assert all(d["checks"] for d in document["domains"])
     assert "interrupted" in errors and "Traceback" not in errors
+
+
+@pytest.mark.timeout(120)
+def test_ctrl_c_prints_the_finished_domains_as_text(dns_lab: Lab, tmp_path: Path) -> None:
+    run = start_many(dns_lab, tmp_path)
+    time.sleep(4)
+    run.send_signal(signal.SIGINT)
+    out, errors = run.communicate(timeout=30)
+    assert run.returncode == 130
+    headers = [line for line in out.splitlines() if line.endswith(".example.test") and not line.startswith(" ")]
+    assert 0 < len(headers) < MANY, out[-500:]
+    assert f"interrupted: {len(headers)} of {MANY} domains checked" in errors
 
 
 def test_progress_bar_goes_to_a_terminal_stderr_never_into_the_json(dns_lab: Lab) -> None:
