@@ -10,13 +10,15 @@ import asyncio
 import contextlib
 import socket
 import threading
+from collections.abc import Callable
 from typing import cast
 
 
 class _UdpRelay(asyncio.DatagramProtocol):
-    def __init__(self, target: tuple[str, int], delay: float) -> None:
+    def __init__(self, target: tuple[str, int], delay: float, seen: Callable[[bytes], None] | None) -> None:
         self.target = target
         self.delay = delay
+        self.seen = seen
         self.transport: asyncio.DatagramTransport | None = None
         self._pending: set[asyncio.Task[None]] = set()
 
@@ -24,6 +26,8 @@ class _UdpRelay(asyncio.DatagramProtocol):
         self.transport = cast(asyncio.DatagramTransport, transport)
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        if self.seen is not None:
+            self.seen(data)
         task = asyncio.ensure_future(self._relay(data, addr))
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
@@ -61,10 +65,20 @@ async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, dela
 
 
 class DelayProxy:
-    """Runs the relays on a private event loop in a daemon thread; `start()`, then `stop()`."""
+    """Runs the relays on a private event loop in a daemon thread; `start()`, then `stop()`.
 
-    def __init__(self, listen: tuple[str, int], target: tuple[str, int], delay: float) -> None:
-        self.listen, self.target, self.delay = listen, target, delay
+    `seen`, when given, is called (on the proxy's thread) with every UDP query as it arrives: a test counts
+    the questions a run asks with it.
+    """
+
+    def __init__(
+        self,
+        listen: tuple[str, int],
+        target: tuple[str, int],
+        delay: float,
+        seen: Callable[[bytes], None] | None = None,
+    ) -> None:
+        self.listen, self.target, self.delay, self.seen = listen, target, delay, seen
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._closers: list[object] = []
@@ -76,7 +90,7 @@ class DelayProxy:
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
         sock.bind(self.listen)
-        udp, _ = await loop.create_datagram_endpoint(lambda: _UdpRelay(self.target, self.delay), sock=sock)
+        udp, _ = await loop.create_datagram_endpoint(lambda: _UdpRelay(self.target, self.delay, self.seen), sock=sock)
 
         async def on_client(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             try:

@@ -7,21 +7,26 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sys
-from collections.abc import Sequence
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, NoReturn
 
 from wizard import APP_ID, __version__
-from wizard.checks import DEFAULT_SPF_INCLUDE, CheckOptions
+from wizard.checks import DEFAULT_CONCURRENCY, DEFAULT_SPF_INCLUDE, CheckOptions
 from wizard.core.names import DomainError, normalize_domain
 from wizard.lookup.settings import LookupSettings, parse_port, parse_server
 
 if TYPE_CHECKING:
+    from tqdm import tqdm
+
+    from wizard.checks import DomainResults
     from wizard.core.proof import ActivationProof
     from wizard.lookup.lookup import Lookup
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+MAX_CONCURRENCY = 1000
 
 
 class UsageError(Exception):
@@ -57,6 +62,12 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _concurrency(text: str) -> int:
+    if not (text.isascii() and text.isdigit()) or not 0 < int(text) <= MAX_CONCURRENCY:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of domains from 1 to {MAX_CONCURRENCY}")
+    return int(text)
+
+
 def _dkim_record(text: str) -> tuple[str, str]:
     name, sep, content = text.partition("=")
     if not sep or not name.strip() or not content.strip():
@@ -88,7 +99,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--domains-file", metavar="FILE",
         help="read more domains from FILE, one per line ('#' starts a comment; '-' reads standard input)",
     )  # fmt: skip
-    check.add_argument("--json", action="store_true", help="print one JSON object")
+    output = check.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="print one JSON object")
+    output.add_argument(
+        "--jsonl", action="store_true", help="print one JSON object per line for each domain, as each one finishes"
+    )
+    check.add_argument(
+        "--concurrency", type=_concurrency, default=DEFAULT_CONCURRENCY, metavar="N",
+        help=f"check at most N domains at the same time (default {DEFAULT_CONCURRENCY})",
+    )  # fmt: skip
     _add_lab_options(check)
     check.add_argument(
         "--timeout", type=_seconds, default=10.0, metavar="SECONDS", help="deadline for each lookup (default 10)"
@@ -174,21 +193,18 @@ def _read_domains_file(name: str) -> list[str]:
 def _domains(texts: Sequence[str]) -> list[str]:
     if not texts:
         raise UsageError("no domain given: name at least one, or use --domains-file")
-    domains: list[str] = []
+    domains: dict[str, None] = {}  # in the order given, each once (a dict: ten thousand stay quick)
     for text in texts:
         try:
-            domain = normalize_domain(text, allow_email=True)
+            domains[normalize_domain(text, allow_email=True)] = None
         except DomainError as exc:
             raise UsageError(str(exc)) from None
-        if domain not in domains:
-            domains.append(domain)
-    return domains
+    return list(domains)
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from wizard.checks import run_domains
+    from wizard.checks import stream_domains
     from wizard.lookup.lookup import Lookup
-    from wizard.report import any_failed, to_json, to_text
 
     listed = _read_domains_file(args.domains_file) if args.domains_file else []
     domains = _domains([*args.domains, *listed])
@@ -204,9 +220,75 @@ def run_check(args: argparse.Namespace) -> int:
     lookup = Lookup(settings_from(args))
     if args.message or args.reports:
         options = replace(options, proofs=tuple(_proofs(args, lookup)))
-    results = asyncio.run(run_domains(domains, lookup, options))
-    sys.stdout.write(to_json(results) + "\n" if args.json else to_text(results))
-    return EXIT_FAILED if any_failed(results) else EXIT_OK
+    printer = _Printer(args, len(domains))
+    stream = stream_domains(domains, lookup, options, concurrency=args.concurrency)
+    try:
+        asyncio.run(printer.consume(stream))
+    except KeyboardInterrupt:
+        printer.interrupted = True
+    return printer.finish()
+
+
+class _Printer:
+    """Takes each domain's results as it finishes: a JSON line at once (--jsonl), or kept for the report printed
+    at the end in the domains' order; a progress bar on stderr when it is a terminal."""
+
+    def __init__(self, args: argparse.Namespace, total: int) -> None:
+        self.jsonl: bool = args.jsonl
+        self.json: bool = args.json
+        self.total = total
+        self.kept: list[tuple[int, str, DomainResults]] = []
+        self.count = 0
+        self.failed = False
+        self.interrupted = False
+        self.bar = _progress_bar(total)
+
+    async def consume(self, stream: AsyncGenerator[tuple[int, str, DomainResults]]) -> None:
+        async with contextlib.aclosing(stream):
+            async for index, domain, results in stream:
+                self.take(index, domain, results)
+
+    def take(self, index: int, domain: str, results: DomainResults) -> None:
+        from wizard.report import any_failed, to_json_line
+
+        self.count += 1
+        self.failed = self.failed or any_failed([(domain, results)])
+        if self.jsonl:
+            sys.stdout.write(to_json_line(domain, results) + "\n")
+            sys.stdout.flush()
+        else:
+            self.kept.append((index, domain, results))
+        if self.bar is not None:
+            self.bar.update(1)
+
+    def finish(self) -> int:
+        """Print what was kept (the finished domains, when interrupted); the exit status."""
+        from wizard.report import to_json, to_text
+
+        if self.bar is not None:
+            self.bar.close()
+        results = [(domain, checks) for _, domain, checks in sorted(self.kept, key=lambda k: k[0])]
+        if self.json:
+            sys.stdout.write(to_json(results) + "\n")
+        elif not self.jsonl and results:
+            sys.stdout.write(to_text(results))
+        sys.stdout.flush()
+        if self.interrupted:
+            print(f"{APP_ID}: interrupted: {self.count} of {self.total} domains checked", file=sys.stderr)
+            return EXIT_INTERRUPTED
+        return EXIT_FAILED if self.failed else EXIT_OK
+
+
+def _progress_bar(total: int) -> tqdm[NoReturn] | None:
+    """A progress bar on stderr, only when it is a terminal (never mixed into output that a program reads).
+
+    tqdm: small, no dependencies of its own, imported only here, so a run without a terminal never loads it.
+    """
+    if total < 2 or not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="domain", file=sys.stderr, leave=False, dynamic_ncols=True)
 
 
 def _proofs(args: argparse.Namespace, lookup: Lookup) -> list[ActivationProof]:
@@ -244,7 +326,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{APP_ID}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        return 130
+        return EXIT_INTERRUPTED
     from wizard.ui.app import run_gui
 
     return run_gui(settings_from(args), [sys.argv[0], *argv])

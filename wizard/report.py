@@ -37,6 +37,11 @@ def to_json(results: DomainResults) -> str:
     )
 
 
+def to_json_line(domain: str, checks: dict[str, CheckOutput]) -> str:
+    """One domain as one line of JSON (`check --jsonl`): the object `to_json` lists, with the version."""
+    return json.dumps({"version": JSON_VERSION, **domain_json(domain, checks)}, ensure_ascii=False)
+
+
 def any_failed(results: DomainResults) -> bool:
     return any(output_status(out) is Status.FAIL for _, checks in results for out in checks.values())
 

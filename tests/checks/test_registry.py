@@ -10,9 +10,16 @@ import pytest
 from wizard import checks
 from wizard.checks import Check, CheckContext, CheckOptions, Crashed, Result, run_domain
 from wizard.core.findings import Status, warning
+from wizard.lookup.lookup import Lookup
+from wizard.lookup.settings import LookupSettings
 from wizard.report import to_json, to_text
 
 Registry = Callable[..., None]
+
+
+def _offline() -> Lookup:
+    """A lookup these fake checks never ask (a configured resolver nobody listens on)."""
+    return Lookup(LookupSettings(nameservers=(("127.0.0.1", 9),), public_resolvers=False))
 
 
 @pytest.fixture
@@ -41,7 +48,7 @@ def test_a_crashing_check_becomes_a_finding_and_others_still_report(register: Re
         return Result((warning("fine.note", "noted"),))
 
     register(boom=boom, fine=fine)
-    results = asyncio.run(run_domain("example.test", None, CheckOptions()))  # type: ignore[arg-type]
+    results = asyncio.run(run_domain("example.test", _offline(), CheckOptions()))
     assert isinstance(results["boom"], Crashed)
     assert results["boom"].findings[0].code == "check.crashed"
     assert "ZeroDivisionError" in results["boom"].findings[0].message
@@ -65,7 +72,7 @@ def test_a_check_awaits_another_which_runs_once(register: Registry) -> None:
         return Saw(saw=str(other.status))
 
     register(first=first, second=second)
-    only_second = asyncio.run(run_domain("example.test", None, CheckOptions(only=("second",))))  # type: ignore[arg-type]
+    only_second = asyncio.run(run_domain("example.test", _offline(), CheckOptions(only=("second",))))
     assert list(only_second) == ["second"]
     assert isinstance(only_second["second"], Saw) and only_second["second"].saw == "pass"
     assert calls == ["first"]

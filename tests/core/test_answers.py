@@ -22,7 +22,7 @@ def test_a_question_nobody_waits_for_is_cancelled_but_one_still_awaited_goes_on(
         return Answer(name, "TXT", Outcome.OK, values=("x",))
 
     async def scenario() -> Answer:
-        shared = SharedFutures()
+        shared: SharedFutures[Answer] = SharedFutures()
         lone = asyncio.ensure_future(shared.get("lone", lambda: slow("lone"), keep=False))
         first = asyncio.ensure_future(shared.get("both", lambda: slow("both"), keep=False))
         second = asyncio.ensure_future(shared.get("both", lambda: slow("both"), keep=False))
@@ -52,3 +52,27 @@ def test_shared_source_asks_once_per_run_and_keeps_the_answer_for_the_run() -> N
 
     assert asyncio.run(scenario()) == [["v=spf1 -all"]] * 4
     assert memory.queries == [("example.test", "TXT")]
+
+
+def test_kept_answers_are_only_those_the_predicate_accepts_and_at_most_about_the_limit() -> None:
+    asked: list[str] = []
+
+    async def answer(name: str) -> Answer:
+        asked.append(name)
+        return Answer(name, "TXT", Outcome.OK if name.startswith("ok") else Outcome.TIMEOUT)
+
+    def ok(a: Answer) -> bool:
+        return a.ok
+
+    async def scenario() -> SharedFutures[Answer]:
+        shared: SharedFutures[Answer] = SharedFutures(limit=8)
+        for name in ("ok-a", "ok-a", "bad", "bad"):
+            await shared.get(name, lambda n=name: answer(n), keep=ok)  # type: ignore[misc]
+        for i in range(40):
+            await shared.get(f"ok-{i}", lambda i=i: answer(f"ok-{i}"), keep=ok)  # type: ignore[misc]
+        return shared
+
+    shared = asyncio.run(scenario())
+    assert asked[:3] == ["ok-a", "bad", "bad"], "a kept answer is shared later; a failure is asked again"
+    assert len(shared.futures) <= 8 + 8 // 4
+    assert "ok-39" in shared.futures and "ok-a" not in shared.futures, "the oldest are forgotten first"

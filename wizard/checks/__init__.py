@@ -10,9 +10,10 @@ Checks of one domain run concurrently; one that needs another's result awaits `c
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import traceback
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -184,11 +185,18 @@ async def _guarded(check: Check, ctx: CheckContext) -> CheckOutput:
 DomainResults = dict[str, CheckOutput]
 
 
+DEFAULT_CONCURRENCY = 50  # domains checked at the same time: enough to overlap round trips, few enough that
+# the CPU keeps up with the answers (a deadline must never run out while an answer waits unread)
+
+
 async def run_domain(domain: str, lookup: Lookup, options: CheckOptions | None = None) -> DomainResults:
-    """Run every registered check (or options.only) for one domain concurrently."""
+    """Run every registered check (or options.only) for one domain concurrently.
+
+    The checks share one run of the lookup: the domain's zone and name servers are found once for all of them.
+    """
     options = options or CheckOptions()
     checks = all_checks()
-    ctx = CheckContext(domain, lookup, options, checks)
+    ctx = CheckContext(domain, lookup.for_run(), options, checks)
     wanted = [name for name in checks if not options.only or name in options.only]
     tasks = {name: ctx.start(name) for name in wanted}
     try:
@@ -198,9 +206,52 @@ async def run_domain(domain: str, lookup: Lookup, options: CheckOptions | None =
             task.cancel()
 
 
+async def stream_domains(
+    domains: Iterable[str],
+    lookup: Lookup,
+    options: CheckOptions | None = None,
+    *,
+    concurrency: int = DEFAULT_CONCURRENCY,
+) -> AsyncGenerator[tuple[int, str, DomainResults]]:
+    """Check the domains, at most `concurrency` at a time, yielding (position, domain, results) as each finishes.
+
+    Domains are taken from `domains` only as a place frees up, so ten thousand cost the memory of
+    `concurrency`; all share one run of the lookup (zones such as a vendor's are found once). Closing or
+    cancelling the iteration cancels the domains still running.
+    """
+    run = lookup.for_run()
+    pending: set[asyncio.Task[tuple[int, str, DomainResults]]] = set()
+
+    async def one(index: int, domain: str) -> tuple[int, str, DomainResults]:
+        return index, domain, await run_domain(domain, run, options)
+
+    try:
+        for index, domain in enumerate(domains):
+            while len(pending) >= max(1, concurrency):
+                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    yield task.result()
+            pending.add(asyncio.ensure_future(one(index, domain)))
+        while pending:
+            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                yield task.result()
+    finally:
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+
+
 async def run_domains(
-    domains: Sequence[str], lookup: Lookup, options: CheckOptions | None = None
+    domains: Sequence[str],
+    lookup: Lookup,
+    options: CheckOptions | None = None,
+    *,
+    concurrency: int = DEFAULT_CONCURRENCY,
 ) -> list[tuple[str, DomainResults]]:
-    """Run the checks for every domain, the domains concurrently."""
-    outputs = await asyncio.gather(*(run_domain(d, lookup, options) for d in domains))
-    return list(zip(domains, outputs, strict=True))
+    """Run the checks for every domain (at most `concurrency` at a time), the results in the domains' order."""
+    finished: dict[int, tuple[str, DomainResults]] = {}
+    async with contextlib.aclosing(stream_domains(domains, lookup, options, concurrency=concurrency)) as stream:
+        async for index, domain, results in stream:
+            finished[index] = (domain, results)
+    return [finished[i] for i in sorted(finished)]

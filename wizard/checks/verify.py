@@ -184,6 +184,7 @@ def result_for(target: Target, output: list[Result]) -> Result | None:
 
 async def verify(lookup: Lookup, target: Target, options: CheckOptions | None = None) -> Verdict:
     """Ask every view of the target's name and run its kind's check for the domain, concurrently; judge both."""
+    lookup = lookup.for_run()  # the views and the check find the zone and its servers once
     views, results = await asyncio.gather(
         lookup.views(target.name, target.rdtype),
         run_domain(target.domain, lookup, options_for(target, options or CheckOptions())),

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import partial
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 from wizard.core.txt import join_strings
 
@@ -97,22 +97,32 @@ class Source(Protocol):
     async def resolve(self, name: str, rdtype: str) -> Answer: ...
 
 
-class SharedFutures:
+T = TypeVar("T")
+
+
+class SharedFutures(Generic[T]):
     """Callers asking the same question share one future; when every caller has gone (cancelled) before
-    the answer came, the question is cancelled too, so nothing runs on for nobody."""
+    the answer came, the question is cancelled too, so nothing runs on for nobody.
 
-    def __init__(self) -> None:
-        self.futures: dict[Hashable, asyncio.Future[Answer]] = {}
+    `limit` bounds how many kept answers are held: past it the oldest are forgotten (asked again if needed),
+    so a run over ten thousand domains holds no more than a run over a few hundred.
+    """
+
+    def __init__(self, limit: int | None = None) -> None:
+        self.futures: dict[Hashable, asyncio.Future[T]] = {}
         self._waiting: Counter[Hashable] = Counter()
+        self.limit = limit
 
-    async def get(self, key: Hashable, make: Callable[[], Awaitable[Answer]], *, keep: bool) -> Answer:
+    async def get(self, key: Hashable, make: Callable[[], Awaitable[T]], *, keep: bool | Callable[[T], bool]) -> T:
         """The shared answer for `key`, started with `make()` if nobody asked yet; `keep` keeps it after it
-        arrives (for later callers of the same run), otherwise it is forgotten once answered."""
+        arrives (for later callers of the same run), otherwise it is forgotten once answered. A predicate
+        as `keep` keeps only the answers it accepts (a failure is asked again by the next caller)."""
         future = self.futures.get(key)
         if future is None:
             future = self.futures[key] = asyncio.ensure_future(make())
-            if not keep:
-                future.add_done_callback(lambda _: self.futures.pop(key, None))
+            self._trim()
+            if keep is not True:
+                future.add_done_callback(partial(self._settled, key, keep))
         self._waiting[key] += 1
         try:
             return await asyncio.shield(future)  # one caller's deadline must not cancel the others' answer
@@ -124,6 +134,20 @@ class SharedFutures:
                     future.cancel()
                     self.futures.pop(key, None)
 
+    def _trim(self) -> None:
+        """Past a quarter over `limit`, forget the oldest answered questions down to `limit` (none in flight);
+        trimming in batches keeps this cheap per question."""
+        if self.limit is None or len(self.futures) <= self.limit + self.limit // 4:
+            return
+        for key in [k for k, f in self.futures.items() if f.done()][: len(self.futures) - self.limit]:
+            del self.futures[key]
+
+    def _settled(self, key: Hashable, keep: bool | Callable[[T], bool], future: asyncio.Future[T]) -> None:
+        """Forget an answer that is not to be kept (and a cancelled or failed question, always)."""
+        kept = callable(keep) and not future.cancelled() and future.exception() is None and keep(future.result())
+        if not kept and self.futures.get(key) is future:
+            del self.futures[key]
+
 
 class SharedSource:
     """A Source that asks each name and type once and gives every caller the same answer.
@@ -134,7 +158,7 @@ class SharedSource:
 
     def __init__(self, source: Source) -> None:
         self.source = source
-        self._answers = SharedFutures()
+        self._answers: SharedFutures[Answer] = SharedFutures()
 
     async def resolve(self, name: str, rdtype: str) -> Answer:
         key = (name.rstrip(".").lower(), rdtype.upper())

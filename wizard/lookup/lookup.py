@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import errno
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from functools import partial
+from typing import TypeVar
 
 import dns.asyncquery
 import dns.asyncresolver
@@ -29,8 +32,24 @@ import dns.rrset
 from wizard.core.answers import Answer, AuthoritativeView, NameViews, Outcome, SharedFutures, TxtRecord
 from wizard.lookup.settings import LookupSettings
 
+T = TypeVar("T")
 MAX_CNAME_HOPS = 8
+ZONE_MEMORY = 4096  # zone cuts (and server lists, server addresses) one run holds at most
 __all__ = ["AuthoritativeView", "Lookup", "NameViews"]
+
+#: (zone, [(host, address)], outcome, detail): a zone's name servers, or why they could not be found.
+Servers = tuple[str | None, list[tuple[str, str]], Outcome, str]
+#: Servers, and whether the zone was taken from an enclosing name's zone rather than asked for.
+Found = tuple[str | None, list[tuple[str, str]], Outcome, str, bool]
+
+
+@dataclass(frozen=True)
+class _Cut:
+    """The zone a name belongs to (None when it could not be found: outcome and detail say why)."""
+
+    zone: str | None
+    outcome: Outcome = Outcome.OK
+    detail: str = ""
 
 
 def _absolute(name: str) -> dns.name.Name:
@@ -65,11 +84,31 @@ class Lookup:
         self.settings = settings or LookupSettings()
         self._resolver: dns.asyncresolver.Resolver | None = None
         self._resolver_error = ""
-        self._in_flight = SharedFutures()
+        self._in_flight: SharedFutures[Answer] = SharedFutures()
+        self._run = False
+        self._new_memory()
         try:
             self._resolver = self._make_resolver()
         except (dns.resolver.NoResolverConfiguration, OSError) as exc:
             self._resolver_error = f"no DNS resolver is configured on this computer ({exc})"
+
+    def _new_memory(self) -> None:
+        """Where zone cuts, name server lists and name server addresses are shared: while in flight only, or
+        (in a run) for the rest of the run, holding at most ZONE_MEMORY of each."""
+        self._cuts: SharedFutures[_Cut] = SharedFutures(ZONE_MEMORY)
+        self._servers: SharedFutures[Servers] = SharedFutures(ZONE_MEMORY)
+        self._hosts: SharedFutures[tuple[str, ...]] = SharedFutures(ZONE_MEMORY)
+
+    def for_run(self) -> Lookup:
+        """This lookup for one run (`check` over a list of domains, one re-check): every zone cut, name server
+        list and name server address is found once and shared by all the run's checks. The next run (a new
+        `for_run()`) finds them again, so a changed delegation is seen; records are never kept at all."""
+        if self._run:
+            return self
+        run = copy.copy(self)
+        run._run = True
+        run._new_memory()
+        return run
 
     def _make_resolver(self) -> dns.asyncresolver.Resolver:
         s = self.settings
@@ -102,44 +141,49 @@ class Lookup:
         return await self._shared(("resolve", name.rstrip(".").lower(), rdtype), partial(self._resolve, name, rdtype))
 
     async def _resolve(self, name: str, rdtype: str) -> Answer:
+        answer, _ = await self._resolve_message(name, rdtype)
+        return answer
+
+    async def _resolve_message(self, name: str, rdtype: str) -> tuple[Answer, dns.message.Message | None]:
+        """The resolver's answer and the reply it came in (for its authority section), or None without one."""
         label = self.resolver_label
         if self._resolver is None:
-            return Answer(name, rdtype, Outcome.ERROR, server=label, detail=self._resolver_error)
+            return Answer(name, rdtype, Outcome.ERROR, server=label, detail=self._resolver_error), None
         try:
             qname = _absolute(name)
         except dns.exception.DNSException as exc:
-            return Answer(name, rdtype, Outcome.ERROR, server=label, detail=f"not a valid DNS name: {exc}")
+            return Answer(name, rdtype, Outcome.ERROR, server=label, detail=f"not a valid DNS name: {exc}"), None
         try:
             async with asyncio.timeout(self.settings.timeout + 0.5):
                 result = await self._resolver.resolve(qname, rdtype, raise_on_no_answer=False, search=False)
         except dns.resolver.NXDOMAIN as exc:
             responses: dict[dns.name.Name, dns.message.Message] = exc.responses()  # type: ignore[no-untyped-call]
             response = responses.get(qname) or next(iter(responses.values()), None)
-            return Answer(name, rdtype, Outcome.NXDOMAIN, ttl=_negative_ttl(response), server=label)
+            answer = Answer(name, rdtype, Outcome.NXDOMAIN, ttl=_negative_ttl(response), server=label)
+            return answer, response
         except (dns.resolver.LifetimeTimeout, dns.exception.Timeout, TimeoutError):
-            return Answer(
-                name, rdtype, Outcome.TIMEOUT, server=label,
-                detail=f"no answer within {self.settings.timeout:g} s",
-            )  # fmt: skip
+            detail = f"no answer within {self.settings.timeout:g} s"
+            return Answer(name, rdtype, Outcome.TIMEOUT, server=label, detail=detail), None
         except dns.resolver.NoNameservers as exc:
             outcome, detail = _classify_no_nameservers(exc)
-            return Answer(name, rdtype, outcome, server=label, detail=detail)
+            return Answer(name, rdtype, outcome, server=label, detail=detail), None
         except dns.resolver.YXDOMAIN:
-            return Answer(name, rdtype, Outcome.ERROR, server=label, detail="the name is too long after DNAME")
+            return Answer(name, rdtype, Outcome.ERROR, server=label, detail="the name is too long after DNAME"), None
         except dns.exception.DNSException as exc:
-            return Answer(name, rdtype, Outcome.ERROR, server=label, detail=str(exc))
+            return Answer(name, rdtype, Outcome.ERROR, server=label, detail=str(exc)), None
         except OSError as exc:
-            return Answer(name, rdtype, _os_outcome(exc), server=label, detail=_os_detail(exc))
+            return Answer(name, rdtype, _os_outcome(exc), server=label, detail=_os_detail(exc)), None
         canonical = _text(result.canonical_name)
         if result.rrset is None:
-            return Answer(
+            answer = Answer(
                 name, rdtype, Outcome.NODATA, ttl=_negative_ttl(result.response), server=label, canonical=canonical
             )
+            return answer, result.response
         values, txt = _records(result.rrset)
         return Answer(
             name, rdtype, Outcome.OK, values=values, txt=txt, ttl=int(result.rrset.ttl), server=label,
             canonical=canonical,
-        )  # fmt: skip
+        ), result.response  # fmt: skip
 
     # --- one server, asked directly ------------------------------------------------------------------
 
@@ -190,66 +234,143 @@ class Lookup:
 
     # --- the authoritative view ----------------------------------------------------------------------
 
-    async def find_servers(self, name: str) -> tuple[str | None, list[tuple[str, str]], Outcome, str]:
-        """The zone that holds `name` and its name servers as (host, address), found through the resolver."""
-        zone, hosts, outcome, detail = await self.name_servers(name)
-        if outcome is not Outcome.OK:
-            return zone, [], outcome, detail
-        addresses = await asyncio.gather(*(self._host_addresses(h) for h in hosts))
+    async def find_servers(self, name: str, *, own: bool = False) -> Servers:
+        """The zone that holds `name` and its name servers as (host, address), found through the resolver.
+
+        Without `own`, a name under one whose zone this run already asked for (or is asking for) is taken to
+        be in that zone, so `_dmarc.example.com` costs no question of its own.
+        """
+        zone, servers, outcome, detail, _ = await self._find_servers(name, own=own)
+        return zone, servers, outcome, detail
+
+    async def name_servers(self, name: str) -> tuple[str | None, list[str], Outcome, str]:
+        """The zone that holds `name` and the host names of its NS records (sorted, lower case, no final dot)."""
+        zone, servers, outcome, detail = await self.find_servers(name)
+        return zone, sorted({host for host, _ in servers}), outcome, detail
+
+    async def _find_servers(
+        self, name: str, *, own: bool
+    ) -> tuple[str | None, list[tuple[str, str]], Outcome, str, bool]:
+        name = name.rstrip(".").lower()
+        cut, assumed = await self._zone_for(name, own=own)
+        if cut.zone is None:
+            return None, [], cut.outcome, cut.detail, False
+        zone, servers, outcome, detail = await self._servers.get(
+            self._key(cut.zone), partial(self._list_servers, cut.zone), keep=self._keep_servers
+        )
+        return zone, list(servers), outcome, detail, assumed
+
+    def _key(self, name: str) -> tuple[int, str]:
+        return id(asyncio.get_running_loop()), name
+
+    def _keep_cut(self, cut: _Cut) -> bool:
+        return self._run and cut.zone is not None
+
+    def _keep_servers(self, servers: Servers) -> bool:
+        return self._run and servers[2] is Outcome.OK
+
+    def _keep_addresses(self, addresses: tuple[str, ...]) -> bool:
+        return self._run and bool(addresses)
+
+    async def _zone_for(self, name: str, *, own: bool) -> tuple[_Cut, bool]:
+        """The zone of `name`, and whether it was taken from an enclosing name's zone rather than asked."""
+        enclosing = None if own else self._asked_enclosing(name)
+        if enclosing is not None:
+            cut = await self._cut(enclosing)
+            if cut.zone is not None or enclosing == name:
+                return cut, enclosing != name
+        return await self._cut(name), False
+
+    def _asked_enclosing(self, name: str) -> str | None:
+        """The longest of `name` and its parents whose zone was asked for in this run (or is being asked)."""
+        loop = id(asyncio.get_running_loop())
+        labels = name.split(".")
+        for i in range(len(labels)):
+            candidate = ".".join(labels[i:])
+            if (loop, candidate) in self._cuts.futures:
+                return candidate
+        return None
+
+    async def _cut(self, name: str) -> _Cut:
+        return await self._cuts.get(self._key(name), partial(self._discover_zone, name), keep=self._keep_cut)
+
+    async def _discover_zone(self, name: str) -> _Cut:
+        """One SOA question: an answer at the name makes it a zone apex; a negative answer names the zone in
+        the SOA of its authority section (RFC 2308). Only an alias (or a reply without that SOA) makes the
+        parent name the next question."""
+        answer, response = await self._resolve_message(name, "SOA")
+        if answer.outcome.is_failure:
+            return _Cut(None, answer.outcome, f"could not find the zone of {name}: {_answer_detail(answer)}")
+        zone = _zone_named(name, answer, response)
+        if zone is not None:
+            return _Cut(zone)
+        parent = name.partition(".")[2]
+        if not parent:
+            return _Cut(None, Outcome.ERROR, f"no zone found for {name}")
+        return await self._cut(parent)
+
+    async def _list_servers(self, zone: str) -> Servers:
+        """The zone's NS names through the resolver, and each one's addresses."""
+        ns = await self.resolve(zone, "NS")
+        if not ns.ok:
+            return zone, [], ns.outcome, f"could not list the name servers of {zone}: {_answer_detail(ns)}"
+        hosts = sorted({v.rstrip(".").lower() for v in ns.values})
+        addresses = await asyncio.gather(
+            *(self._hosts.get(self._key(h), partial(self._host_addresses, h), keep=self._keep_addresses) for h in hosts)
+        )
         servers = [(host, addr) for host, addrs in zip(hosts, addresses, strict=True) for addr in addrs]
         if not servers:
             return zone, [], Outcome.ERROR, f"none of the name servers of {zone} ({', '.join(hosts)}) has an address"
         return zone, servers, Outcome.OK, ""
 
-    async def name_servers(self, name: str) -> tuple[str | None, list[str], Outcome, str]:
-        """The zone that holds `name` and the host names of its NS records (sorted, lower case, no final dot)."""
-        zone, outcome, detail = await self._zone_for(name)
-        if zone is None:
-            return None, [], outcome, detail
-        ns = await self.resolve(zone, "NS")
-        if not ns.ok:
-            return zone, [], ns.outcome, f"could not list the name servers of {zone}: {_answer_detail(ns)}"
-        return zone, sorted({v.rstrip(".").lower() for v in ns.values}), Outcome.OK, ""
-
-    async def _zone_for(self, name: str) -> tuple[str | None, Outcome, str]:
-        """Walk up from the name asking for SOA until a zone apex answers (or a reply names the zone)."""
-        labels = name.rstrip(".").lower().split(".")
-        for i in range(len(labels)):
-            candidate = ".".join(labels[i:])
-            soa = await self.resolve(candidate, "SOA")
-            if soa.outcome.is_failure:
-                return None, soa.outcome, f"could not find the zone of {name}: {_answer_detail(soa)}"
-            if soa.ok and soa.canonical in ("", candidate):
-                return candidate, Outcome.OK, ""
-        return None, Outcome.ERROR, f"no zone found for {name}"
-
-    async def _host_addresses(self, host: str) -> list[str]:
+    async def _host_addresses(self, host: str) -> tuple[str, ...]:
         v4 = await self.resolve(host, "A")
         if v4.ok:
-            return list(v4.values)
+            return v4.values
         v6 = await self.resolve(host, "AAAA")
-        return list(v6.values) if v6.ok else []
+        return v6.values if v6.ok else ()
+
+    async def _servers_within_deadline(self, name: str, *, own: bool = False) -> Found:
+        """find_servers within the deadline (answers that came while this process was busy still count)."""
+        task = asyncio.ensure_future(self._find_servers(name, own=own))
+        try:
+            done, _ = await asyncio.wait({task}, timeout=self.settings.timeout)
+            if not done:
+                done = await _settled({task})
+        finally:
+            if not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        if done:
+            return task.result()
+        detail = f"finding the name servers took longer than {self.settings.timeout:g} s"
+        return None, [], Outcome.TIMEOUT, detail, False
 
     async def authoritative(self, name: str, rdtype: str, _hops: int = 0) -> AuthoritativeView:
         """Ask every authoritative server of the name's zone directly, concurrently, within the deadline."""
         rdtype = rdtype.upper()
-        try:
-            async with asyncio.timeout(self.settings.timeout):
-                zone, servers, outcome, detail = await self.find_servers(name)
-        except TimeoutError:
-            zone, servers, outcome = None, [], Outcome.TIMEOUT
-            detail = f"finding the name servers took longer than {self.settings.timeout:g} s"
+        zone, servers, outcome, detail, assumed = await self._servers_within_deadline(name)
         if outcome is not Outcome.OK:
             return AuthoritativeView(name, rdtype, zone, outcome, detail=detail)
-        port = self.settings.dns_port
-        answers = await self._bounded(
-            [partial(self.query_server, addr, port, name, rdtype, label=f"{host} ({addr})") for host, addr in servers],
-            [f"{host} ({addr})" for host, addr in servers],
-            name,
-            rdtype,
-        )
+        answers = await self._ask_servers(servers, name, rdtype)
+        if assumed and any(a.outcome is Outcome.ERROR for a in answers):
+            # The zone was an enclosing name's: a server that does not answer for the name may mean that the
+            # name is delegated further down, so ask for its own zone.
+            own_zone, own_servers, own_outcome, _, _ = await self._servers_within_deadline(name, own=True)
+            if own_outcome is Outcome.OK and own_zone != zone:
+                zone, answers = own_zone, await self._ask_servers(own_servers, name, rdtype)
         view = AuthoritativeView(name, rdtype, zone, Outcome.OK, tuple(answers))
         return await self._follow_cname(view, _hops)
+
+    async def _ask_servers(self, servers: list[tuple[str, str]], name: str, rdtype: str) -> list[Answer]:
+        port = self.settings.dns_port
+        labels = [f"{host} ({addr})" for host, addr in servers]
+        calls: list[Callable[[], Awaitable[Answer]]] = [
+            partial(self.query_server, addr, port, name, rdtype, label=label)
+            for (_, addr), label in zip(servers, labels, strict=True)
+        ]
+        return await self._bounded(calls, labels, name, rdtype)
 
     async def _follow_cname(self, view: AuthoritativeView, hops: int) -> AuthoritativeView:
         """When the servers agree that the name is an alias of a name they do not hold, ask that zone's servers."""
@@ -285,6 +406,8 @@ class Lookup:
                 if stopper is not None and stopper in done:
                     detail = "no answer by the time the other servers had answered"
                     break
+            else:
+                pending -= await _settled(pending)
         finally:
             for task in (*pending, *([stopper] if stopper is not None else [])):
                 task.cancel()
@@ -333,6 +456,23 @@ class Lookup:
             public.cancel()
 
 
+SETTLE_ROUNDS = 10  # event loop rounds that answers already received need to reach their caller
+
+
+async def _settled(tasks: set[asyncio.Task[T]]) -> set[asyncio.Task[T]]:
+    """The tasks done after the loop ran a few more rounds, each polling the sockets.
+
+    At a deadline, the answers that arrived while this process was busy (the loop blocked by other work) still
+    sit unread; these rounds read them, so a deadline never runs out for our own slowness, only the network's.
+    No time passes for a server that did not answer.
+    """
+    for _ in range(SETTLE_ROUNDS):
+        if all(task.done() for task in tasks):
+            break
+        await asyncio.sleep(0)
+    return {task for task in tasks if task.done()}
+
+
 def _interpret(
     response: dns.message.Message, qname: dns.name.Name, name: str, rdtype: str, server: str, *, recursive: bool
 ) -> Answer:
@@ -378,6 +518,22 @@ def _interpret(
         name, rdtype, outcome, ttl=_negative_ttl(response), server=server, canonical=_text(current),
         received_at=received, authoritative=aa,
     )  # fmt: skip
+
+
+def _zone_named(name: str, answer: Answer, response: dns.message.Message | None) -> str | None:
+    """The zone a reply to `name`'s SOA question names: the name itself when its SOA is the answer, else the
+    owner of the SOA in the authority section. None for an alias (its zone is the parent's) or without SOA."""
+    if response is None:
+        return None
+    qname = _absolute(name)
+    if any(r.name == qname and r.rdtype in (dns.rdatatype.CNAME, dns.rdatatype.DNAME) for r in response.answer):
+        return None
+    if answer.ok:
+        return name if answer.canonical in ("", name) else None
+    for rrset in response.authority:
+        if rrset.rdtype == dns.rdatatype.SOA and qname.is_subdomain(rrset.name):
+            return _text(rrset.name)
+    return None
 
 
 def _is_alias_only(answer: Answer) -> bool:

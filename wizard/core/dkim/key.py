@@ -6,13 +6,13 @@ import base64
 import binascii
 import re
 from dataclasses import dataclass, field
-
-from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+from typing import TYPE_CHECKING
 
 from wizard.core.findings import Finding, error, info, warning
 from wizard.core.tags import FWS, Tag, read_spec, tag_specs
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric import rsa
 
 KNOWN_TAGS = ("v", "g", "h", "k", "n", "p", "s", "t")
 KEY_TYPES = ("rsa", "ed25519")
@@ -334,11 +334,23 @@ def is_private_key(raw: bytes) -> bool:
     """True when the bytes are a private key (PKCS#8 or PKCS#1), pasted by mistake instead of the public key."""
     if not raw.startswith(b"\x30"):
         return False
+    return _load("load_der_private_key", raw, password=None) is not None
+
+
+def _load(loader: str, data: bytes, **options: object) -> object | None:
+    """cryptography's `serialization.<loader>(data)`, or None when it cannot read the key.
+
+    cryptography is imported here, on the first key read, not at start-up: a run pays for it only once it has
+    a key to read (after its first DNS answers).
+    """
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives import serialization
+
     try:
-        serialization.load_der_private_key(raw, password=None)
+        key: object = getattr(serialization, loader)(data, **options)
     except (ValueError, TypeError, UnsupportedAlgorithm):
-        return False
-    return True
+        return None
+    return key
 
 
 def private_key_finding() -> Finding:
@@ -352,6 +364,8 @@ def private_key_finding() -> Finding:
 
 
 def _rsa(raw: bytes) -> tuple[KeyInfo, list[Finding]]:
+    from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+
     key, encoding = _load_rsa(raw)
     if key is None:
         return KeyInfo(), [_unreadable("an RSA public key", raw)]
@@ -378,15 +392,12 @@ def _load_rsa(raw: bytes) -> tuple[object | None, str]:
     """The key and its encoding as the DER says ("spki" or "pkcs1"): cryptography's loaders accept both, so the
     form is read from the structure, not from which loader succeeded."""
     encoding = der_form(raw)
-    try:
-        return serialization.load_der_public_key(raw), encoding
-    except (ValueError, TypeError, UnsupportedAlgorithm):
-        pass
+    key = _load("load_der_public_key", raw)
+    if key is not None:
+        return key, encoding
     pem = b"-----BEGIN RSA PUBLIC KEY-----\n" + base64.encodebytes(raw) + b"-----END RSA PUBLIC KEY-----\n"
-    try:
-        return serialization.load_pem_public_key(pem), encoding
-    except (ValueError, TypeError, UnsupportedAlgorithm):
-        return None, ""
+    key = _load("load_pem_public_key", pem)
+    return (key, encoding) if key is not None else (None, "")
 
 
 def der_form(raw: bytes) -> str:
@@ -409,6 +420,8 @@ def _der_header(raw: bytes) -> int | None:
 
 def spki_base64(key: rsa.RSAPublicKey) -> str:
     """The key as SubjectPublicKeyInfo DER in base64: the p= value every DKIM verifier reads."""
+    from cryptography.hazmat.primitives import serialization
+
     der = key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     return base64.b64encode(der).decode("ascii")
 
@@ -443,13 +456,12 @@ def _rsa_size(bits: int) -> list[Finding]:
 
 
 def _ed25519(raw: bytes) -> tuple[KeyInfo, list[Finding]]:
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
     if len(raw) == ED25519_BYTES:
         ed25519.Ed25519PublicKey.from_public_bytes(raw)
         return KeyInfo("ed25519", 256, "raw"), []
-    try:
-        key = serialization.load_der_public_key(raw)
-    except (ValueError, TypeError, UnsupportedAlgorithm):
-        key = None
+    key = _load("load_der_public_key", raw)
     if isinstance(key, ed25519.Ed25519PublicKey):
         return KeyInfo("ed25519", 256, "spki"), [
             error(

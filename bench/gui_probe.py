@@ -1,0 +1,102 @@
+"""For `python -m bench` (scenario C), in a fresh process: the wizard's cold start to its first painted page,
+then the longest GUI-thread stall while Scenario A's records are verified on the GUI's event loop.
+
+`gui_probe.py [RESOLVER_PORT AUTH_PORT DOMAIN SELECTOR]`: prints one JSON line with first_paint_s (from this
+process's start, before any import of the program, to the first paint of the wizard's page) and, given the
+lab's ports, stall_ms: the longest gap beyond its interval between ticks of a 10 ms QTimer while the SPF,
+DKIM, DMARC, MTA-STS and TLS-RPT records of DOMAIN are verified (the way the record pages run them: on the
+qasync loop in the GUI thread).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+import time
+
+STARTED = time.perf_counter()
+TICK_MS = 10
+
+
+def main() -> None:
+    importlib.import_module("wizard.cli")  # the path `email-auth-wizard` takes before it opens the window
+    from PySide6.QtCore import QEvent, QObject, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from wizard.lookup.settings import LookupSettings
+
+    from wizard.ui.app import create_wizard
+
+    app = QApplication([])
+    window = create_wizard(LookupSettings(public_resolvers=False), None)  # no store: nothing read or kept
+    measured: dict[str, float] = {}
+
+    class FirstPaint(QObject):
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+            if event.type() == QEvent.Type.Paint and "first_paint_s" not in measured:
+                measured["first_paint_s"] = time.perf_counter() - STARTED
+                QTimer.singleShot(0, app.quit)
+            return False
+
+    probe = FirstPaint()
+    page = window.currentPage() or window
+    page.installEventFilter(probe)
+    window.show()
+    QTimer.singleShot(30_000, app.quit)
+    app.exec()
+    if len(sys.argv) == 5:
+        measured["stall_ms"] = stall_during_verification(app, int(sys.argv[1]), int(sys.argv[2]), *sys.argv[3:])
+    print(json.dumps(measured))
+
+
+def stall_during_verification(app: object, resolver: int, auth_port: int, domain: str, selector: str) -> float:
+    import asyncio
+
+    import qasync
+    from PySide6.QtCore import QTimer
+
+    from wizard.checks.verify import Target, verify
+    from wizard.core.records import Kind
+    from wizard.lookup.lookup import Lookup
+    from wizard.lookup.settings import LookupSettings
+
+    settings = LookupSettings(
+        nameservers=(("127.0.0.1", resolver),), dns_port=auth_port, public_resolvers=False, timeout=10.0
+    )
+    targets = [
+        Target(domain, domain, Kind.SPF, ""),
+        Target(domain, f"{selector}._domainkey.{domain}", Kind.DKIM, ""),
+        Target(domain, f"_dmarc.{domain}", Kind.DMARC, ""),
+        Target(domain, f"_mta-sts.{domain}", Kind.MTA_STS, ""),
+        Target(domain, f"_smtp._tls.{domain}", Kind.TLS_RPT, ""),
+    ]
+    worst = 0.0
+    last = time.perf_counter()
+
+    def tick() -> None:
+        nonlocal worst, last
+        now = time.perf_counter()
+        worst = max(worst, (now - last) * 1000 - TICK_MS)
+        last = now
+
+    timer = QTimer()
+    timer.setInterval(TICK_MS)
+    timer.timeout.connect(tick)
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+
+    async def verify_all() -> None:
+        await asyncio.sleep(0.1)  # the probe runs alone first
+        lookup = Lookup(settings)
+        await asyncio.gather(*(verify(lookup, target) for target in targets))
+
+    timer.start()
+    with loop:
+        loop.run_until_complete(verify_all())
+    timer.stop()
+    return worst
+
+
+if __name__ == "__main__":
+    main()
