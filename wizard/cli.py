@@ -14,7 +14,7 @@ from typing import NoReturn
 from wizard import APP_ID, __version__
 from wizard.checks import DEFAULT_SPF_INCLUDE, CheckOptions
 from wizard.core.names import DomainError, normalize_domain
-from wizard.lookup.settings import LookupSettings, parse_port, parse_server
+from wizard.lookup.settings import LookupSettings, parse_doh_url, parse_port, parse_server
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -31,6 +31,13 @@ class _Parser(argparse.ArgumentParser):
 def _server(text: str) -> tuple[str, int]:
     try:
         return parse_server(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _doh(text: str) -> str:
+    try:
+        return parse_doh_url(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
@@ -64,6 +71,10 @@ def _add_lab_options(parser: argparse.ArgumentParser) -> None:
     lab.add_argument(
         "--nameserver", action="append", type=_server, default=[], metavar="HOST[:PORT]",
         help="resolver to use instead of the system's (repeatable)",
+    )  # fmt: skip
+    lab.add_argument(
+        "--doh", action="append", type=_doh, default=[], metavar="URL",
+        help="DNS-over-HTTPS resolver to use instead (repeatable; honours HTTPS_PROXY)",
     )  # fmt: skip
     lab.add_argument("--dns-port", type=_port, default=53, metavar="N", help="port of every authoritative server")
     lab.add_argument(
@@ -104,6 +115,7 @@ def settings_from(args: argparse.Namespace) -> LookupSettings:
     timeout = getattr(args, "timeout", 10.0)
     return LookupSettings(
         nameservers=tuple(args.nameserver),
+        doh=tuple(dict.fromkeys(args.doh)),
         dns_port=args.dns_port,
         public_resolvers=not args.no_public_resolvers,
         timeout=timeout,

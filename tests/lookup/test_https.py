@@ -11,6 +11,7 @@ import ssl
 import pytest
 import trustme
 
+from tests.lookup.connect_proxy import proxying
 from tests.lookup.policy_server import (
     POLICY,
     Handler,
@@ -189,3 +190,15 @@ def test_host_without_address_is_a_dns_failure() -> None:
 
     result = asyncio.run(main())
     assert result.outcome is FetchOutcome.DNS_FAILED and HOST in result.detail
+
+
+def test_policy_is_fetched_through_the_https_proxy(trusted: trustme.CA, monkeypatch: pytest.MonkeyPatch) -> None:
+    async def main() -> tuple[FetchResult, list[str]]:
+        async with proxying(monkeypatch) as proxy, serving(replying(response()), server_context(trusted, HOST)) as port:
+            source = MemorySource()
+            source.add(HOST, "A", "127.0.0.1")
+            return await fetch_https(source, HOST, PATH, port, LIMITS), proxy.targets
+
+    result, targets = asyncio.run(main())
+    assert result.ok and result.body == POLICY, result
+    assert targets == [f"127.0.0.1:{result.url.split(':')[2].split('/')[0]}"]
