@@ -16,6 +16,7 @@ import socketserver
 import subprocess
 import sys
 import threading
+from pathlib import Path
 
 import dns.flags
 import dns.message
@@ -93,8 +94,8 @@ def serve(zone: dns.zone.Zone) -> int:
 
 def main(executable: str) -> int:
     port = serve(dns.zone.from_text(ZONE, origin=ORIGIN, relativize=False))
-    command = [executable, "check", ORIGIN.rstrip("."), "--json", "--nameserver", f"127.0.0.1:{port}",
-               "--dns-port", str(port), "--no-public-resolvers", "--timeout", "5"]  # fmt: skip
+    server = ["--nameserver", f"127.0.0.1:{port}", "--dns-port", str(port), "--no-public-resolvers"]
+    command = [str(Path(executable).resolve()), "check", ORIGIN.rstrip("."), "--json", *server, "--timeout", "5"]
     done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
     if done.returncode not in (0, 1):
         print(done.stdout[-4000:], done.stderr[-4000:], sep="\n")
