@@ -51,6 +51,10 @@ def test_smoke_tests_run_the_entry_points_the_spec_builds() -> None:
     assert cli["macos-latest"] == f"dist/{wizard.APP_NAME}.app/Contents/MacOS/{wizard.APP_ID}"
     assert '"${{ matrix.cli }}" check --help' in runs()
     assert 'python .ci/smoke_dns.py "${{ matrix.cli }}"' in runs() and (ROOT / ".ci" / "smoke_dns.py").is_file()
+    gui = {entry["os"]: entry["gui"] for entry in workflow()["jobs"]["bundle"]["strategy"]["matrix"]["include"]}
+    assert gui["windows-latest"] == f"dist/{wizard.APP_ID}/{wizard.APP_ID}.exe"
+    assert gui["macos-latest"] == cli["macos-latest"]
+    assert 'python .ci/smoke_gui.py "${{ matrix.gui }}"' in runs() and (ROOT / ".ci" / "smoke_gui.py").is_file()
 
 
 def test_uploads_the_bundles() -> None:
