@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, NoReturn
 from wizard import APP_ID, __version__
 from wizard.checks import DEFAULT_CONCURRENCY, DEFAULT_SPF_INCLUDE, CheckOptions
 from wizard.core.names import DomainError, normalize_domain
-from wizard.lookup.settings import LookupSettings, parse_port, parse_server
+from wizard.lookup.settings import LookupSettings, parse_doh_url, parse_port, parse_server
 
 if TYPE_CHECKING:
     from tqdm import tqdm
@@ -41,6 +41,13 @@ class _Parser(argparse.ArgumentParser):
 def _server(text: str) -> tuple[str, int]:
     try:
         return parse_server(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _doh(text: str) -> str:
+    try:
+        return parse_doh_url(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
@@ -80,6 +87,10 @@ def _add_lab_options(parser: argparse.ArgumentParser) -> None:
     lab.add_argument(
         "--nameserver", action="append", type=_server, default=[], metavar="HOST[:PORT]",
         help="resolver to use instead of the system's (repeatable)",
+    )  # fmt: skip
+    lab.add_argument(
+        "--doh", action="append", type=_doh, default=[], metavar="URL",
+        help="DNS-over-HTTPS resolver to use instead (repeatable; honours HTTPS_PROXY)",
     )  # fmt: skip
     lab.add_argument("--dns-port", type=_port, default=53, metavar="N", help="port of every authoritative server")
     lab.add_argument(
@@ -168,6 +179,7 @@ def settings_from(args: argparse.Namespace) -> LookupSettings:
     timeout = getattr(args, "timeout", 10.0)
     return LookupSettings(
         nameservers=tuple(args.nameserver),
+        doh=tuple(dict.fromkeys(args.doh)),
         dns_port=args.dns_port,
         public_resolvers=not args.no_public_resolvers,
         timeout=timeout,

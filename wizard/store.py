@@ -77,6 +77,7 @@ class Preferences:
     """Lab settings an admin may need when their network blocks direct DNS; empty means the system's."""
 
     nameservers: list[str] = field(default_factory=list)  # "HOST" or "HOST:PORT"
+    doh: list[str] = field(default_factory=list)  # DNS-over-HTTPS resolver URLs, used instead of nameservers
     dns_port: int = 53
     public_resolvers: bool = True
 

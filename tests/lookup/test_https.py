@@ -1,6 +1,6 @@
 """The MTA-STS policy fetcher against local HTTPS servers whose certificates come from a trustme test CA.
 
-The CA is trusted only through SSL_CERT_FILE, the way the fetcher's default context finds the system store.
+The CA is trusted only through SSL_CERT_FILE, the extra bundle added to the OS trust store.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import ssl
 import pytest
 import trustme
 
+from tests.lookup.connect_proxy import proxying
 from tests.lookup.policy_server import (
     POLICY,
     Handler,
@@ -49,10 +50,33 @@ def test_good_policy_is_fetched(trusted: trustme.CA) -> None:
     assert result.address == "127.0.0.1"
 
 
-def test_lf_only_headers_and_read_until_close_are_accepted(trusted: trustme.CA) -> None:
-    raw = b"HTTP/1.0 200 OK\nContent-Type: text/plain; charset=utf-8\n\n" + POLICY
+def test_lf_only_headers_are_accepted(trusted: trustme.CA) -> None:
+    raw = b"HTTP/1.0 200 OK\nContent-Type: text/plain; charset=utf-8\nContent-Length: %d\n\n" % len(POLICY) + POLICY
     result = fetch(replying(raw), server_context(trusted, HOST))
     assert result.ok and result.body == POLICY and result.content_type == "text/plain; charset=utf-8"
+
+
+# The handler hangs up with transport.abort(): TLS closed without close_notify, as a cut connection looks.
+CUT = POLICY[: POLICY.index(b"mx:")]  # what is left of a policy that lost its mx: lines
+
+
+def test_body_shorter_than_its_content_length_is_a_failure(trusted: trustme.CA) -> None:
+    raw = response(body=POLICY)[: -len(POLICY) + len(CUT)]
+    result = fetch(replying(raw), server_context(trusted, HOST))
+    assert result.outcome is FetchOutcome.BAD_RESPONSE and result.body == b"", result
+
+
+def test_truncated_body_without_length_is_a_failure_not_a_policy_without_mx(trusted: trustme.CA) -> None:
+    raw = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n" + CUT
+    result = fetch(replying(raw), server_context(trusted, HOST))
+    assert result.outcome is FetchOutcome.BAD_RESPONSE and result.body == b"", result
+    assert "cut short" in result.detail
+
+
+def test_chunked_body_cut_before_its_last_chunk_is_a_failure(trusted: trustme.CA) -> None:
+    raw = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n" % (len(CUT), CUT)
+    result = fetch(replying(raw), server_context(trusted, HOST))
+    assert result.outcome is FetchOutcome.BAD_RESPONSE, result
 
 
 def test_chunked_body_is_decoded(trusted: trustme.CA) -> None:
@@ -99,14 +123,15 @@ def test_ten_megabyte_body_with_length_is_refused_without_reading_it(trusted: tr
     assert result.outcome is FetchOutcome.TOO_LARGE and "10000000" in result.detail
 
 
-def test_content_length_of_five_thousand_digits_is_too_large(trusted: trustme.CA) -> None:
+def test_content_length_of_five_thousand_digits_is_refused(trusted: trustme.CA) -> None:
     raw = b"HTTP/1.1 200 OK\r\nContent-Length: " + b"9" * 5000 + b"\r\n\r\nhi"
     result = fetch(replying(raw), server_context(trusted, HOST))
-    assert result.outcome is FetchOutcome.TOO_LARGE, result
+    assert result.outcome is FetchOutcome.BAD_RESPONSE and "Content-Length" in result.detail, result
 
 
-def test_ten_megabyte_body_without_length_stops_at_the_limit(trusted: trustme.CA) -> None:
-    raw = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n" + b"x" * 10_000_000
+def test_ten_megabyte_chunked_body_stops_at_the_limit(trusted: trustme.CA) -> None:
+    chunk = b"x" * 100_000
+    raw = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + b"%x\r\n%s\r\n" % (len(chunk), chunk) * 100
     result = fetch(replying(raw), server_context(trusted, HOST))
     assert result.outcome is FetchOutcome.TOO_LARGE
 
@@ -142,7 +167,7 @@ def test_numbers_that_are_not_plain_digits_are_a_bad_response(trusted: trustme.C
 
 def test_handshake_that_never_finishes_is_a_tls_failure(trusted: trustme.CA) -> None:
     result = fetch(stalling, None)  # plain TCP server that never speaks TLS
-    assert result.outcome in (FetchOutcome.TLS_FAILED, FetchOutcome.TIMEOUT)
+    assert result.outcome is FetchOutcome.TLS_FAILED, result
 
 
 def test_server_that_stalls_after_the_handshake_times_out(trusted: trustme.CA) -> None:
@@ -165,3 +190,15 @@ def test_host_without_address_is_a_dns_failure() -> None:
 
     result = asyncio.run(main())
     assert result.outcome is FetchOutcome.DNS_FAILED and HOST in result.detail
+
+
+def test_policy_is_fetched_through_the_https_proxy(trusted: trustme.CA, monkeypatch: pytest.MonkeyPatch) -> None:
+    async def main() -> tuple[FetchResult, list[str]]:
+        async with proxying(monkeypatch) as proxy, serving(replying(response()), server_context(trusted, HOST)) as port:
+            source = MemorySource()
+            source.add(HOST, "A", "127.0.0.1")
+            return await fetch_https(source, HOST, PATH, port, LIMITS), proxy.targets
+
+    result, targets = asyncio.run(main())
+    assert result.ok and result.body == POLICY, result
+    assert targets == [f"127.0.0.1:{result.url.split(':')[2].split('/')[0]}"]

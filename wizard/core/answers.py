@@ -208,11 +208,17 @@ class AuthoritativeView:
 
 @dataclass(frozen=True)
 class NameViews:
-    """The three views of one name and type, taken at the same moment."""
+    """The three views of one name and type, taken at the same moment.
+
+    direct_blocked: every query sent directly to outside servers (each authoritative server, and public
+    resolvers asked over plain DNS) timed out while the configured resolver answered: the network blocks
+    direct DNS, and the silence says nothing about the domain's servers.
+    """
 
     resolver: Answer
     authoritative: AuthoritativeView
     public: tuple[Answer, ...] = field(default_factory=tuple)
+    direct_blocked: bool = False
 
 
 def _signature(answer: Answer) -> tuple[Outcome, frozenset[str]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from wizard.core.answers import Answer, AuthoritativeView, NameViews, Outcome
 from wizard.core.findings import Finding, error, warning
+from wizard.core.network import direct_blocked
 from wizard.core.timefmt import about
 
 
@@ -22,7 +23,9 @@ def dns_findings(domain: str, views: NameViews, soa: AuthoritativeView) -> list[
                 "Check the spelling, and that the domain is registered and delegated to your DNS provider.",
             )
         ]
-    findings = _failure_findings(resolver, auth)
+    findings = _failure_findings(resolver, auth, blocked=views.direct_blocked)
+    if views.direct_blocked:
+        findings.insert(0, direct_blocked(resolver.server))
     answered = [a for a in auth.servers if not a.outcome.is_failure]
     if len({_record_set(a) for a in answered}) > 1:
         findings.append(_disagree(domain, answered, soa))
@@ -32,12 +35,13 @@ def dns_findings(domain: str, views: NameViews, soa: AuthoritativeView) -> list[
     return findings
 
 
-def _failure_findings(resolver: Answer, auth: AuthoritativeView) -> list[Finding]:
+def _failure_findings(resolver: Answer, auth: AuthoritativeView, *, blocked: bool = False) -> list[Finding]:
+    """One finding per server that failed; when the network blocks direct DNS, the servers' silence is not theirs."""
     findings: list[Finding] = []
     failed = [resolver] if resolver.outcome.is_failure else []
     if auth.outcome is not Outcome.OK:
         findings.append(_failure(auth.outcome, "the domain's authoritative servers", auth.detail))
-    failed += [a for a in auth.servers if a.outcome.is_failure]
+    failed += [a for a in auth.servers if a.outcome.is_failure and not blocked]  # blocked: all timed out
     for answer in failed:
         findings.append(_failure(answer.outcome, answer.server, answer.detail))
     return findings

@@ -16,7 +16,7 @@ class FetchOutcome(StrEnum):
     REDIRECT = "redirect"  # a 3xx: MTA-STS forbids following it
     HTTP_ERROR = "http-error"  # any other status than 200
     TOO_LARGE = "too-large"
-    BAD_RESPONSE = "bad-response"  # not an HTTP/1.x response we can read
+    BAD_RESPONSE = "bad-response"  # not an HTTP response we can read, or a body cut short
 
 
 @dataclass(frozen=True)

@@ -1,31 +1,30 @@
-"""A minimal HTTPS GET for MTA-STS policies (RFC 8461 3.3): strict, bounded, and never raising.
+"""The HTTPS GET for MTA-STS policies (RFC 8461 3.3), on httpx2: strict, bounded, and never raising.
 
-The host is resolved through the lookup layer (so a lab's resolver applies), the certificate is validated
-against the system trust store (`ssl.create_default_context()`, which honours SSL_CERT_FILE), redirects are
-not followed, and the connection, the TLS handshake, the whole exchange and the body size are all limited.
+The host is resolved through the lookup layer (so a lab's or company's resolver applies) and that address is
+connected to, with SNI and certificate checks for the policy host; the certificate is validated against the
+OS trust store plus SSL_CERT_FILE (wizard.lookup.trust); HTTPS_PROXY is honoured; redirects are not followed;
+the connection, the TLS handshake, the whole exchange and the body size are all limited. A body whose end
+cannot be told from a cut connection (neither Content-Length nor chunked) is refused: a policy truncated by
+a dropped TLS connection would otherwise lose its mx: lines and still parse.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import re
 import ssl
 from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import httpx2
 
 from wizard.core.answers import Source
 from wizard.core.fetched import FetchOutcome, FetchResult
+from wizard.lookup.trust import trust_context
 
-MAX_BODY = 64 * 1024  # RFC 8461 policies are a few hundred bytes; 64 KiB is generous
-MAX_HEADER_LINE = 8 * 1024
-MAX_HEADERS = 100
 __all__ = ["FetchLimits", "FetchOutcome", "FetchResult", "fetch_https"]
+MAX_BODY = 64 * 1024  # RFC 8461 policies are a few hundred bytes; 64 KiB is generous
 USER_AGENT = "email-auth-wizard (MTA-STS check)"
-# HTTP numbers are plain ASCII digits (RFC 9112): int() alone takes "-5", "0x5" and "1_0", and raises on "²"
-# or on more than 4,300 digits.
-_STATUS = re.compile(r"[0-9]{3}")
-_DECIMAL = re.compile(r"[0-9]+")
-_HEX = re.compile(r"[0-9A-Fa-f]+")
+_E = TypeVar("_E", bound=BaseException)
 
 
 @dataclass(frozen=True)
@@ -38,38 +37,63 @@ class FetchLimits:
     max_body: int = MAX_BODY
 
 
-@dataclass(frozen=True)
-class _Head:
-    status: int
-    headers: dict[str, str]
-
-
 class _Failure(Exception):
     """Ends a fetch early with an outcome (internal: fetch_https turns it into a FetchResult)."""
 
-    def __init__(self, outcome: FetchOutcome, detail: str, head: _Head | None = None) -> None:
+    def __init__(self, outcome: FetchOutcome, detail: str, response: httpx2.Response | None = None) -> None:
         super().__init__(detail)
         self.outcome = outcome
         self.detail = detail
-        self.head = head
+        self.response = response
 
 
 def _result(
-    url: str, outcome: FetchOutcome, detail: str, address: str, *, head: _Head | None, body: bytes = b""
+    url: str, outcome: FetchOutcome, detail: str, address: str, response: httpx2.Response | None, *, body: bytes = b""
 ) -> FetchResult:
-    if head is None:
+    if response is None:
         return FetchResult(url, outcome, detail, address, body=body)
+    headers = {name.lower(): value for name, value in reversed(list(response.headers.multi_items()))}  # first wins
     return FetchResult(
         url,
         outcome,
         detail,
         address,
-        head.status,
-        head.headers.get("content-type", ""),
-        head.headers.get("location", ""),
+        response.status_code,
+        headers.get("content-type", ""),
+        headers.get("location", ""),
         body,
-        head.headers,
+        headers,
     )
+
+
+class _Stages:
+    """The connect and handshake deadlines, kept by following httpcore's trace of the connection's stages.
+
+    One asyncio.timeout is moved as the stages begin: `connect` seconds for TCP, `handshake` for TLS, and
+    then only the total deadline. `stage` tells what was going on when something failed.
+    """
+
+    def __init__(self, limits: FetchLimits) -> None:
+        self.limits = limits
+        self.timer: asyncio.Timeout | None = None
+        self.stage = "connect"
+
+    def _reschedule(self, seconds: float | None) -> None:
+        if self.timer is not None:
+            when = None if seconds is None else asyncio.get_running_loop().time() + seconds
+            self.timer.reschedule(when)
+
+    async def trace(self, event: str, info: dict[str, Any]) -> None:
+        """httpcore's trace callback: `event` is e.g. "connection.start_tls.started"."""
+        if event.endswith("connect_tcp.started"):
+            self.stage = "connect"
+            self._reschedule(self.limits.connect)
+        elif event.endswith("start_tls.started"):
+            self.stage = "tls"
+            self._reschedule(self.limits.handshake)
+        elif event.endswith("start_tls.complete"):
+            self.stage = "exchange"
+            self._reschedule(None)
 
 
 async def fetch_https(
@@ -82,16 +106,12 @@ async def fetch_https(
     try:
         async with asyncio.timeout(limits.total):
             address = await _address(source, host)
-            reader, writer = await _connect(host, address, port, limits)
-            try:
-                head, body = await _exchange(reader, writer, host, path, limits.max_body)
-            finally:
-                await _close(writer)
+            response, body = await _get(host, address, port, path, limits)
     except _Failure as failure:
-        return _result(url, failure.outcome, failure.detail, address, head=failure.head)
+        return _result(url, failure.outcome, failure.detail, address, failure.response)
     except TimeoutError:
         return FetchResult(url, FetchOutcome.TIMEOUT, f"no complete answer within {limits.total:g} s", address)
-    return _result(url, FetchOutcome.OK, "", address, head=head, body=body)
+    return _result(url, FetchOutcome.OK, "", address, response, body=body)
 
 
 async def _address(source: Source, host: str) -> str:
@@ -104,138 +124,110 @@ async def _address(source: Source, host: str) -> str:
     raise _Failure(FetchOutcome.DNS_FAILED, f"{host} has no address in DNS")
 
 
-async def _exchange(
-    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host: str, path: str, max_body: int
-) -> tuple[_Head, bytes]:
-    request = (
-        f"GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: {USER_AGENT}\r\n"
-        "Accept: text/plain\r\nConnection: close\r\n\r\n"
-    )
-    writer.write(request.encode("ascii"))
+def http_client(**options: Any) -> httpx2.AsyncClient:
+    """An httpx2 client that trusts the OS store (+ SSL_CERT_FILE) and goes through HTTPS_PROXY when it is set."""
+    return httpx2.AsyncClient(verify=trust_context(), trust_env=True, follow_redirects=False, **options)
+
+
+async def _get(host: str, address: str, port: int, path: str, limits: FetchLimits) -> tuple[httpx2.Response, bytes]:
+    """Connect to `address` (TLS for `host`), send the GET and read the body within the limits."""
+    target = f"[{address}]" if ":" in address else address
+    headers = {"Host": host if port == 443 else f"{host}:{port}", "User-Agent": USER_AGENT}
+    headers |= {"Accept": "text/plain", "Accept-Encoding": "identity"}
+    stages = _Stages(limits)
     try:
-        await writer.drain()
-    except (ssl.SSLError, OSError) as exc:
-        raise _Failure(FetchOutcome.BAD_RESPONSE, f"the connection broke: {exc}") from None
-    head = await _read_head(reader)
-    if 300 <= head.status < 400:
-        location = head.headers.get("location", "?")
-        raise _Failure(FetchOutcome.REDIRECT, f"HTTP {head.status} redirect to {location}", head)
-    if head.status != 200:
-        raise _Failure(FetchOutcome.HTTP_ERROR, f"HTTP {head.status}", head)
-    return head, await _read_body(reader, head, max_body)
+        async with asyncio.timeout(None) as timer:
+            stages.timer = timer
+            async with http_client(timeout=limits.total) as client:
+                request = client.build_request(
+                    "GET",
+                    f"https://{target}:{port}{path}",
+                    headers=headers,
+                    extensions={"sni_hostname": host, "trace": stages.trace},
+                )
+                return await _send(client, request, limits.max_body)
+    except TimeoutError:  # the stage's deadline (the total one is raised by the caller's asyncio.timeout)
+        if stages.stage == "connect":
+            raise _Failure(
+                FetchOutcome.CONNECT_FAILED, f"cannot connect to {address}:{port}: no connection within the limit"
+            ) from None
+        raise _Failure(FetchOutcome.TLS_FAILED, "the TLS handshake did not finish in time") from None
+    except httpx2.HTTPError as exc:
+        raise _classify(exc, stages.stage, host, address, port) from None
 
 
-async def _close(writer: asyncio.StreamWriter) -> None:
-    """Drop the connection at once: everything needed was read, and a stalled peer must not delay us."""
-    writer.transport.abort()
-    with contextlib.suppress(Exception):
-        async with asyncio.timeout(1.0):
-            await writer.wait_closed()
-
-
-async def _connect(
-    host: str, address: str, port: int, limits: FetchLimits
-) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+async def _send(client: httpx2.AsyncClient, request: httpx2.Request, max_body: int) -> tuple[httpx2.Response, bytes]:
+    response = await client.send(request, stream=True)
     try:
-        async with asyncio.timeout(limits.connect):
-            reader, writer = await asyncio.open_connection(address, port, limit=MAX_HEADER_LINE)
-    except (OSError, TimeoutError) as exc:
-        detail = "no connection within the limit" if isinstance(exc, TimeoutError) else exc.strerror or str(exc)
-        raise _Failure(FetchOutcome.CONNECT_FAILED, f"cannot connect to {address}:{port}: {detail}") from None
-    context = ssl.create_default_context()  # the system trust store; honours SSL_CERT_FILE
-    try:
-        async with asyncio.timeout(limits.handshake):
-            await writer.start_tls(context, server_hostname=host, ssl_handshake_timeout=limits.handshake)
-    except ssl.SSLCertVerificationError as exc:
-        writer.transport.abort()
-        raise _Failure(
-            FetchOutcome.CERT_INVALID, f"the certificate is not valid for {host}: {exc.verify_message}"
-        ) from None
-    except (ssl.SSLError, OSError, TimeoutError) as exc:
-        writer.transport.abort()
-        reason = "the TLS handshake did not finish in time" if isinstance(exc, TimeoutError) else str(exc)
-        raise _Failure(FetchOutcome.TLS_FAILED, reason) from None
-    return reader, writer
+        framed = _check_head(response, max_body)
+        body = await _read_body(response, max_body, framed=framed)
+    finally:
+        await response.aclose()
+    return response, body
 
 
-async def _read_line(reader: asyncio.StreamReader) -> str:
-    try:
-        line = await reader.readline()
-    except (ValueError, asyncio.LimitOverrunError):
-        raise _Failure(FetchOutcome.BAD_RESPONSE, "a header line is too long") from None
-    except (ssl.SSLError, OSError) as exc:
-        raise _Failure(FetchOutcome.BAD_RESPONSE, f"the connection broke: {exc}") from None
-    return line.decode("latin-1").rstrip("\r\n")
-
-
-async def _read_head(reader: asyncio.StreamReader) -> _Head:
-    """The status code and the headers (lower-case names; the first of a repeated header wins)."""
-    status_line = await _read_line(reader)
-    parts = status_line.split(" ", 2)
-    if len(parts) < 2 or not parts[0].startswith("HTTP/1.") or not _STATUS.fullmatch(parts[1]):
-        raise _Failure(FetchOutcome.BAD_RESPONSE, f"not an HTTP response: {status_line[:60]!r}")
-    headers: dict[str, str] = {}
-    for _ in range(MAX_HEADERS):
-        line = await _read_line(reader)
-        if not line:
-            return _Head(int(parts[1]), headers)
-        name, _, value = line.partition(":")
-        headers.setdefault(name.strip().lower(), value.strip())
-    raise _Failure(FetchOutcome.BAD_RESPONSE, f"more than {MAX_HEADERS} header lines")
-
-
-async def _read_body(reader: asyncio.StreamReader, head: _Head, max_body: int) -> bytes:
-    if "chunked" in head.headers.get("transfer-encoding", "").lower():
-        return await _read_chunked(reader, max_body, head)
-    length = head.headers.get("content-length")
-    if length is not None:
-        if not _DECIMAL.fullmatch(length):
-            raise _Failure(FetchOutcome.BAD_RESPONSE, f"Content-Length {length[:30]!r} is not a number", head)
+def _check_head(response: httpx2.Response, max_body: int) -> bool:
+    """Refuse redirects, other statuses and a declared length over the limit; True when the body is framed."""
+    status = response.status_code
+    if 300 <= status < 400:
+        location = response.headers.get("location", "?")
+        raise _Failure(FetchOutcome.REDIRECT, f"HTTP {status} redirect to {location}", response)
+    if status != 200:
+        raise _Failure(FetchOutcome.HTTP_ERROR, f"HTTP {status}", response)
+    length = response.headers.get("content-length")
+    if length is not None and length.isascii() and length.isdigit():
         digits = length.lstrip("0") or "0"
         if len(digits) > len(str(max_body)) or int(digits) > max_body:
-            raise _Failure(FetchOutcome.TOO_LARGE, f"the body is {digits[:30]} bytes; the limit is {max_body}", head)
-        return await _read_exactly(reader, int(digits), head)
-    body = await _read_upto(reader, max_body + 1)
-    if len(body) > max_body:
-        raise _Failure(FetchOutcome.TOO_LARGE, f"the body is larger than {max_body} bytes", head)
-    return body
+            detail = f"the body is {digits[:30]} bytes; the limit is {max_body}"
+            raise _Failure(FetchOutcome.TOO_LARGE, detail, response)
+    # HTTP/2 frames every body; HTTP/1 read-until-close does not: a TLS connection cut short (no close_notify)
+    # would look like the end of the body.
+    chunked = "chunked" in response.headers.get("transfer-encoding", "").lower()
+    return length is not None or chunked or not response.http_version.startswith("HTTP/1")
 
 
-async def _read_exactly(reader: asyncio.StreamReader, size: int, head: _Head) -> bytes:
-    try:
-        return await reader.readexactly(size)
-    except asyncio.IncompleteReadError as exc:
-        raise _Failure(
-            FetchOutcome.BAD_RESPONSE, f"the body ended after {len(exc.partial)} of {size} bytes", head
-        ) from None
-    except (ssl.SSLError, OSError) as exc:
-        raise _Failure(FetchOutcome.BAD_RESPONSE, f"the connection broke: {exc}", head) from None
-
-
-async def _read_upto(reader: asyncio.StreamReader, size: int) -> bytes:
-    """Read until the server closes or `size` bytes have arrived."""
-    data = bytearray()
-    try:
-        while len(data) < size:
-            chunk = await reader.read(size - len(data))
-            if not chunk:
-                break
-            data += chunk
-    except (ssl.SSLError, OSError):
-        pass  # servers often close TLS without close_notify; what arrived is the body
-    return bytes(data)
-
-
-async def _read_chunked(reader: asyncio.StreamReader, max_body: int, head: _Head) -> bytes:
+async def _read_body(response: httpx2.Response, max_body: int, *, framed: bool) -> bytes:
+    """Read at most max_body bytes; more is TOO_LARGE, and an unframed body is refused once read (see above)."""
     body = bytearray()
-    while True:
-        size_text = (await _read_line(reader)).split(";", 1)[0].strip()
-        if not _HEX.fullmatch(size_text):
-            raise _Failure(FetchOutcome.BAD_RESPONSE, f"bad chunk size {size_text[:20]!r}", head)
-        size = int(size_text, 16)
-        if size == 0:
-            return bytes(body)
-        if len(body) + size > max_body:
-            raise _Failure(FetchOutcome.TOO_LARGE, f"the body is larger than {max_body} bytes", head)
-        body += await _read_exactly(reader, size, head)
-        await _read_line(reader)
+    async for chunk in response.aiter_raw():
+        body += chunk
+        if len(body) > max_body:
+            raise _Failure(FetchOutcome.TOO_LARGE, f"the body is larger than {max_body} bytes", response)
+    if not framed:
+        raise _Failure(
+            FetchOutcome.BAD_RESPONSE,
+            "the server sent neither Content-Length nor chunked encoding, so a body cut short cannot be told "
+            "from a complete one",
+            response,
+        )
+    return bytes(body)
+
+
+def _classify(exc: httpx2.HTTPError, stage: str, host: str, address: str, port: int) -> _Failure:
+    """The outcome of an httpx2 error, by the stage it happened in."""
+    verify = _cause(exc, ssl.SSLCertVerificationError)
+    if verify is not None:
+        return _Failure(FetchOutcome.CERT_INVALID, f"the certificate is not valid for {host}: {verify.verify_message}")
+    if isinstance(exc, httpx2.ProxyError):
+        return _Failure(FetchOutcome.CONNECT_FAILED, f"the HTTPS proxy refused the connection: {exc}")
+    if isinstance(exc, httpx2.TimeoutException):
+        return _Failure(FetchOutcome.TIMEOUT, f"the server stopped answering ({type(exc).__name__})")
+    if stage == "connect":
+        reason = _cause(exc, OSError)
+        detail = (reason.strerror if reason is not None else None) or str(exc) or type(exc).__name__
+        return _Failure(FetchOutcome.CONNECT_FAILED, f"cannot connect to {address}:{port}: {detail}")
+    if stage == "tls":
+        return _Failure(FetchOutcome.TLS_FAILED, str(exc) or "the TLS handshake failed")
+    return _Failure(FetchOutcome.BAD_RESPONSE, f"not a complete HTTP response: {exc or type(exc).__name__}")
+
+
+def _cause(exc: BaseException, kind: type[_E]) -> _E | None:
+    """The first exception of `kind` in exc's chain of causes."""
+    seen: BaseException | None = exc
+    for _ in range(10):
+        if seen is None:
+            return None
+        if isinstance(seen, kind):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None

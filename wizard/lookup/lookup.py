@@ -28,8 +28,10 @@ import dns.rcode
 import dns.rdatatype
 import dns.resolver
 import dns.rrset
+import httpx2
 
 from wizard.core.answers import Answer, AuthoritativeView, NameViews, Outcome, SharedFutures, TxtRecord
+from wizard.lookup.doh import ProxiedDoHNameserver, doh_query
 from wizard.lookup.settings import LookupSettings
 
 T = TypeVar("T")
@@ -112,8 +114,10 @@ class Lookup:
 
     def _make_resolver(self) -> dns.asyncresolver.Resolver:
         s = self.settings
-        resolver = dns.asyncresolver.Resolver(configure=not s.nameservers)
-        if s.nameservers:
+        resolver = dns.asyncresolver.Resolver(configure=not (s.nameservers or s.doh))
+        if s.doh:
+            resolver.nameservers = [ProxiedDoHNameserver(url) for url in s.doh]
+        elif s.nameservers:
             resolver.nameservers = [dns.nameserver.Do53Nameserver(host, port) for host, port in s.nameservers]
         resolver.use_edns(0, 0, s.edns_payload)
         resolver.timeout = s.query_timeout
@@ -124,6 +128,8 @@ class Lookup:
 
     @property
     def resolver_label(self) -> str:
+        if self.settings.doh:
+            return "DoH resolver " + ", ".join(self.settings.doh)
         if self.settings.nameservers:
             return "resolver " + ", ".join(f"{h}:{p}" for h, p in self.settings.nameservers)
         return "system resolver"
@@ -423,19 +429,50 @@ class Lookup:
     # --- the public resolvers ------------------------------------------------------------------------
 
     async def public(self, name: str, rdtype: str, stop: asyncio.Event | None = None) -> tuple[Answer, ...]:
-        """Ask each public resolver (Google, Cloudflare, Quad9 unless configured otherwise), for propagation.
+        """Ask each public resolver, for propagation: Google, Cloudflare and Quad9 over DNS over HTTPS, or the
+        resolvers configured to be asked over plain DNS (a lab).
 
         Those still silent when `stop` is set are reported as timeouts.
         """
         if not self.settings.public_resolvers:
             return ()
-        targets = self.settings.public_resolver_addresses
-        labels = [f"{label} {host}:{port}" for label, host, port in targets]
-        calls: list[Callable[[], Awaitable[Answer]]] = [
-            partial(self.query_server, host, port, name, rdtype, recursive=True, label=label)
-            for (_, host, port), label in zip(targets, labels, strict=True)
-        ]
+        calls: list[Callable[[], Awaitable[Answer]]]
+        if self.settings.public_resolver_addresses:
+            targets = self.settings.public_resolver_addresses
+            labels = [f"{label} {host}:{port}" for label, host, port in targets]
+            calls = [
+                partial(self.query_server, host, port, name, rdtype, recursive=True, label=label)
+                for (_, host, port), label in zip(targets, labels, strict=True)
+            ]
+        else:
+            labels = [f"{label} (DoH)" for label, _ in self.settings.public_doh]
+            calls = [
+                partial(self.query_doh, url, name, rdtype, label=label)
+                for (_, url), label in zip(self.settings.public_doh, labels, strict=True)
+            ]
         return tuple(await self._bounded(calls, labels, name, rdtype.upper(), stop))
+
+    async def query_doh(self, url: str, name: str, rdtype: str, *, label: str = "") -> Answer:
+        """One recursive question to a DNS-over-HTTPS resolver, as a typed Answer."""
+        key = ("doh", url, name.rstrip(".").lower(), rdtype.upper(), label)
+        return await self._shared(key, partial(self._query_doh, url, name, rdtype.upper(), label or url))
+
+    async def _query_doh(self, url: str, name: str, rdtype: str, server: str) -> Answer:
+        s = self.settings
+        try:
+            qname = _absolute(name)
+        except dns.exception.DNSException as exc:
+            return Answer(name, rdtype, Outcome.ERROR, server=server, detail=f"not a valid DNS name: {exc}")
+        query = dns.message.make_query(qname, rdtype, use_edns=0, payload=s.edns_payload)
+        try:
+            response = await doh_query(query, url, s.timeout)
+        except (dns.exception.Timeout, TimeoutError, httpx2.TimeoutException):
+            return Answer(name, rdtype, Outcome.TIMEOUT, server=server, detail=f"no answer within {s.timeout:g} s")
+        except (httpx2.ConnectError, httpx2.ProxyError, OSError) as exc:
+            return Answer(name, rdtype, Outcome.UNREACHABLE, server=server, detail=f"cannot reach {url}: {exc}")
+        except (httpx2.HTTPError, ValueError, dns.exception.DNSException) as exc:
+            return Answer(name, rdtype, Outcome.ERROR, server=server, detail=f"DNS over HTTPS failed: {exc}")
+        return _interpret(response, qname, name, rdtype, server, recursive=True)
 
     async def views(self, name: str, rdtype: str) -> NameViews:
         """The resolver, authoritative and public views of one name, taken concurrently.
@@ -449,9 +486,11 @@ class Lookup:
             resolver, authoritative = await asyncio.gather(self.resolve(name, rdtype), self.authoritative(name, rdtype))
             timer = asyncio.get_running_loop().call_later(self.settings.public_grace, stop.set)
             try:
-                return NameViews(resolver, authoritative, await public)
+                answers = await public
             finally:
                 timer.cancel()
+            direct = _direct_answers(authoritative) + (answers if self.settings.public_resolver_addresses else ())
+            return NameViews(resolver, authoritative, answers, _blocked(resolver, direct))
         finally:
             public.cancel()
 
@@ -534,6 +573,16 @@ def _zone_named(name: str, answer: Answer, response: dns.message.Message | None)
         if rrset.rdtype == dns.rdatatype.SOA and qname.is_subdomain(rrset.name):
             return _text(rrset.name)
     return None
+
+
+def _direct_answers(view: AuthoritativeView) -> tuple[Answer, ...]:
+    """Every answer of the authoritative servers asked directly, along any CNAME chain that was followed."""
+    return view.servers + (_direct_answers(view.followed) if view.followed is not None else ())
+
+
+def _blocked(resolver: Answer, direct: tuple[Answer, ...]) -> bool:
+    """The resolver answered, and every direct query (there was at least one) timed out."""
+    return bool(direct) and not resolver.outcome.is_failure and all(a.outcome is Outcome.TIMEOUT for a in direct)
 
 
 def _is_alias_only(answer: Answer) -> bool:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-PUBLIC_RESOLVERS: tuple[tuple[str, str, int], ...] = (
-    ("Google", "8.8.8.8", 53),
-    ("Cloudflare", "1.1.1.1", 53),
-    ("Quad9", "9.9.9.9", 53),
+# The public view goes through DNS over HTTPS (RFC 8484): it reaches these where a network blocks port 53.
+PUBLIC_DOH: tuple[tuple[str, str], ...] = (
+    ("Google", "https://dns.google/dns-query"),
+    ("Cloudflare", "https://cloudflare-dns.com/dns-query"),
+    ("Quad9", "https://dns.quad9.net/dns-query"),
 )
 
 
@@ -16,9 +17,12 @@ class LookupSettings:
     """Where to ask and how long to wait.
 
     nameservers: resolver addresses (host, port); empty means the system's configuration.
+    doh: DNS-over-HTTPS resolver URLs (a company's own, say); when given, the resolver view asks them instead.
     dns_port: the port used for every authoritative server contacted (a lab runs them on a high port).
     public_resolvers: whether to ask the public resolvers for the propagation view.
-    public_resolver_addresses: (label, host, port) of those resolvers; a lab may point them elsewhere.
+    public_doh: (label, URL) of the public DoH resolvers asked for the propagation view.
+    public_resolver_addresses: (label, host, port) of public resolvers asked over plain DNS instead of
+        public_doh, when any are given (a lab does).
     timeout: the overall deadline, in seconds, for one view of one name.
     query_timeout: how long one query to one server may take before it is retried.
     retries: how many more times a timed-out query is sent.
@@ -27,9 +31,11 @@ class LookupSettings:
     """
 
     nameservers: tuple[tuple[str, int], ...] = ()
+    doh: tuple[str, ...] = ()
     dns_port: int = 53
     public_resolvers: bool = True
-    public_resolver_addresses: tuple[tuple[str, str, int], ...] = field(default=PUBLIC_RESOLVERS)
+    public_doh: tuple[tuple[str, str], ...] = field(default=PUBLIC_DOH)
+    public_resolver_addresses: tuple[tuple[str, str, int], ...] = ()
     timeout: float = 10.0
     query_timeout: float = 2.0
     retries: int = 2
@@ -78,3 +84,22 @@ def _port(text: str, port_text: str) -> int:
         return parse_port(port_text)
     except ValueError as exc:
         raise ValueError(f"{text!r}: {exc}") from None
+
+
+def parse_doh_url(text: str) -> str:
+    """A DNS-over-HTTPS URL: https://HOST[:PORT]/PATH (the path defaults to /dns-query); ValueError otherwise."""
+    from urllib.parse import urlsplit
+
+    text = text.strip()
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError as exc:
+        raise ValueError(f"{text!r}: not a URL ({exc})") from None
+    if parts.scheme != "https" or not parts.hostname:
+        raise ValueError(f"{text!r}: a DoH resolver is an https:// URL, such as https://dns.example.com/dns-query")
+    if parts.username or parts.password or parts.fragment:
+        raise ValueError(f"{text!r}: a DoH URL has no user name, password or #fragment")
+    netloc = parts.netloc if port is None or port != 443 else parts.netloc.rsplit(":", 1)[0]
+    path = parts.path or "/dns-query"
+    return f"https://{netloc}{path}" + (f"?{parts.query}" if parts.query else "")

@@ -16,14 +16,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from wizard.lookup.settings import LookupSettings, parse_server
+from wizard.lookup.settings import LookupSettings, parse_doh_url, parse_server
 
 from wizard.ui.page import text_label
 from wizard.ui.widgets import buddy
 
 EXPLANATION = (
     "The wizard asks your domain's own name servers directly, so it sees a change minutes after you save it. "
-    "Some networks block that. Here you can name the resolver to use and the port of the name servers."
+    "Some networks block that. Here you can name the resolver to use (an address, or a DNS-over-HTTPS URL such as "
+    "your company's own) and the port of the name servers."
 )
 
 
@@ -38,6 +39,17 @@ def parse_servers(text: str) -> tuple[tuple[tuple[str, int], ...], str]:
     return tuple(servers), ""
 
 
+def parse_doh_urls(text: str) -> tuple[tuple[str, ...], str]:
+    """DNS-over-HTTPS URLs separated by spaces; the error message for the first bad one."""
+    urls = []
+    for entry in text.split():
+        try:
+            urls.append(parse_doh_url(entry))
+        except ValueError as exc:
+            return (), str(exc)
+    return tuple(dict.fromkeys(urls)), ""
+
+
 class PreferencesDialog(QDialog):
     def __init__(self, settings: LookupSettings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -47,6 +59,10 @@ class PreferencesDialog(QDialog):
         self.servers.setPlaceholderText("empty: this computer's resolver")
         self.servers.setAccessibleName("Resolver addresses")
         self.servers.setToolTip("IP addresses, optionally with :PORT, separated by spaces; empty uses the system's.")
+        self.doh = QLineEdit(" ".join(settings.doh), self)
+        self.doh.setPlaceholderText("empty: plain DNS; e.g. https://dns.example.com/dns-query")
+        self.doh.setAccessibleName("DNS-over-HTTPS resolvers")
+        self.doh.setToolTip("https:// URLs separated by spaces, used instead of the resolvers above (via HTTPS_PROXY).")
         self.port = QSpinBox(self)
         self.port.setRange(1, 65535)
         self.port.setValue(settings.dns_port)
@@ -59,8 +75,10 @@ class PreferencesDialog(QDialog):
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         self.servers.textChanged.connect(self._validate)
+        self.doh.textChanged.connect(self._validate)
         form = QFormLayout()
         form.addRow(buddy("&Resolvers:", self.servers), self.servers)
+        form.addRow(buddy("DNS over &HTTPS:", self.doh), self.doh)
         form.addRow(buddy("Name server p&ort:", self.port), self.port)
         form.addRow(self.public)
         layout = QVBoxLayout(self)
@@ -71,12 +89,18 @@ class PreferencesDialog(QDialog):
 
     def _validate(self) -> None:
         _, error = parse_servers(self.servers.text())
-        self.error.setText(error)
+        _, doh_error = parse_doh_urls(self.doh.text())
+        self.error.setText(error or doh_error)
         ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
-        ok.setEnabled(not error)
+        ok.setEnabled(not (error or doh_error))
 
     def settings(self) -> LookupSettings:
         servers, _ = parse_servers(self.servers.text())
+        doh, _ = parse_doh_urls(self.doh.text())
         return dataclasses.replace(
-            self._base, nameservers=servers, dns_port=self.port.value(), public_resolvers=self.public.isChecked()
+            self._base,
+            nameservers=servers,
+            doh=doh,
+            dns_port=self.port.value(),
+            public_resolvers=self.public.isChecked(),
         )

@@ -7,41 +7,54 @@ debounced so typing does not write the file on every key.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from wizard.checks import CheckOptions
 from wizard.lookup.lookup import Lookup
-from wizard.lookup.settings import LookupSettings, parse_server
+from wizard.lookup.settings import LookupSettings, parse_doh_url, parse_server
 from wizard.store import DomainProgress, LoadResult, Preferences, Progress, Store
 
 from wizard.ui.verdict import options_of
 
 SAVE_DELAY_MS = 400
+_T = TypeVar("_T")
 
 
 def has_lab_options(settings: LookupSettings) -> bool:
     """Whether the command line chose DNS servers; those then win over the saved preferences for this run."""
-    return bool(settings.nameservers) or settings.dns_port != 53 or not settings.public_resolvers
+    return bool(settings.nameservers or settings.doh) or settings.dns_port != 53 or not settings.public_resolvers
 
 
 def apply_preferences(base: LookupSettings, prefs: Preferences) -> LookupSettings:
     """The base settings with the admin's saved resolver, port and public-resolver choice (bad entries skipped)."""
-    servers = []
-    for text in prefs.nameservers:
+    return dataclasses.replace(
+        base,
+        nameservers=_valid(prefs.nameservers, parse_server),
+        doh=_valid(prefs.doh, parse_doh_url),
+        dns_port=prefs.dns_port,
+        public_resolvers=prefs.public_resolvers,
+    )
+
+
+def _valid(texts: list[str], parse: Callable[[str], _T]) -> tuple[_T, ...]:
+    """What `parse` makes of each entry, leaving out those it refuses (a hand-edited or older file)."""
+    values = []
+    for text in texts:
         try:
-            servers.append(parse_server(text))
+            values.append(parse(text))
         except ValueError:
             continue
-    return dataclasses.replace(
-        base, nameservers=tuple(servers), dns_port=prefs.dns_port, public_resolvers=prefs.public_resolvers
-    )
+    return tuple(values)
 
 
 def preferences_of(settings: LookupSettings) -> Preferences:
     return Preferences(
         nameservers=[f"{host}:{port}" for host, port in settings.nameservers],
+        doh=list(settings.doh),
         dns_port=settings.dns_port,
         public_resolvers=settings.public_resolvers,
     )

@@ -1,4 +1,10 @@
-"""Light and dark palettes: follow the system's colour scheme, and supply a dark palette where the style has none."""
+"""Light and dark: the platform's own palette and style, following the OS setting (Qt's colour scheme, 6.5+).
+
+Windows 11 and macOS (and Linux desktops with a portal or theme plugin) switch their palette themselves when
+the user changes light/dark, as long as the application sets none of its own; the platform's style is used
+as Qt picks it (no forced Fusion). Only where the palette stays light in dark mode (Fusion with no platform
+theme, as on a bare X11 session or offscreen) does our dark palette stand in.
+"""
 
 from __future__ import annotations
 
@@ -40,12 +46,11 @@ def is_dark(palette: QPalette) -> bool:
 
 
 def apply_scheme(app: QApplication, scheme: Qt.ColorScheme) -> None:
-    """Use the style's own palette for the scheme; where it stays light in dark mode (Fusion), use ours."""
-    standard = app.style().standardPalette()
-    if scheme == Qt.ColorScheme.Dark and not is_dark(standard):
+    """Go back to the platform's own palette (an empty QPalette overrides nothing, so the platform keeps
+    following the OS); if the scheme is dark and that palette is light, the platform has none: use ours."""
+    app.setPalette(QPalette())
+    if scheme == Qt.ColorScheme.Dark and not is_dark(app.palette()):
         app.setPalette(dark_palette())
-    else:
-        app.setPalette(standard)
 
 
 def follow_system(app: QApplication) -> None:
