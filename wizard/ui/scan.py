@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from wizard.lookup.lookup import Lookup
 
 _SEPARATORS = re.compile(r"[\n,;]+")
+# "Acme Orders <orders@acme-parts.test>": the From line as CIMcloud's settings show it; the address is inside <>.
+_DISPLAY_NAME = re.compile(r"^[^<>]*<([^<>]+)>\s*$")
 
 
 @dataclass(frozen=True)
@@ -40,13 +42,24 @@ def parse_domains(text: str) -> tuple[list[str], list[EntryError]]:
         if not entry.strip():
             continue
         try:
-            domain = normalize_domain(entry, allow_email=True)
+            domain = normalize_domain(address_of(entry), allow_email=True)
         except DomainError as exc:
             errors.append(EntryError(entry.strip(), exc.reason))
             continue
         if domain not in domains:
             domains.append(domain)
     return domains, errors
+
+
+def address_of(entry: str) -> str:
+    """The address of a From line with a display name ("Acme Orders <orders@acme.example>"), else the entry."""
+    match = _DISPLAY_NAME.match(entry.strip())
+    return match.group(1).strip() if match else entry
+
+
+def missing_domains(scans: list[DomainScan]) -> list[str]:
+    """The domains DNS says do not exist (a typo, usually): the Domains page holds Next until they are fixed."""
+    return [scan.domain for scan in scans if not scan.exists]
 
 
 @dataclass(frozen=True)

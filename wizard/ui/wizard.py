@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import IntEnum
 
 import shiboken6
-from PySide6.QtCore import QByteArray, Qt
+from PySide6.QtCore import QByteArray, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QMessageBox, QWidget, QWizard
 
@@ -22,6 +22,7 @@ from wizard.ui.pages.spf import SpfPage
 from wizard.ui.pages.summary import SummaryPage
 from wizard.ui.pages.welcome import WelcomePage
 from wizard.ui.session import Session
+from wizard.ui.wheel import WheelGuard, guard_wheel
 from wizard.ui.widgets import icon
 
 
@@ -35,10 +36,15 @@ class Pages(IntEnum):
     SUMMARY = 6
 
 
-def next_page(current: int, *, mta_sts: bool, resume_at: int | None = None) -> int:
-    """The page after `current`: MTA-STS only when chosen; from Welcome straight to a saved page when resuming."""
-    if current == Pages.WELCOME and resume_at is not None and Pages.DOMAINS < resume_at <= Pages.SUMMARY:
-        return resume_at if resume_at != Pages.MTA_STS or mta_sts else Pages.SUMMARY
+def resume_target(saved_page: int, *, mta_sts: bool) -> int | None:
+    """The page a resumed session returns to (None: start at Domains); MTA-STS only when it is still chosen."""
+    if not Pages.DOMAINS < saved_page <= Pages.SUMMARY:
+        return None
+    return saved_page if saved_page != Pages.MTA_STS or mta_sts else Pages.SUMMARY
+
+
+def next_page(current: int, *, mta_sts: bool) -> int:
+    """The page after `current`: MTA-STS only when chosen."""
     if current < 0:
         return Pages.WELCOME
     if current >= Pages.SUMMARY:
@@ -72,9 +78,12 @@ class EmailAuthWizard(QWizard):
             Pages.MTA_STS: MtaStsPage(self.session),
             Pages.SUMMARY: SummaryPage(self.session),
         }
+        self.wheel_guard = WheelGuard(self)
         for page_id, page in self.pages.items():
             self.setPage(page_id, page)
+            guard_wheel(page, self.wheel_guard)
         self._shown: Page | None = None
+        self._resume_to: int | None = None
         self.currentIdChanged.connect(self._page_changed)
         QShortcut(QKeySequence.StandardKey.Preferences, self, self.open_preferences)
         self.setMinimumSize(720, 560)
@@ -83,11 +92,18 @@ class EmailAuthWizard(QWizard):
     # --- order -------------------------------------------------------------------------------------
 
     def nextId(self) -> int:
-        progress = self.session.progress
+        return next_page(self.currentId(), mta_sts=self.session.progress.mta_sts)
+
+    def validateCurrentPage(self) -> bool:
+        """Leaving Welcome with "Continue" remembers where to return, so the pages between are walked through and
+        Back follows the same path as in a fresh start (a jump would leave Back nothing but Welcome)."""
+        if not super().validateCurrentPage():
+            return False
         welcome = self.pages[Pages.WELCOME]
-        assert isinstance(welcome, WelcomePage)
-        resume = progress.page if self.currentId() == Pages.WELCOME and welcome.resuming else None
-        return next_page(self.currentId(), mta_sts=progress.mta_sts, resume_at=resume)
+        if self.currentId() == Pages.WELCOME and isinstance(welcome, WelcomePage) and welcome.resuming:
+            progress = self.session.progress
+            self._resume_to = resume_target(progress.page, mta_sts=progress.mta_sts)
+        return True
 
     def _page_changed(self, page_id: int) -> None:
         if self._shown is not None:
@@ -95,10 +111,25 @@ class EmailAuthWizard(QWizard):
         self._shown = self.pages.get(Pages(page_id)) if page_id in Pages._value2member_map_ else None
         if self._shown is None:
             return
+        if self._walk_on(page_id):
+            return
         if page_id > Pages.WELCOME:
             self.session.progress.page = page_id
             self.session.changed()
         self._shown.shown()
+
+    def _walk_on(self, page_id: int) -> bool:
+        """While resuming, go on to the next page of the path (each loads as in a fresh start); True while walking."""
+        target = self._resume_to
+        if target is None or page_id >= target or page_id == Pages.WELCOME:
+            self._resume_to = None
+            return False
+        page = self.currentPage()
+        if page is not None and not page.isComplete():
+            self._resume_to = None  # a page needs the admin (e.g. a domain to fix): stop there
+            return False
+        QTimer.singleShot(0, self.next)
+        return True
 
     # --- preferences, saving, closing --------------------------------------------------------------
 
