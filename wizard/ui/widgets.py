@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from functools import cache
 
-from PySide6.QtCore import QSize, Qt, QTimer
-from PySide6.QtGui import QGuiApplication, QIcon
+from PySide6.QtCore import QRect, QSize, Qt, QTimer
+from PySide6.QtGui import QGuiApplication, QIcon, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFormLayout,
@@ -216,6 +216,34 @@ def fit_rows(view: QAbstractItemView, minimum: int = 1, maximum: int = 10) -> No
         header_height = view.header().sizeHint().height() if isinstance(view, QTreeView) else 0
         row = view.sizeHintForRow(0) if count else view.fontMetrics().height() + 4
     view.setFixedHeight(header_height + shown * row + 2 * view.frameWidth())
+
+
+class FittedText(QPlainTextEdit):
+    """A read-only text box as tall as the text it holds at its current width (up to `maximum_lines`), so a message
+    sits in a box sized to it, not in half an empty screen or a scrolling slit."""
+
+    def __init__(self, parent: QWidget | None = None, *, maximum_lines: int = 30) -> None:
+        super().__init__(parent)
+        self.setReadOnly(True)
+        self.maximum_lines = maximum_lines
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+
+    def set_text(self, text: str) -> None:
+        self.setPlainText(text)
+        self._fit()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        margin = int(self.document().documentMargin())
+        width = max(50, self.viewport().width() - 2 * margin - 4)
+        metrics = self.fontMetrics()
+        text = self.toPlainText() or " "
+        wrapped = metrics.boundingRect(QRect(0, 0, width, 1 << 20), Qt.TextFlag.TextWordWrap, text).height()
+        lines = min(max(1, round(wrapped / metrics.lineSpacing())) + 1, self.maximum_lines)
+        self.setFixedHeight(lines * metrics.lineSpacing() + 2 * margin + 2 * self.frameWidth())
 
 
 def fold(box: QGroupBox, *contents: QWidget) -> None:

@@ -29,9 +29,9 @@ from wizard.core.records import CheckState, Kind
 from wizard.store import DomainProgress
 
 from wizard.ui.page import DomainPage, finding_lines, text_label
-from wizard.ui.report import dkim_selectors
+from wizard.ui.report import DkimStep, dkim_selectors, dkim_step, provisioning_request
 from wizard.ui.session import Session
-from wizard.ui.widgets import CopyButton, RecordCard, buddy, fold
+from wizard.ui.widgets import CopyButton, FittedText, RecordCard, buddy, fold
 
 PASTE_DELAY_MS = 300
 
@@ -58,6 +58,7 @@ class DkimPage(DomainPage):
         )
         self.normalized: NormalizedDkim | None = None
         self.panel.verdict_ready.connect(self._verdict)
+        self.body.addWidget(self._request_box())
         self.body.addWidget(self._paste_box())
         self.body.addWidget(self._fields_box())
         self.card = RecordCard(parent=self)
@@ -68,6 +69,34 @@ class DkimPage(DomainPage):
         self.body.addWidget(self._message_box())
 
     # --- building -----------------------------------------------------------------------------------
+
+    def _request_box(self) -> QWidget:
+        box = QGroupBox("No DKIM record from CIMcloud yet? Ask for it first", self)
+        self.request_text = text_label(
+            "This is the usual start. CIMcloud's guide: submit a support task to request that DKIM be provisioned "
+            "for your website; CIMcloud then sends each domain's record name and content. Copy this request into "
+            "the support task:",
+            box,
+        )
+        self.request = FittedText(box)
+        self.request.setAccessibleName("Request for CIMcloud support: DKIM provisioning")
+        self.request_copy = CopyButton("DKIM provisioning request", box)
+        layout = QVBoxLayout(box)
+        layout.addWidget(self.request_text)
+        layout.addWidget(self.request)
+        layout.addWidget(self.request_copy)
+        self.request_box = box
+        return box
+
+    def _show_request(self) -> None:
+        """The provisioning request for every domain CIMcloud has sent nothing for; shown while this one has none."""
+        progress = self.session.progress
+        waiting = [d.domain for d in progress.domains if dkim_step(d) is DkimStep.PROVISIONING]
+        text = provisioning_request(waiting)
+        self.request.set_text(text)
+        self.request_copy.set_text(text)
+        entry = self.domain
+        self.request_box.setVisible(entry is not None and entry.domain in waiting)
 
     def _paste_box(self) -> QWidget:
         box = QGroupBox("Paste CIMcloud's whole message (optional)", self)
@@ -95,10 +124,10 @@ class DkimPage(DomainPage):
         box = QGroupBox("What CIMcloud sent for this domain", self)
         self.name_edit = QLineEdit(box)
         self.name_edit.setAccessibleName("DKIM record name")
-        self.name_edit.setPlaceholderText("cimcloud-a94fdfc80c2c46c782969bfb0fc4084e._domainkey")
+        self.name_edit.setPlaceholderText("paste the record name from CIMcloud's reply (…._domainkey)")
         self.content_edit = QPlainTextEdit(box)
         self.content_edit.setAccessibleName("DKIM record content")
-        self.content_edit.setPlaceholderText("v=DKIM1; p=MIIBIjANBgkq...")
+        self.content_edit.setPlaceholderText("paste the record content from CIMcloud's reply (v=DKIM1; p=…)")
         self.content_edit.setTabChangesFocus(True)
         self.content_edit.setMaximumHeight(70)
         self.feedback = text_label("", box)
@@ -135,12 +164,14 @@ class DkimPage(DomainPage):
         self.name_edit.setText(entry.dkim_name)
         self.content_edit.setPlainText(entry.dkim_content)
         self._show_message()
+        self._show_request()
 
     def changed(self) -> None:
         entry = self.domain
         if entry is not None and not self._loading:
             entry.dkim_name = self.name_edit.text()
             entry.dkim_content = self.content_edit.toPlainText()
+            self._show_request()
         super().changed()
 
     def _extract(self) -> None:
@@ -186,7 +217,7 @@ class DkimPage(DomainPage):
         if normalized.private_key:
             self._drop_private_key()
         self.normalized = normalized
-        lines = [f"Cleaned up: {note}." for note in normalized.notes]
+        lines = [f"Cleaned up: {note}." for note in dict.fromkeys(normalized.notes)]  # name and content alike
         findings = list(normalized.findings)
         if normalized.content:
             findings += [f for f in validate(normalized.content).findings if f not in findings]
