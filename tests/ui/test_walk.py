@@ -7,19 +7,21 @@ from __future__ import annotations
 
 from pytestqt.qtbot import QtBot
 
-from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtCore import QPoint, QPointF, QRect, Qt
 from PySide6.QtGui import QGuiApplication, QWheelEvent
 from PySide6.QtWidgets import QApplication, QWidget, QWizard
 
 from tests.lab.lab import Lab
 from wizard.store import CheckRecord, CheckState, Progress, Store
 
+from wizard.ui.page import DomainPage
 from wizard.ui.pages.dkim import DkimPage
 from wizard.ui.pages.domains import DomainsPage
 from wizard.ui.pages.summary import SummaryPage
 from wizard.ui.wizard import Pages
 
-from .helpers import CHECK_TIMEOUT_MS, MakeWizard, enter_domains
+from .helpers import CHECK_TIMEOUT_MS, MakeWizard, check_now, enter_domains
+from .test_flow_lab import open_spf
 
 
 def test_a_domain_that_does_not_exist_is_said_plainly_and_holds_next(
@@ -180,3 +182,66 @@ def test_each_clean_up_is_listed_once(qtbot: QtBot, make_wizard: MakeWizard) -> 
     lines = dkim.feedback.text().splitlines()
     quotes = [line for line in lines if "typographic quotes" in line]
     assert len(quotes) == 1, lines
+
+
+def test_spf_starts_from_the_published_record_and_says_replace_it(
+    qtbot: QtBot, dns_lab: Lab, make_wizard: MakeWizard
+) -> None:
+    spf = open_spf(qtbot, dns_lab, make_wizard, "wiz-mail.test")
+    google = spf.service_boxes["google-workspace"]
+    assert google.isChecked()  # today's record includes _spf.google.com
+    assert spf.card.title() == "Replace your existing SPF record with this one"
+    assert "make sure your domain has only one SPF record" in spf.card.note.text()
+    assert "do not add a second one" in spf.card.note.text()
+    assert spf.card.value_field.text() == "v=spf1 include:_spf.google.com include:_spf.mycimcloud.com ~all"
+    # Unticking a sender the record had takes it out, and says so.
+    qtbot.mouseClick(google, Qt.MouseButton.LeftButton)
+    assert spf.card.value_field.text() == "v=spf1 include:_spf.mycimcloud.com ~all"
+    assert "Removed include:_spf.google.com" in spf.changes.text()
+
+
+def test_spf_without_a_record_says_add_and_still_warns_of_a_second(
+    qtbot: QtBot, dns_lab: Lab, make_wizard: MakeWizard
+) -> None:
+    spf = open_spf(qtbot, dns_lab, make_wizard, "wiz.test")
+    assert not spf.service_boxes["google-workspace"].isChecked()
+    assert spf.card.title() == "Record to add at your DNS provider"
+    assert "only one SPF record" in spf.card.note.text()
+
+
+def test_waiting_on_dns_gives_the_guides_48_hours_and_the_real_figure(
+    qtbot: QtBot, dns_lab: Lab, make_wizard: MakeWizard
+) -> None:
+    spf = open_spf(qtbot, dns_lab, make_wizard, "wiz.test")
+    dns_lab.update("wiz.test", add=[("@", 1, "TXT", spf.card.value_field.text())], servers=(0,))
+    assert check_now(qtbot, spf) is CheckState.WAITING  # one of the two name servers has it so far
+    note = spf.panel.cache_label
+    assert note.isVisible() and "up to 48 hours" in note.text()
+    assert note.text().endswith("cached old answers expire in about a minute.")  # the zone's TTL of 1 s
+    # The status line is in larger type than the page, above the scrolling part.
+    assert spf.panel.badge.font().pointSizeF() > spf.font().pointSizeF()
+    assert not spf.scroll_area.widget().isAncestorOf(spf.panel.badge)
+
+
+def test_the_verification_result_is_in_view_at_the_default_size_on_every_record_page(
+    qtbot: QtBot, make_wizard: MakeWizard
+) -> None:
+    wizard = make_wizard()
+    enter_domains(wizard, "example.com").runner.cancel()
+    assert (wizard.width(), wizard.height()) == (860, 680)  # the default size (nothing saved yet)
+    for page_id in (Pages.SPF, Pages.DKIM, Pages.DMARC):
+        qtbot.mouseClick(wizard.button(QWizard.WizardButton.NextButton), Qt.MouseButton.LeftButton)
+        assert wizard.currentId() == page_id
+        page = wizard.currentPage()
+        assert isinstance(page, DomainPage)
+        qtbot.waitUntil(page.panel.badge.isVisible)
+        badge = page.panel.badge
+        top_left = badge.mapTo(page, QPoint(0, 0))
+        assert page.rect().contains(QRect(top_left, badge.size())), page_id  # the status line, never scrolled
+        viewport = page.scroll_area.viewport()
+        button = page.panel.check_button
+        assert page.scroll_area.verticalScrollBar().value() == 0
+        corner = button.mapTo(viewport, QPoint(0, 0))
+        assert viewport.rect().contains(QRect(corner, button.size())), page_id  # "Check DNS now" in view
+        assert not page.details_box.isChecked()  # details come last, folded
+        assert not page.panel.table.isVisibleTo(page)

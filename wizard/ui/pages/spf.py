@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QTabWidget,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -28,7 +27,7 @@ from wizard.checks.spf import SpfResult, spf_result
 from wizard.checks.verify import Target
 from wizard.core.answers import Source
 from wizard.core.records import Kind
-from wizard.core.spf.compose import CIMCLOUD_INCLUDE, Composition, compose
+from wizard.core.spf.compose import CIMCLOUD_INCLUDE, Composition, compose, included
 from wizard.core.spf.evaluate import MAX_LOOKUPS
 from wizard.core.spf.record import Qualifier
 from wizard.core.spf.rules import spf_findings
@@ -39,6 +38,7 @@ from wizard.store import DomainProgress
 
 from wizard.ui.overlay import OverlaySource
 from wizard.ui.page import DomainPage, finding_lines, text_label
+from wizard.ui.plain import authorization_text
 from wizard.ui.session import Session
 from wizard.ui.tasks import TaskRunner
 from wizard.ui.widgets import RecordCard, buddy
@@ -71,15 +71,6 @@ async def analyze_live(source: Source, domain: str) -> SpfResult:
     return await spf_result(source, domain, CIMCLOUD_INCLUDE)
 
 
-def authorization_text(domain: str, auth: Authorization | None) -> str:
-    """One plain sentence: is CIMcloud allowed to send as the domain today, and why (not)."""
-    if auth is None:
-        return f"CIMcloud is not authorized: {domain} has no usable SPF record today."
-    if auth.authorized:
-        return f"CIMcloud is authorized: {auth.reason}."
-    return f"CIMcloud is not authorized yet: {auth.reason}. The record below adds include:{CIMCLOUD_INCLUDE}."
-
-
 def fill_tree(tree: QTreeWidget, analysis: TreeAnalysis | None) -> None:
     """The include/redirect tree: each record, each term with its lookup cost and the running total."""
     tree.clear()
@@ -104,6 +95,22 @@ def _node_item(node: SpfNode) -> QTreeWidgetItem:
     return item
 
 
+def card_title(existing: bool) -> str:
+    """A domain has one SPF record: with one published, the card replaces it rather than adding a second."""
+    return "Replace your existing SPF record with this one" if existing else "Record to add at your DNS provider"
+
+
+def card_note(domain: str, existing: bool) -> str:
+    host = f"Host @ means {domain} itself."
+    if existing:
+        return (
+            f"{host} Edit the SPF record your domain already has (the TXT record starting v=spf1) and put this "
+            "value in its place; do not add a second one. CIMcloud's guide: make sure your domain has only one "
+            "SPF record."
+        )
+    return f"{host} CIMcloud's guide: make sure your domain has only one SPF record."
+
+
 class SpfPage(DomainPage):
     check_key = "spf"
 
@@ -123,14 +130,11 @@ class SpfPage(DomainPage):
         self._compose_timer.setSingleShot(True)
         self._compose_timer.setInterval(COMPOSE_DELAY_MS)
         self._compose_timer.timeout.connect(self._analyze_proposed)
-        tabs = QTabWidget(self)
-        tabs.addTab(self._compose_tab(), "&Compose")
-        tabs.addTab(self._today_tab(), "&Today's record")
-        tabs.addTab(self._tree_tab(), "&Lookup tree")
-        self.tabs = tabs
-        self.body.addWidget(tabs, 1)
+        self.body.addWidget(self._compose_tab())
         self.card = RecordCard(parent=self)
         self.body.addWidget(self.card)
+        self.details.addWidget(self._today_tab())
+        self.details.addWidget(self._tree_tab())
 
     # --- building -----------------------------------------------------------------------------------
 
@@ -178,12 +182,12 @@ class SpfPage(DomainPage):
         self.warnings.setStyleSheet("font-weight: bold")
         self.lookups = QLabel(tab)
         layout = QVBoxLayout(tab)
+        layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(box)
         layout.addLayout(form)
         layout.addWidget(self.warnings)
         layout.addWidget(self.lookups)
         layout.addWidget(self.changes)
-        layout.addStretch(1)
         return tab
 
     def _today_tab(self) -> QWidget:
@@ -196,10 +200,10 @@ class SpfPage(DomainPage):
         self.today_findings = text_label("", tab)
         self.today_findings.setAccessibleName("Problems in today's SPF record")
         layout = QVBoxLayout(tab)
+        layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.today)
         layout.addWidget(self.today_auth)
         layout.addWidget(self.today_findings)
-        layout.addStretch(1)
         return tab
 
     def _tree_tab(self) -> QWidget:
@@ -219,6 +223,7 @@ class SpfPage(DomainPage):
             f"Every include, a, mx, ptr, exists and redirect costs a DNS lookup; SPF allows {MAX_LOOKUPS}."
         )
         layout = QVBoxLayout(tab)
+        layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(text_label("The new record's tree: what a receiver looks up, in order.", tab))
         layout.addWidget(self.tree)
         return tab
@@ -259,9 +264,25 @@ class SpfPage(DomainPage):
 
     # --- composing ---------------------------------------------------------------------------------------
 
-    def _includes(self) -> list[str]:
-        chosen = {sid for sid, c in self.service_boxes.items() if c.isChecked()}
+    def _includes(self, *, ticked: bool = True) -> list[str]:
+        """The includes of the presets ticked (or, with ticked=False, unticked), CIMcloud's own left out."""
+        chosen = {sid for sid, c in self.service_boxes.items() if c.isChecked() == ticked}
         return [s.include for s in services() if s.id in chosen and s.include and not s.fixed]
+
+    def _tick_published(self, records: list[str]) -> None:
+        """Start from what is published: tick the presets whose include today's record already has."""
+        present = set(included(records, [s.include for s in services() if s.include and not s.fixed]))
+        entry = self.domain
+        self._loading = True
+        try:
+            for service in services():
+                check = self.service_boxes.get(service.id)
+                if check is not None and check.isEnabled() and service.include in present:
+                    check.setChecked(True)
+        finally:
+            self._loading = False
+        if entry is not None:
+            self._save(entry)
 
     def update_target(self) -> None:
         entry = self.domain
@@ -269,10 +290,15 @@ class SpfPage(DomainPage):
             return
         live = list(self.live.root.records) if self.live is not None else []
         self.composition = compose(
-            live, self._includes(), self.custom.text().split(), qualifier_of(str(self.all_box.currentData()))
+            live,
+            self._includes(),
+            self.custom.text().split(),
+            qualifier_of(str(self.all_box.currentData())),
+            drop=self._includes(ticked=False),
         )
         record = self.composition.record
-        self.card.set_record("TXT", "@", record, entry.domain, note=f"Host @ means {entry.domain} itself.")
+        self.card.setTitle(card_title(bool(live)))
+        self.card.set_record("TXT", "@", record, entry.domain, note=card_note(entry.domain, bool(live)))
         self.changes.setText("\n".join(self.composition.changes))
         self._show_warnings()
         # Until today's record is known, the composition may drop live terms: verify only once it is.
@@ -304,7 +330,10 @@ class SpfPage(DomainPage):
     def _live_analyzed(self, result: SpfResult) -> None:
         assert result.analysis is not None
         analysis, auth = result.analysis, result.authorization
+        first = self.live is None
         self.live, self.live_auth = analysis, auth
+        if first:
+            self._tick_published(list(analysis.root.records))
         root = analysis.root
         if root.records:
             listed = "\n".join(root.records)
