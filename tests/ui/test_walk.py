@@ -9,15 +9,18 @@ from pytestqt.qtbot import QtBot
 
 from PySide6.QtCore import QPoint, QPointF, QRect, Qt
 from PySide6.QtGui import QGuiApplication, QWheelEvent
-from PySide6.QtWidgets import QApplication, QWidget, QWizard
+from PySide6.QtWidgets import QApplication, QGroupBox, QWidget, QWizard
 
 from tests.lab.lab import Lab
+from wizard.core.dmarc.record import Policy
 from wizard.store import CheckRecord, CheckState, Progress, Store
 
 from wizard.ui.page import DomainPage
 from wizard.ui.pages.dkim import DkimPage
+from wizard.ui.pages.dmarc import DmarcPage
 from wizard.ui.pages.domains import DomainsPage
 from wizard.ui.pages.summary import SummaryPage
+from wizard.ui.widgets import ERROR_COLOURS
 from wizard.ui.wizard import Pages
 
 from .helpers import CHECK_TIMEOUT_MS, MakeWizard, check_now, enter_domains
@@ -245,3 +248,100 @@ def test_the_verification_result_is_in_view_at_the_default_size_on_every_record_
         assert viewport.rect().contains(QRect(corner, button.size())), page_id  # "Check DNS now" in view
         assert not page.details_box.isChecked()  # details come last, folded
         assert not page.panel.table.isVisibleTo(page)
+
+
+def open_dmarc_for(qtbot: QtBot, dns_lab: Lab, make_wizard: MakeWizard, domain: str) -> DmarcPage:
+    wizard = make_wizard(dns_lab.settings())
+    enter_domains(wizard, domain)
+    for _ in range(3):
+        qtbot.mouseClick(wizard.button(QWizard.WizardButton.NextButton), Qt.MouseButton.LeftButton)
+    page = wizard.currentPage()
+    assert isinstance(page, DmarcPage)
+    qtbot.waitUntil(lambda: page.discovery is not None, timeout=CHECK_TIMEOUT_MS)
+    return page
+
+
+def test_dmarc_starts_from_the_published_record(qtbot: QtBot, dns_lab: Lab, make_wizard: MakeWizard) -> None:
+    page = open_dmarc_for(qtbot, dns_lab, make_wizard, "wiz-mail.test")
+    published = "v=DMARC1; p=none; rua=mailto:dmarc@wiz-mail.test"
+    assert page.rua.text() == "dmarc@wiz-mail.test"  # the report address is kept, not dropped
+    assert page.card.value_field.text() == published
+    assert page.changes.text() == "This is the record published today: nothing to change."
+    assert "No address for daily DMARC reports yet" not in page.rollout.text()
+    assert check_now(qtbot, page) is CheckState.VERIFIED  # the correct published record is not "different"
+    assert page.session.progress.domains[0].dmarc_rua == "dmarc@wiz-mail.test"
+
+
+def test_dmarc_says_what_is_at_dmarc_when_it_is_not_a_dmarc_record(
+    qtbot: QtBot, dns_lab: Lab, make_wizard: MakeWizard
+) -> None:
+    dns_lab.update("wiz.test", add=[("_dmarc", 1, "TXT", "v=spf1 include:_spf.mycimcloud.com ~all")])
+    page = open_dmarc_for(qtbot, dns_lab, make_wizard, "wiz.test")
+    text = page.today.text()
+    assert '_dmarc.wiz.test has a TXT record, but it is not DMARC record: "v=spf1' in text
+    assert "starts with v=DMARC1" in text
+
+
+def open_dmarc_offline(make_wizard: MakeWizard) -> DmarcPage:
+    wizard = make_wizard()
+    enter_domains(wizard, "example.com").runner.cancel()
+    for _ in range(3):
+        wizard.next()
+    page = wizard.currentPage()
+    assert isinstance(page, DmarcPage)
+    return page
+
+
+def test_dmarc_subdomain_enforcement_is_held_back_like_the_policy(qtbot: QtBot, make_wizard: MakeWizard) -> None:
+    page = open_dmarc_offline(make_wizard)
+    advanced = page.sp.parentWidget().parentWidget()
+    assert isinstance(advanced, QGroupBox)
+    advanced.setChecked(True)  # open "Advanced options"
+    page.sp.setFocus()
+    for _ in range(4):
+        qtbot.keyClick(page.sp, Qt.Key.Key_Down)  # the keyboard skips choices that are not allowed
+    assert page.sp.currentData() in ("", "none")
+    assert "sp=" not in page.card.value_field.text() or "sp=none" in page.card.value_field.text()
+    model = page.sp.model()
+    enforcing = [page.sp.findData(v) for v in ("quarantine", "reject")]
+    assert all(not model.flags(model.index(i, 0)) & Qt.ItemFlag.ItemIsEnabled for i in enforcing)
+    assert not page.policy_buttons[Policy.REJECT].isEnabled()
+
+
+def click_radio(qtbot: QtBot, button: QWidget) -> None:
+    """Click a radio button on its circle (its label does not fill the whole row)."""
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton, pos=QPoint(8, button.height() // 2))
+
+
+def test_dmarc_warns_on_a_jump_from_none_to_reject_once_dkim_is_verified(qtbot: QtBot, make_wizard: MakeWizard) -> None:
+    wizard = make_wizard()
+    enter_domains(wizard, "example.com").runner.cancel()
+    wizard.next()
+    wizard.session.progress.domains[0].results["dkim"] = CheckRecord(CheckState.VERIFIED, "Verified.")
+    wizard.next()
+    wizard.next()
+    page = wizard.currentPage()
+    assert isinstance(page, DmarcPage)
+    assert page.sp.model().flags(page.sp.model().index(page.sp.findData("reject"), 0)) & Qt.ItemFlag.ItemIsEnabled
+    assert not page.jump.isVisible()
+    click_radio(qtbot, page.policy_buttons[Policy.QUARANTINE])
+    assert not page.jump.isVisible()  # one stage at a time: no warning
+    click_radio(qtbot, page.policy_buttons[Policy.NONE])
+    click_radio(qtbot, page.policy_buttons[Policy.REJECT])
+    assert page.chosen_policy() is Policy.REJECT, page.card.value_field.text()
+    assert page.jump.isVisible() and "skips a stage" in page.jump.text() and "p=quarantine first" in page.jump.text()
+
+
+def test_an_invalid_report_address_is_an_error_next_to_the_field(qtbot: QtBot, make_wizard: MakeWizard) -> None:
+    page = open_dmarc_offline(make_wizard)
+    wizard = page.wizard()
+    page.rua.setFocus()
+    qtbot.keyClicks(page.rua, "reports at example")
+    error = page.rua_error
+    assert error.isVisible() and error.isEnabled() and "cannot be used" in error.text()
+    assert ERROR_COLOURS[0] in error.styleSheet() or ERROR_COLOURS[1] in error.styleSheet()
+    assert not wizard.button(QWizard.WizardButton.NextButton).isEnabled()
+    for _ in range(len("reports at example")):
+        qtbot.keyClick(page.rua, Qt.Key.Key_Backspace)
+    qtbot.keyClicks(page.rua, "reports@example.com")
+    assert not error.isVisible() and wizard.button(QWizard.WizardButton.NextButton).isEnabled()

@@ -59,3 +59,19 @@ def plain_detail(detail: str) -> str:
         return detail
     words = dict.fromkeys(_ERROR_WORDS.get(code.upper(), "your DNS resolver gave no usable answer") for code in codes)
     return "; ".join(words)
+
+
+def not_the_record(name: str, others: tuple[str, ...], kind: str, prefix: str) -> str:
+    """What is published at a name instead of the record asked for, and why a receiver ignores it."""
+    if not others:
+        return ""
+    shown = "; ".join(f'"{excerpt(t)}"' for t in others)
+    many = len(others) > 1
+    return (
+        f"{name} has {'TXT records' if many else 'a TXT record'}, but {'they are' if many else 'it is'} not "
+        f"{kind}: {shown}. A {kind} starts with {prefix}, so receivers ignore {'them' if many else 'it'}."
+    )
+
+
+def excerpt(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

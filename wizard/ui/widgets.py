@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 
 from PySide6.QtCore import QRect, QSize, Qt, QTimer
-from PySide6.QtGui import QGuiApplication, QIcon, QResizeEvent
+from PySide6.QtGui import QGuiApplication, QIcon, QPalette, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFormLayout,
@@ -165,6 +165,26 @@ class RecordCard(QGroupBox):
 
     def clear(self) -> None:
         self.set_record("", "", "")
+
+
+ERROR_COLOURS = ("#cf222e", "#ff7b72")  # on a light and a dark window (the report's problem colour)
+
+
+class ErrorLabel(QLabel):
+    """A wrapping plain-text label for a problem with what was typed, in the error colour of the light or dark
+    scheme in use (never the grey of disabled text)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWordWrap(True)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.hide()
+
+    def show_error(self, text: str) -> None:
+        dark = self.palette().color(QPalette.ColorRole.Window).lightness() < 128
+        self.setStyleSheet(f"color: {ERROR_COLOURS[dark]}; font-weight: bold")
+        self.setText(text)
+        self.setVisible(bool(text))
 
 
 class StatusBadge(QWidget):
