@@ -345,3 +345,24 @@ def test_an_invalid_report_address_is_an_error_next_to_the_field(qtbot: QtBot, m
         qtbot.keyClick(page.rua, Qt.Key.Key_Backspace)
     qtbot.keyClicks(page.rua, "reports@example.com")
     assert not error.isVisible() and wizard.button(QWizard.WizardButton.NextButton).isEnabled()
+
+
+def test_the_step_list_shows_where_the_admin_is_and_each_steps_state_for_the_domain(
+    qtbot: QtBot, make_wizard: MakeWizard
+) -> None:
+    wizard = make_wizard()
+    enter_domains(wizard, "shop.example\nmail.example").runner.cancel()
+    steps = wizard.step_list
+    assert steps.isVisible() and steps.focusPolicy() == Qt.FocusPolicy.NoFocus
+    assert "Domains (you are here)" in steps.texts()
+    assert "MTA-STS" not in " ".join(steps.texts())  # not chosen: not a step this time
+    qtbot.mouseClick(wizard.button(QWizard.WizardButton.NextButton), Qt.MouseButton.LeftButton)
+    wizard.session.progress.domain("mail.example").results["spf"] = CheckRecord(CheckState.VERIFIED, "Verified.")
+    qtbot.mouseClick(wizard.button(QWizard.WizardButton.NextButton), Qt.MouseButton.LeftButton)
+    dkim = wizard.currentPage()
+    assert isinstance(dkim, DkimPage)
+    assert steps.texts()[2:4] == ["SPF: not checked", "DKIM (you are here): waiting for CIMcloud"]
+    dkim.domain_box.setFocus()
+    qtbot.keyClick(dkim.domain_box, Qt.Key.Key_Down)  # the other domain
+    assert dkim.domain is not None and dkim.domain.domain == "mail.example"
+    assert steps.texts()[2] == "SPF: verified"

@@ -13,7 +13,7 @@ from wizard import APP_NAME
 from wizard.lookup.settings import LookupSettings
 from wizard.store import Store
 
-from wizard.ui.page import Page
+from wizard.ui.page import DomainPage, Page
 from wizard.ui.pages.dkim import DkimPage
 from wizard.ui.pages.dmarc import DmarcPage
 from wizard.ui.pages.domains import DomainsPage
@@ -22,6 +22,7 @@ from wizard.ui.pages.spf import SpfPage
 from wizard.ui.pages.summary import SummaryPage
 from wizard.ui.pages.welcome import WelcomePage
 from wizard.ui.session import Session
+from wizard.ui.steps import Step, StepList
 from wizard.ui.wheel import WheelGuard, guard_wheel
 from wizard.ui.widgets import icon
 
@@ -34,6 +35,17 @@ class Pages(IntEnum):
     DMARC = 4
     MTA_STS = 5
     SUMMARY = 6
+
+
+STEPS = [
+    Step(Pages.WELCOME, "Welcome"),
+    Step(Pages.DOMAINS, "Domains"),
+    Step(Pages.SPF, "SPF", "spf"),
+    Step(Pages.DKIM, "DKIM", "dkim"),
+    Step(Pages.DMARC, "DMARC", "dmarc"),
+    Step(Pages.MTA_STS, "MTA-STS", "mta_sts"),
+    Step(Pages.SUMMARY, "Summary"),
+]
 
 
 def resume_target(saved_page: int, *, mta_sts: bool) -> int | None:
@@ -84,7 +96,13 @@ class EmailAuthWizard(QWizard):
             guard_wheel(page, self.wheel_guard)
         self._shown: Page | None = None
         self._resume_to: int | None = None
+        self.step_list = StepList(STEPS, self)
+        self.setSideWidget(self.step_list)
         self.currentIdChanged.connect(self._page_changed)
+        self.session.progress_changed.connect(self.show_steps)
+        for page in self.pages.values():
+            if isinstance(page, DomainPage):
+                page.domain_box.currentIndexChanged.connect(self.show_steps)
         QShortcut(QKeySequence.StandardKey.Preferences, self, self.open_preferences)
         self.setMinimumSize(720, 560)
         self._restore_geometry()
@@ -117,6 +135,17 @@ class EmailAuthWizard(QWizard):
             self.session.progress.page = page_id
             self.session.changed()
         self._shown.shown()
+        self.show_steps()
+
+    def show_steps(self) -> None:
+        """The step list for the current page and the domain it works on (the first domain elsewhere)."""
+        page = self.currentPage()
+        entry = page.domain if isinstance(page, DomainPage) else None
+        domains = self.session.progress.domains
+        if entry is None and domains:
+            entry = domains[0]
+        shown = {int(p) for p in Pages if p != Pages.MTA_STS or self.session.progress.mta_sts}
+        self.step_list.show_steps(self.currentId(), entry, shown)
 
     def _walk_on(self, page_id: int) -> bool:
         """While resuming, go on to the next page of the path (each loads as in a fresh start); True while walking."""
