@@ -122,6 +122,7 @@ def test_no_dkim_values_yet_the_dkim_page_writes_the_provisioning_request(
 ) -> None:
     dkim = open_dkim(make_wizard, "shop.example\nAcme Orders <orders@acme-parts.test>")
     assert dkim.request_box.isVisible()
+    assert dkim.panel.badge.text_label.text().startswith("Waiting for CIMcloud")  # the status line, not "problem"
     request = dkim.request.toPlainText()
     assert "provision DKIM for our website" in request
     assert "- shop.example\n- acme-parts.test" in request

@@ -34,6 +34,7 @@ from wizard.ui.session import Session
 from wizard.ui.widgets import CopyButton, FittedText, RecordCard, buddy, fold
 
 PASTE_DELAY_MS = 300
+WAITING_TEXT = "Waiting for CIMcloud: ask them to provision DKIM (the request to send is below)."
 
 
 def host_note(record: RecordToAdd) -> str:
@@ -147,10 +148,8 @@ class DkimPage(DomainPage):
 
     def _message_box(self) -> QWidget:
         box = QGroupBox("Tell CIMcloud (once the record is verified)", self)
-        self.message = QPlainTextEdit(box)
-        self.message.setReadOnly(True)
+        self.message = FittedText(box)
         self.message.setAccessibleName("Message for CIMcloud support")
-        self.message.setMaximumHeight(self.message.fontMetrics().lineSpacing() * 12)  # the whole note
         self.message_copy = CopyButton("message for CIMcloud", box)
         layout = QVBoxLayout(box)
         layout.addWidget(self.message)
@@ -228,6 +227,8 @@ class DkimPage(DomainPage):
             self.card.clear()
             self.link.clear()
             self.panel.set_target(None)
+            if dkim_step(entry) is DkimStep.PROVISIONING:
+                self.panel.badge.set_state(None, WAITING_TEXT)
             return
         record = record_to_add(entry.domain, normalized.selector, normalized.content)
         self.card.set_record("TXT", record.relative_name, record.value, record.fqdn, note=host_note(record))
@@ -268,7 +269,7 @@ class DkimPage(DomainPage):
     def _show_message(self) -> None:
         selectors = dkim_selectors(self.session.progress)
         text = message_for_cimcloud(list(selectors), selectors)
-        self.message.setPlainText(text or "Once a record is verified, the note for CIMcloud support appears here.")
+        self.message.set_text(text or "Once a record is verified, the note for CIMcloud support appears here.")
         self.message_copy.set_text(text)
 
     def isComplete(self) -> bool:
