@@ -231,7 +231,11 @@ def fit_rows(view: QAbstractItemView, minimum: int = 1, maximum: int = 10) -> No
         header = view.horizontalHeader()
         header_height = 0 if header.isHidden() else header.sizeHint().height()
         view.resizeRowsToContents()
-        row = view.rowHeight(0) if count else view.verticalHeader().defaultSectionSize()
+        if count:  # rows whose text wraps are taller: add up the rows shown
+            rows = sum(view.rowHeight(r) for r in range(min(shown, count))) + max(0, shown - count) * view.rowHeight(0)
+            view.setFixedHeight(header_height + rows + 2 * view.frameWidth())
+            return
+        row = view.verticalHeader().defaultSectionSize()
     else:
         header_height = view.header().sizeHint().height() if isinstance(view, QTreeView) else 0
         row = view.sizeHintForRow(0) if count else view.fontMetrics().height() + 4
