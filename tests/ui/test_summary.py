@@ -48,7 +48,7 @@ def test_matrix_shows_each_domain_and_check(qtbot: QtBot, make_wizard: MakeWizar
         ["shop.example", "verified", "verified", "waiting for DNS"],
         ["mail.example", "problem", "waiting for CIMcloud", "not checked"],
     ]
-    assert page.table.item(0, 3).toolTip() == "Published on 1 of 2 authoritative servers."
+    assert "Published on 1 of 2 authoritative servers." in page.table.item(0, 3).toolTip()
 
 
 def test_mta_sts_column_only_when_chosen(qtbot: QtBot, make_wizard: MakeWizard, store: Store) -> None:

@@ -5,11 +5,12 @@ Each test drives the real wizard with clicks, keys and wheel events (against the
 
 from __future__ import annotations
 
+import pytest
 from pytestqt.qtbot import QtBot
 
-from PySide6.QtCore import QPoint, QPointF, QRect, Qt
-from PySide6.QtGui import QGuiApplication, QWheelEvent
-from PySide6.QtWidgets import QApplication, QGroupBox, QWidget, QWizard
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, Qt
+from PySide6.QtGui import QGuiApplication, QHelpEvent, QWheelEvent
+from PySide6.QtWidgets import QApplication, QGroupBox, QToolTip, QWidget, QWizard
 
 from tests.lab.lab import Lab
 from wizard.core.dmarc.record import Policy
@@ -19,6 +20,7 @@ from wizard.ui.page import DomainPage
 from wizard.ui.pages.dkim import DkimPage
 from wizard.ui.pages.dmarc import DmarcPage
 from wizard.ui.pages.domains import DomainsPage
+from wizard.ui.pages.spf import SpfPage
 from wizard.ui.pages.summary import SummaryPage
 from wizard.ui.widgets import ERROR_COLOURS
 from wizard.ui.wizard import Pages
@@ -367,3 +369,29 @@ def test_the_step_list_shows_where_the_admin_is_and_each_steps_state_for_the_dom
     qtbot.keyClick(dkim.domain_box, Qt.Key.Key_Down)  # the other domain
     assert dkim.domain is not None and dkim.domain.domain == "mail.example"
     assert steps.texts()[2] == "SPF: verified"
+
+
+@pytest.mark.qt_log_ignore("This plugin does not support raise")  # the offscreen platform, showing the tooltip
+def test_a_refusing_resolver_is_said_in_plain_words_and_tooltips_wrap(
+    qtbot: QtBot, dns_lab: Lab, make_wizard: MakeWizard
+) -> None:
+    # An authoritative lab server used as the resolver refuses questions about names it does not serve.
+    auth = dns_lab.auth[0]
+    wizard = make_wizard(dns_lab.settings(nameservers=((auth.address, auth.port),)))
+    page = enter_domains(wizard, "elsewhere.example")
+    qtbot.waitUntil(lambda: len(page.scan_texts()) == 1, timeout=CHECK_TIMEOUT_MS)
+    spf = page.scan_texts()["elsewhere.example"][0]
+    assert spf == "could not check: your DNS resolver refused the question"
+    item = page.table.topLevelItem(0)
+    assert item is not None and "Do53" not in item.toolTip(1) and "@" not in item.toolTip(1)
+    # A long tooltip wraps at a readable width instead of running across the screen on one line.
+    qtbot.mouseClick(wizard.button(QWizard.WizardButton.NextButton), Qt.MouseButton.LeftButton)
+    spf_page = wizard.currentPage()
+    assert isinstance(spf_page, SpfPage)
+    combo = spf_page.all_box
+    QApplication.sendEvent(combo, QHelpEvent(QEvent.Type.ToolTip, QPoint(5, 5), combo.mapToGlobal(QPoint(5, 5))))
+    qtbot.waitUntil(QToolTip.isVisible)
+    assert "Why ~all?" in QToolTip.text()
+    tips = [w for w in QApplication.topLevelWidgets() if w.inherits("QLabel") and w.isVisible()]
+    assert tips and all(t.width() <= 70 * t.fontMetrics().averageCharWidth() for t in tips)  # not screen-wide
+    QToolTip.hideText()

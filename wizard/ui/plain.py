@@ -53,7 +53,8 @@ _ERROR_WORDS = {
 
 
 def plain_detail(detail: str) -> str:
-    """A lookup's detail without server addresses and DNS codes ("your DNS resolver refused the question")."""
+    """A lookup's detail without server addresses and DNS codes ("your DNS resolver refused the question"); a text
+    naming no server error is returned as it is."""
     codes = _SERVER_ERROR.findall(detail)
     if not codes:
         return detail

@@ -20,6 +20,8 @@ from wizard.core.answers import Answer, Outcome
 from wizard.core.findings import Finding, Severity
 from wizard.core.names import DomainError, normalize_domain
 
+from wizard.ui.plain import plain_detail
+
 if TYPE_CHECKING:
     from wizard.lookup.lookup import Lookup
 
@@ -94,7 +96,8 @@ def _first(findings: tuple[Finding, ...], code: str) -> Finding | None:
 
 
 def _failure(answer: Answer) -> Presence:
-    return Presence(False, f"could not check ({answer.outcome}{': ' + answer.detail if answer.detail else ''})", True)
+    detail = plain_detail(answer.detail) if answer.detail else str(answer.outcome)
+    return Presence(False, f"could not check: {detail}", True)
 
 
 def spf_presence(result: Result | None) -> Presence:
@@ -104,7 +107,7 @@ def spf_presence(result: Result | None) -> Presence:
     failure = _first(result.findings, "spf.lookup-failed")
     if result.record is None:
         if failure is not None:
-            return Presence(False, "could not check: " + failure.message, True)
+            return Presence(False, "could not check: " + plain_detail(failure.message), True)
         return Presence(False, "no SPF record")
     shown = " | ".join(result.records)
     auth = result.authorization
@@ -114,7 +117,9 @@ def spf_presence(result: Result | None) -> Presence:
     if result.authorized:
         return Presence(True, f"CIMcloud authorized: {shown}", detail=reason)
     if failure is not None:
-        return Presence(True, f"SPF exists, could not confirm CIMcloud: {shown}", True, detail=failure.message)
+        return Presence(
+            True, f"SPF exists, could not confirm CIMcloud: {shown}", True, detail=plain_detail(failure.message)
+        )
     if result.listed:
         return Presence(True, f"SPF exists, CIMcloud listed but not authorized: {shown}", attention=True, detail=reason)
     return Presence(True, f"SPF exists, CIMcloud not included yet: {shown}", attention=True, detail=reason)
@@ -129,7 +134,7 @@ def dmarc_presence(result: Result | None) -> Presence:
     failure = _first(result.findings, "dmarc.lookup-failed")
     if discovery.record is None:
         if failure is not None and failure.severity is Severity.ERROR:
-            return Presence(False, "could not check: " + failure.message, True)
+            return Presence(False, "could not check: " + plain_detail(failure.message), True)
         multiple = _first(result.findings, "dmarc.multiple")
         if multiple is not None:
             return Presence(True, multiple.message, attention=True, detail=multiple.fix)

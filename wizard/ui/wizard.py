@@ -23,6 +23,7 @@ from wizard.ui.pages.summary import SummaryPage
 from wizard.ui.pages.welcome import WelcomePage
 from wizard.ui.session import Session
 from wizard.ui.steps import Step, StepList
+from wizard.ui.tooltips import wrap_tooltips
 from wizard.ui.wheel import WheelGuard, guard_wheel
 from wizard.ui.widgets import icon
 
@@ -106,6 +107,7 @@ class EmailAuthWizard(QWizard):
         QShortcut(QKeySequence.StandardKey.Preferences, self, self.open_preferences)
         self.setMinimumSize(720, 560)
         self._restore_geometry()
+        wrap_tooltips(self)
 
     # --- order -------------------------------------------------------------------------------------
 

@@ -31,6 +31,7 @@ from wizard.store import DomainProgress
 from wizard.ui.page import DomainPage, finding_lines, text_label
 from wizard.ui.report import DkimStep, dkim_selectors, dkim_step, provisioning_request
 from wizard.ui.session import Session
+from wizard.ui.tooltips import wrapped
 from wizard.ui.widgets import CopyButton, FittedText, RecordCard, buddy, fold
 
 PASTE_DELAY_MS = 300
@@ -232,7 +233,7 @@ class DkimPage(DomainPage):
             return
         record = record_to_add(entry.domain, normalized.selector, normalized.content)
         self.card.set_record("TXT", record.relative_name, record.value, record.fqdn, note=host_note(record))
-        self.card.note.setToolTip("\n\n".join(record.warnings))
+        self.card.note.setToolTip(wrapped("\n\n".join(record.warnings)))
         url = verification_link(entry.domain, normalized.selector)
         self.link.setText(f'Also verifiable with CIMcloud\'s tool: <a href="{escape(url)}">MxToolbox DKIM lookup</a>')
         self.panel.set_target(Target(entry.domain, record.fqdn, Kind.DKIM, record.value))

@@ -38,6 +38,7 @@ from wizard.ui.page import DomainPage, text_label
 from wizard.ui.plain import not_the_record
 from wizard.ui.session import Session
 from wizard.ui.tasks import TaskRunner
+from wizard.ui.tooltips import wrapped
 from wizard.ui.widgets import ErrorLabel, RecordCard, buddy, fold
 
 POLICY_TEXT = {
@@ -313,7 +314,7 @@ class DmarcPage(DomainPage):
         self.guard.setVisible(bool(composition.guard))
         plain = ([] if addresses(self.rua.text()) else [NO_REPORTS]) + list(ROLLOUT_PLAIN)
         self.rollout.setText(self.stage_text(composition.recommended) + "\n" + "\n".join(plain))
-        self.rollout.setToolTip("\n".join(composition.notes))
+        self.rollout.setToolTip(wrapped("\n".join(composition.notes)))
         self.card.set_record("TXT", "_dmarc", composition.value, composition.name)
         self.changes.setText(self.change_text(composition.value))
         self._show_authorizations(composition)

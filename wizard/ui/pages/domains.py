@@ -20,6 +20,7 @@ from wizard.ui.page import Page, text_label
 from wizard.ui.scan import DomainScan, Presence, missing_domains, parse_domains, scan_domains
 from wizard.ui.session import Session
 from wizard.ui.tasks import TaskRunner
+from wizard.ui.tooltips import wrapped
 from wizard.ui.widgets import buddy, fit_rows, icon, tree_rows
 
 SCAN_DELAY_MS = 700
@@ -154,7 +155,7 @@ class DomainsPage(Page):
                 item.setText(column, presence.text)
                 item.setIcon(column, icon(_presence_icon(presence)))
                 item.setData(column, Qt.ItemDataRole.UserRole, _presence_icon(presence))
-                item.setToolTip(column, presence.text + (f"\n{presence.detail}" if presence.detail else ""))
+                item.setToolTip(column, wrapped(presence.text + (f"\n{presence.detail}" if presence.detail else "")))
             self.table.addTopLevelItem(item)
         fit_rows(self.table)
         self.scan_state.setText("What each domain publishes today (through your resolver):")

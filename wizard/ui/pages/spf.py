@@ -41,6 +41,7 @@ from wizard.ui.page import DomainPage, finding_lines, text_label
 from wizard.ui.plain import authorization_text
 from wizard.ui.session import Session
 from wizard.ui.tasks import TaskRunner
+from wizard.ui.tooltips import wrapped
 from wizard.ui.widgets import RecordCard, buddy
 
 ALL_CHOICES = (
@@ -88,7 +89,7 @@ def _node_item(node: SpfNode) -> QTreeWidgetItem:
         notes = [n for n in (term.note, term.failed, "finds nothing (void)" if term.void else "") if n]
         if not term.reached:
             notes.append("never reached")
-        child.setToolTip(0, "; ".join(notes))
+        child.setToolTip(0, wrapped("; ".join(notes)))
         if term.node is not None:
             child.addChild(_node_item(term.node))
         item.addChild(child)

@@ -29,6 +29,7 @@ from wizard.ui.recheck import Job, jobs, recheck
 from wizard.ui.report import columns, matrix, report_html, support_message
 from wizard.ui.session import Session
 from wizard.ui.tasks import TaskRunner
+from wizard.ui.tooltips import wrapped
 from wizard.ui.verdict import to_record
 from wizard.ui.widgets import CopyButton, FittedText, fit_rows, state_icon
 
@@ -142,7 +143,8 @@ class SummaryPage(Page):
             self.table.setItem(row, 0, QTableWidgetItem(to_unicode(domain)))
             for column, cell in enumerate(cells, start=1):
                 item = QTableWidgetItem(state_icon(cell.state), cell.words)
-                item.setToolTip(cell.summary or f"Not checked yet: open the {names[column - 1]} step to check it.")
+                tip = cell.summary or f"Not checked yet: open the {names[column - 1]} step to check it."
+                item.setToolTip(wrapped(tip))
                 self.table.setItem(row, column, item)
         fit_rows(self.table)
         self.check_button.setEnabled(bool(jobs(progress)) and not self.runner.running)
