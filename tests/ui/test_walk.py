@@ -281,7 +281,7 @@ def test_dmarc_says_what_is_at_dmarc_when_it_is_not_a_dmarc_record(
     dns_lab.update("wiz.test", add=[("_dmarc", 1, "TXT", "v=spf1 include:_spf.mycimcloud.com ~all")])
     page = open_dmarc_for(qtbot, dns_lab, make_wizard, "wiz.test")
     text = page.today.text()
-    assert '_dmarc.wiz.test has a TXT record, but it is not DMARC record: "v=spf1' in text
+    assert '_dmarc.wiz.test has a TXT record, but it is not a DMARC record: "v=spf1' in text
     assert "starts with v=DMARC1" in text
 
 
@@ -395,3 +395,15 @@ def test_a_refusing_resolver_is_said_in_plain_words_and_tooltips_wrap(
     tips = [w for w in QApplication.topLevelWidgets() if w.inherits("QLabel") and w.isVisible()]
     assert tips and all(t.width() <= 70 * t.fontMetrics().averageCharWidth() for t in tips)  # not screen-wide
     QToolTip.hideText()
+
+
+def test_spf_says_what_is_published_when_it_is_not_an_spf_record(
+    qtbot: QtBot, dns_lab: Lab, make_wizard: MakeWizard
+) -> None:
+    dns_lab.update("wiz.test", add=[("@", 1, "TXT", "v=spf 1 include:_spf.google.com ~all")])  # a space too many
+    spf = open_spf(qtbot, dns_lab, make_wizard, "wiz.test")
+    spf.details_box.setChecked(True)
+    text = spf.today.text()
+    assert 'wiz.test has a TXT record, but it is not an SPF record: "v=spf 1 include:_spf.google.com ~all"' in text
+    assert "starts with v=spf1, so receivers ignore it" in text
+    assert spf.today.isVisible()

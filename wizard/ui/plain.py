@@ -6,6 +6,7 @@ The checks' own texts (for `check` and the JSON) stay as they are; the wizard sh
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from wizard.core.records import CheckState
 from wizard.core.spf.tree import Authorization
@@ -62,16 +63,22 @@ def plain_detail(detail: str) -> str:
     return "; ".join(words)
 
 
-def not_the_record(name: str, others: tuple[str, ...], kind: str, prefix: str) -> str:
+def not_the_record(name: str, others: tuple[str, ...], kind: str, prefix: str, article: str = "a") -> str:
     """What is published at a name instead of the record asked for, and why a receiver ignores it."""
     if not others:
         return ""
     shown = "; ".join(f'"{excerpt(t)}"' for t in others)
     many = len(others) > 1
+    has = f"TXT records, but they are not {kind}s" if many else f"a TXT record, but it is not {article} {kind}"
+    ignored = "them" if many else "it"
     return (
-        f"{name} has {'TXT records' if many else 'a TXT record'}, but {'they are' if many else 'it is'} not "
-        f"{kind}: {shown}. A {kind} starts with {prefix}, so receivers ignore {'them' if many else 'it'}."
+        f"{name} has {has}: {shown}. {article.capitalize()} {kind} starts with {prefix}, so receivers ignore {ignored}."
     )
+
+
+def near_misses(texts: tuple[str, ...], word: str, is_record: Callable[[str], bool]) -> tuple[str, ...]:
+    """The TXT values that look meant as the record (they mention `word`, "spf") but are not one receivers use."""
+    return tuple(t for t in texts if word in t.lower() and not is_record(t))
 
 
 def excerpt(text: str, limit: int = 60) -> str:

@@ -5,6 +5,8 @@ Composition and the rules come from wizard.core.spf_compose / spf_tree / spf_rul
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import dataclass
 from functools import cache
 
 from PySide6.QtCore import QTimer
@@ -29,7 +31,7 @@ from wizard.core.answers import Source
 from wizard.core.records import Kind
 from wizard.core.spf.compose import CIMCLOUD_INCLUDE, Composition, compose, included
 from wizard.core.spf.evaluate import MAX_LOOKUPS
-from wizard.core.spf.record import Qualifier
+from wizard.core.spf.record import Qualifier, is_spf
 from wizard.core.spf.rules import spf_findings
 from wizard.core.spf.services import SpfService
 from wizard.core.spf.tree import Authorization, SpfNode, TreeAnalysis, analyze
@@ -38,7 +40,7 @@ from wizard.store import DomainProgress
 
 from wizard.ui.overlay import OverlaySource
 from wizard.ui.page import DomainPage, finding_lines, text_label
-from wizard.ui.plain import authorization_text
+from wizard.ui.plain import authorization_text, near_misses, not_the_record
 from wizard.ui.session import Session
 from wizard.ui.tasks import TaskRunner
 from wizard.ui.tooltips import wrapped
@@ -66,10 +68,21 @@ def qualifier_of(choice: str) -> Qualifier:
     return Qualifier.FAIL if choice == "-all" else Qualifier.SOFTFAIL
 
 
-async def analyze_live(source: Source, domain: str) -> SpfResult:
-    """Today's record as the spf check judges it: the tree, whether it authorizes CIMcloud, the findings.
-    (A question nobody waits for any more, when the page is left or the window closed, is cancelled.)"""
-    return await spf_result(source, domain, CIMCLOUD_INCLUDE)
+@dataclass(frozen=True)
+class Today:
+    """Today's record as the spf check judges it, and the TXT values at the name that look meant as SPF but are not."""
+
+    result: SpfResult
+    near_misses: tuple[str, ...] = ()
+
+
+async def analyze_live(source: Source, domain: str) -> Today:
+    """Today's record as the spf check judges it: the tree, whether it authorizes CIMcloud, the findings; and what
+    else is published there that looks like an SPF record. (A question nobody waits for any more, when the page is
+    left or the window closed, is cancelled.)"""
+    result, answer = await asyncio.gather(spf_result(source, domain, CIMCLOUD_INCLUDE), source.resolve(domain, "TXT"))
+    texts = tuple(answer.texts) if answer.ok else ()
+    return Today(result, near_misses(texts, "spf", is_spf))
 
 
 def fill_tree(tree: QTreeWidget, analysis: TreeAnalysis | None) -> None:
@@ -328,7 +341,8 @@ class SpfPage(DomainPage):
         fill_tree(self.tree, analysis)
         self._show_warnings()
 
-    def _live_analyzed(self, result: SpfResult) -> None:
+    def _live_analyzed(self, today: Today) -> None:
+        result = today.result
         assert result.analysis is not None
         analysis, auth = result.analysis, result.authorization
         first = self.live is None
@@ -342,7 +356,10 @@ class SpfPage(DomainPage):
                 f"Today {root.domain} publishes:\n{listed}\n({analysis.lookups} of {MAX_LOOKUPS} lookups)"
             )
         else:
-            self.today.setText(f"{root.domain} has no SPF record today ({root.status}). The new record starts fresh.")
+            what = not_the_record(root.domain, today.near_misses, "SPF record", "v=spf1", "an")
+            self.today.setText(
+                (what + " " if what else f"{root.domain} has no SPF record today. ") + "The new record starts fresh."
+            )
         self.today_auth.setText(authorization_text(root.domain, auth))
         self.today_findings.setText(finding_lines(list(result.findings)))
         self.update_target()
