@@ -35,12 +35,11 @@ def authorization_text(domain: str, auth: Authorization | None) -> str:
     if not auth.path:
         return (
             f"CIMcloud may not send as {domain} yet: its SPF record does not list CIMcloud's servers "
-            f"(include:{auth.expected}), or lists them only after the part that ends the record (all). "
-            "The record below fixes that."
+            f"(include:{auth.expected}), or lists them only after the part that ends the record (all)."
         )
     return (
         f"CIMcloud may not send as {domain} yet: its SPF record lists CIMcloud's servers, but a receiver "
-        "checking one of them still does not get a pass. The record below fixes that."
+        "checking one of them still does not get a pass."
     )
 
 

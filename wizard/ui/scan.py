@@ -20,7 +20,7 @@ from wizard.core.answers import Answer, Outcome
 from wizard.core.findings import Finding, Severity
 from wizard.core.names import DomainError, normalize_domain
 
-from wizard.ui.plain import plain_detail
+from wizard.ui.plain import authorization_text, plain_detail
 
 if TYPE_CHECKING:
     from wizard.lookup.lookup import Lookup
@@ -111,7 +111,7 @@ def spf_presence(result: Result | None) -> Presence:
         return Presence(False, "no SPF record")
     shown = " | ".join(result.records)
     auth = result.authorization
-    reason = auth.reason if auth is not None else ""
+    reason = authorization_text(result.domain, auth) if auth is not None else ""  # plain words, for the tooltip
     if len(result.records) > 1:
         return Presence(True, f"{len(result.records)} SPF records (there should be one): {shown}", attention=True)
     if result.authorized:

@@ -16,7 +16,7 @@ def wrapped(text: str) -> str:
     """The same words as rich text, so the tooltip wraps; line breaks kept, nothing read as markup."""
     if not text or Qt.mightBeRichText(text):
         return text
-    return "<p style='white-space:pre-wrap'>" + escape(text) + "</p>"
+    return "<p style='white-space:pre-wrap'>" + escape(text, quote=False) + "</p>"
 
 
 def wrap_tooltips(root: QWidget) -> None:

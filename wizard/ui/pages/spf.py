@@ -360,7 +360,8 @@ class SpfPage(DomainPage):
             self.today.setText(
                 (what + " " if what else f"{root.domain} has no SPF record today. ") + "The new record starts fresh."
             )
-        self.today_auth.setText(authorization_text(root.domain, auth))
+        fixes = "" if auth is not None and auth.authorized else " The record below fixes that."
+        self.today_auth.setText(authorization_text(root.domain, auth) + fixes)
         self.today_findings.setText(finding_lines(list(result.findings)))
         self.update_target()
 
