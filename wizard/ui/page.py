@@ -78,7 +78,7 @@ class DomainPage(Page):
     Subclasses build into `self.body` and `self.details`, implement `load_domain()` and call `update_target()`
     whenever the record to verify changes. `check_key` names the result kept in progress ("spf", "dkim"...).
     With `panel_below_body` False the page places its panels itself (and any second one made with
-    `extra_panel()`), below the body, and the status line and details are left out.
+    `extra_panel()`) and there is no details box; the status line is the first panel's.
     """
 
     check_key = ""
@@ -102,8 +102,8 @@ class DomainPage(Page):
         inner.setContentsMargins(0, 0, 0, 0)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
+        layout.addLayout(self._status_line())
         if self.panel_below_body:
-            layout.addLayout(self._status_line())
             inner.addWidget(self.panel)
             inner.addLayout(self.body)
             inner.addWidget(self._details_box(content))
