@@ -109,14 +109,18 @@ def _node_item(node: SpfNode) -> QTreeWidgetItem:
     return item
 
 
-def card_title(existing: bool) -> str:
+def card_title(live: list[str], record: str) -> str:
     """A domain has one SPF record: with one published, the card replaces it rather than adding a second."""
-    return "Replace your existing SPF record with this one" if existing else "Record to add at your DNS provider"
+    if live == [record]:
+        return "Your SPF record, as published today: nothing to change"
+    return "Replace your existing SPF record with this one" if live else "Record to add at your DNS provider"
 
 
-def card_note(domain: str, existing: bool) -> str:
+def card_note(domain: str, live: list[str], record: str) -> str:
     host = f"Host @ means {domain} itself."
-    if existing:
+    if live == [record]:
+        return f"{host} CIMcloud's guide: make sure your domain has only one SPF record (it has)."
+    if live:
         return (
             f"{host} Edit the SPF record your domain already has (the TXT record starting v=spf1) and put this "
             "value in its place; do not add a second one. CIMcloud's guide: make sure your domain has only one "
@@ -311,8 +315,9 @@ class SpfPage(DomainPage):
             drop=self._includes(ticked=False),
         )
         record = self.composition.record
-        self.card.setTitle(card_title(bool(live)))
-        self.card.set_record("TXT", "@", record, entry.domain, note=card_note(entry.domain, bool(live)))
+        spf_live = [r for r in live if is_spf(r)]
+        self.card.setTitle(card_title(spf_live, record))
+        self.card.set_record("TXT", "@", record, entry.domain, note=card_note(entry.domain, spf_live, record))
         self.changes.setText("\n".join(self.composition.changes))
         self._show_warnings()
         # Until today's record is known, the composition may drop live terms: verify only once it is.
