@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from wizard.core.dmarc.compose import DmarcChoice, compose_dmarc, recommend_policy
+from wizard.core.dmarc.compose import DmarcChoice, compose_dmarc, jump_warning, published_choices, recommend_policy
 from wizard.core.dmarc.discovery import discover_policy, organizational_domain, walk_names
 from wizard.core.dmarc.record import Alignment, Policy, is_dmarc_record, parse_dmarc
 from wizard.core.dmarc.reports import AuthStatus, check_authorizations
@@ -323,3 +323,16 @@ def test_thousands_of_bad_tags_give_a_bounded_list_of_findings() -> None:
     unknown = [p for p in r.problems if p.code == "dmarc.unknown-tag"]
     assert len(unknown) == 21
     assert unknown[-1].message == "... and 9980 more problems like these."
+
+
+def test_jump_warning_only_when_a_stage_is_skipped() -> None:
+    assert jump_warning(None, Policy.QUARANTINE) == ""
+    assert jump_warning(Policy.QUARANTINE, Policy.REJECT) == ""
+    assert "skips a stage" in jump_warning(Policy.NONE, Policy.REJECT)
+    assert "skips a stage" in jump_warning(None, Policy.REJECT)
+
+
+def test_published_choices_keep_the_report_addresses_without_mailto() -> None:
+    choices = published_choices(parse_dmarc("v=DMARC1; p=quarantine; sp=none; rua=mailto:a@x.test,mailto:b@x.test"))
+    assert choices.policy is Policy.QUARANTINE and choices.subdomain_policy is Policy.NONE
+    assert choices.rua == ("a@x.test", "b@x.test")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlparse
 
-from wizard.core.spf.compose import CIMCLOUD_INCLUDE, compose
+from wizard.core.spf.compose import CIMCLOUD_INCLUDE, compose, included
 from wizard.core.spf.record import Kind, Qualifier, parse
 from wizard.resources import load_services
 
@@ -86,3 +86,16 @@ def test_presets_name_the_includes_and_link_vendor_docs() -> None:
 def test_several_live_records_give_the_same_record_whatever_order_dns_returns_them_in() -> None:
     first, second = "v=spf1 include:_spf.google.com ~all", "v=spf1 include:_spf.mycimcloud.com -all"
     assert compose([first, second]).record == compose([second, first]).record
+
+
+def test_included_finds_the_presets_todays_record_already_has() -> None:
+    live = ["google-site-verification=abc", "v=spf1 include:_SPF.Google.com. ip4:192.0.2.1 ~all"]
+    assert included(live, ["_spf.google.com", "spf.protection.outlook.com"]) == ["_spf.google.com"]
+    assert included([], ["_spf.google.com"]) == []
+
+
+def test_drop_takes_an_unticked_include_out_but_never_cimclouds() -> None:
+    live = ["v=spf1 include:_spf.google.com include:_spf.mycimcloud.com ~all"]
+    result = compose(live, drop=["_spf.google.com", "_spf.mycimcloud.com"])
+    assert result.record == "v=spf1 include:_spf.mycimcloud.com ~all"
+    assert any("Removed include:_spf.google.com" in c for c in result.changes)

@@ -34,3 +34,10 @@ def check_now(qtbot: QtBot, page: DomainPage) -> CheckState:
         qtbot.mouseClick(page.panel.check_button, Qt.MouseButton.LeftButton)
     assert page.panel.verdict is not None
     return page.panel.verdict.state
+
+
+def resume(qtbot: QtBot, wizard: EmailAuthWizard, page_id: int) -> None:
+    """Show the wizard on saved work, choose Continue (Next) and wait while it walks on to the saved page."""
+    wizard.show()
+    wizard.next()
+    qtbot.waitUntil(lambda: wizard.currentId() == page_id, timeout=CHECK_TIMEOUT_MS)

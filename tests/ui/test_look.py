@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 
 from wizard.store import Store
 
-from wizard.ui.pages.dkim import DkimPage
+from wizard.ui.pages.dkim import WAITING_TEXT, DkimPage
 from wizard.ui.theme import apply_scheme, is_dark
 from wizard.ui.widgets import icon
 from wizard.ui.wizard import EmailAuthWizard, Pages
@@ -160,6 +160,6 @@ def test_folded_option_boxes_leave_no_empty_frame(make_wizard: MakeWizard) -> No
     page = open_dkim_offline(make_wizard)
     box = page.paste_box
     assert not page.paste.isVisible() and box.height() <= 2 * box.fontMetrics().height()
-    assert page.panel.badge.text_label.text() == "Nothing to check yet."  # nothing pasted: not "not checked"
+    assert page.panel.badge.text_label.text() == WAITING_TEXT  # nothing pasted: not "not checked"
     box.setChecked(True)
     assert page.paste.isVisible() and box.maximumHeight() > 1000

@@ -42,7 +42,7 @@ def test_domains_scan_ticks_spf_only_when_cimcloud_is_authorized(
     assert texts["wiz.test"][0] == f"CIMcloud authorized: {CIMCLOUD_ONLY}"
     assert icons["wiz.test"][0] == "verified"
     item = page.table.topLevelItem(0)
-    assert item is not None and "does not reach include:_spf.mycimcloud.com" in item.toolTip(1)
+    assert item is not None and "does not list CIMcloud's servers" in item.toolTip(1)
     # Long records are elided at the end of their cell, not scrolled sideways: both rows stay in view.
     qtbot.wait(50)
     assert not page.table.horizontalScrollBar().isVisible()
@@ -55,15 +55,17 @@ def test_todays_record_tab_says_cimcloud_is_not_authorized_and_why(
 ) -> None:
     spf = open_spf(qtbot, dns_lab, make_wizard, "wiz-mail.test")
     assert spf.today_auth.text().startswith(
-        "CIMcloud is not authorized yet: wiz-mail.test's SPF record does not reach include:_spf.mycimcloud.com"
+        "CIMcloud may not send as wiz-mail.test yet: its SPF record does not list CIMcloud's servers "
+        "(include:_spf.mycimcloud.com)"
     )
+    assert "pass-qualified" not in spf.today_auth.text()  # plain words, not the checker's
     assert "Problem: include:_spf.mycimcloud.com is not authorized" in spf.today_findings.text()
 
 
 def test_todays_record_tab_says_cimcloud_is_authorized(qtbot: QtBot, dns_lab: Lab, make_wizard: MakeWizard) -> None:
     dns_lab.update("wiz.test", add=[("@", 1, "TXT", CIMCLOUD_ONLY)])
     spf = open_spf(qtbot, dns_lab, make_wizard)
-    assert spf.today_auth.text().startswith("CIMcloud is authorized: include:_spf.mycimcloud.com is reached")
+    assert spf.today_auth.text().startswith("CIMcloud may send as wiz.test: its SPF record lists CIMcloud's servers")
     assert "not authorized" not in spf.today_findings.text()
 
 
@@ -83,7 +85,7 @@ def test_lookup_tree_shows_counts_first_and_nested_includes_whole(
     spf.resize(920, 1000)
     spf.service_boxes["google-workspace"].setChecked(True)
     qtbot.waitUntil(lambda: spf.tree.topLevelItemCount() > 0 and "google" in spf.tree.topLevelItem(0).text(0))
-    spf.tabs.setCurrentIndex(2)
+    spf.details_box.setChecked(True)  # the details are folded at first
     tree, header = spf.tree, spf.tree.header()
     qtbot.waitUntil(tree.isVisible)
     shown = every_item(tree)

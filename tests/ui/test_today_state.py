@@ -37,7 +37,7 @@ def test_spf_todays_record_tab_follows_a_verified_publication(
     assert check_now(qtbot, spf) is CheckState.VERIFIED
     published = f"Today wiz.test publishes:\n{value}"
     qtbot.waitUntil(lambda: spf.today.text().startswith(published), timeout=CHECK_TIMEOUT_MS)
-    assert spf.today_auth.text().startswith("CIMcloud is authorized")
+    assert spf.today_auth.text().startswith("CIMcloud may send as wiz.test")
     # The record composed from today's record is the one just verified: the page does not ask for another.
     assert spf.card.value_field.text() == value
     assert spf.panel.verdict is not None and spf.panel.verdict.state is CheckState.VERIFIED

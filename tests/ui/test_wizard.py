@@ -17,7 +17,7 @@ from wizard.store import Progress, Store
 
 from wizard.ui.pages.domains import DomainsPage
 from wizard.ui.pages.welcome import WelcomePage
-from wizard.ui.wizard import EmailAuthWizard, Pages, next_page
+from wizard.ui.wizard import EmailAuthWizard, Pages, next_page, resume_target
 
 from .helpers import MakeWizard, enter_domains
 
@@ -27,9 +27,10 @@ def test_page_order_skips_mta_sts_unless_chosen() -> None:
     assert next_page(Pages.DMARC, mta_sts=True) == Pages.MTA_STS
     assert next_page(Pages.MTA_STS, mta_sts=True) == Pages.SUMMARY
     assert next_page(Pages.SUMMARY, mta_sts=True) == -1
-    assert next_page(Pages.WELCOME, mta_sts=False, resume_at=Pages.DKIM) == Pages.DKIM
-    assert next_page(Pages.WELCOME, mta_sts=False, resume_at=Pages.MTA_STS) == Pages.SUMMARY
-    assert next_page(Pages.WELCOME, mta_sts=False, resume_at=None) == Pages.DOMAINS
+    assert next_page(Pages.WELCOME, mta_sts=False) == Pages.DOMAINS
+    assert resume_target(Pages.DKIM, mta_sts=False) == Pages.DKIM
+    assert resume_target(Pages.MTA_STS, mta_sts=False) == Pages.SUMMARY
+    assert resume_target(Pages.DOMAINS, mta_sts=False) is None
 
 
 def test_domains_page_explains_bad_entries_and_guards_next(qtbot: QtBot, make_wizard: MakeWizard) -> None:
@@ -70,7 +71,32 @@ def test_progress_is_saved_and_resumed_at_the_same_page(qtbot: QtBot, make_wizar
     assert welcome.resume.isVisible() and welcome.resume.isChecked()
     assert "example.com" in welcome.resume.text()
     second.next()
-    assert second.currentId() == Pages.DKIM
+    qtbot.waitUntil(lambda: second.currentId() == Pages.DKIM)
+
+
+def test_back_after_resuming_follows_the_path_of_a_fresh_start(
+    qtbot: QtBot, make_wizard: MakeWizard, store: Store
+) -> None:
+    first = make_wizard()
+    enter_domains(first, "example.com")
+    for _ in range(3):
+        first.next()
+    assert first.currentId() == Pages.DMARC
+    first.close()
+
+    second = make_wizard()
+    second.show()
+    qtbot.mouseClick(second.button(QWizard.WizardButton.NextButton), Qt.MouseButton.LeftButton)  # "Continue"
+    qtbot.waitUntil(lambda: second.currentId() == Pages.DMARC)
+    back = second.button(QWizard.WizardButton.BackButton)
+    visited = []
+    for _ in range(3):
+        qtbot.mouseClick(back, Qt.MouseButton.LeftButton)
+        visited.append(Pages(second.currentId()))
+    assert visited == [Pages.DKIM, Pages.SPF, Pages.DOMAINS]
+    domains = second.currentPage()
+    assert isinstance(domains, DomainsPage) and domains.edit.toPlainText() == "example.com"
+    assert second.session.progress.page == Pages.DOMAINS  # where the admin now is, for the next resume
 
 
 def saved_work(store: Store) -> None:
@@ -132,13 +158,16 @@ def test_start_over_answered_no_keeps_everything_and_stays(
     assert [d.domain for d in store.load().progress.domains] == ["old.example"]
 
 
-def test_resuming_does_not_ask(make_wizard: MakeWizard, store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_resuming_does_not_ask(
+    qtbot: QtBot, make_wizard: MakeWizard, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
     saved_work(store)
     asked = answer_start_over(monkeypatch, QMessageBox.StandardButton.Yes)
     wizard = make_wizard()
     wizard.show()
     wizard.next()
-    assert asked == [] and wizard.currentId() == Pages.SPF
+    qtbot.waitUntil(lambda: wizard.currentId() == Pages.SPF)
+    assert asked == []
 
 
 def save_warnings(wizard: QWidget) -> list[QMessageBox]:

@@ -87,3 +87,15 @@ def activation_proven(proofs: Iterable[ActivationProof], domain: str) -> Activat
     evidence = [p for p in usable if not p.is_statement]
     pool = evidence or usable
     return max(pool, key=lambda p: p.when) if pool else None
+
+
+def proof_text(proof: ActivationProof | None, day: str = "") -> str:
+    """What shows that CIMcloud signs the domain's mail, in the report's words; `day` is when, as the caller
+    formats it. The admin's statement is named as a statement, never as a check."""
+    when = f" ({day})" if day else ""
+    if proof is None:
+        return "not shown yet: check a message from the website or the DMARC reports on the DMARC step"
+    if proof.kind is ProofKind.STATEMENT:
+        return f"your statement that CIMcloud confirmed activation{when}; not checked by the wizard"
+    source = "a message from the website" if proof.kind is ProofKind.MESSAGE else "the DMARC aggregate reports"
+    return f"proven by {source}{when}"

@@ -7,7 +7,18 @@ import time
 from dataclasses import replace
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QFrame, QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget, QWizardPage
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFrame,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+    QWizardPage,
+)
 
 from wizard.checks.verify import Verdict
 from wizard.core.findings import Finding, Severity
@@ -15,11 +26,14 @@ from wizard.core.names import to_unicode
 from wizard.core.records import CheckState
 from wizard.store import DomainProgress
 
+from wizard.ui.plain import waiting_text
 from wizard.ui.publish import attach_publishing, stop_publishing
 from wizard.ui.session import Session
 from wizard.ui.verdict import to_record
 from wizard.ui.verify import VerifyPanel
-from wizard.ui.widgets import buddy, state_icon
+from wizard.ui.widgets import buddy, fold, state_icon
+
+STATUS_SCALE = 1.25  # the status line's type, against the page's
 
 
 def text_label(text: str, parent: QWidget | None = None, *, rich: bool = False) -> QLabel:
@@ -59,10 +73,13 @@ class Page(QWizardPage):
 class DomainPage(Page):
     """A record page that works on one domain at a time, chosen at the top, with a live verification panel.
 
-    Subclasses build their controls into `self.body`, implement `load_domain()` and call `update_target()`
+    The page leads with one status line for the chosen domain (the verdict's icon and sentence, in larger type,
+    never scrolled away), then the "Check DNS now" row, then the page's controls and record card (`self.body`),
+    and last, folded, the details (`self.details`: today's record, the lookup tree, the table of servers).
+    Subclasses build into `self.body` and `self.details`, implement `load_domain()` and call `update_target()`
     whenever the record to verify changes. `check_key` names the result kept in progress ("spf", "dkim"...).
-    The panel goes below the body unless `panel_below_body` is False (the page then places it, and any second
-    panel made with `extra_panel()`, itself).
+    With `panel_below_body` False the page places its panels itself (and any second one made with
+    `extra_panel()`) and there is no details box; the status line is the first panel's.
     """
 
     check_key = ""
@@ -79,22 +96,71 @@ class DomainPage(Page):
         # The page scrolls as a whole, so every part keeps its natural height on a small screen.
         content = QWidget()
         self.body = QVBoxLayout()
+        self.details = QVBoxLayout()
         self.panels: dict[str, VerifyPanel] = {}
         self.panel = self.extra_panel(self.check_key, content)
         inner = QVBoxLayout(content)
         inner.setContentsMargins(0, 0, 0, 0)
-        inner.addLayout(self.body)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addLayout(self._status_line())
         if self.panel_below_body:
             inner.addWidget(self.panel)
+            inner.addLayout(self.body)
+            inner.addWidget(self._details_box(content))
+        else:
+            inner.addLayout(self.body)
         inner.addStretch(1)
         self.scroll_area = QScrollArea(self)
         self.scroll_area.setWidgetResizable(True)
         self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
         self.scroll_area.setWidget(content)
-        layout = QVBoxLayout(self)
-        layout.addLayout(top)
         layout.addWidget(self.scroll_area, 1)
         self._loading = False
+
+    def _status_line(self) -> QVBoxLayout:
+        """The panel's verdict (icon and sentence) and its waiting note, moved above the scrolling part and larger."""
+        badge, note = self.panel.badge, self.panel.cache_label
+        for widget in (badge, note):
+            panel_layout = self.panel.layout()
+            if panel_layout is not None:
+                panel_layout.removeWidget(widget)
+        font = QFont(badge.font())
+        font.setPointSizeF(font.pointSizeF() * STATUS_SCALE)
+        font.setBold(True)
+        badge.setFont(font)
+        badge.setAccessibleDescription("Where this record stands for the chosen domain")
+        self.panel.verdict_ready.connect(lambda verdict: self._show_waiting(self.panel, verdict))
+        status = QVBoxLayout()
+        status.addWidget(badge)
+        status.addWidget(note)
+        return status
+
+    def _details_box(self, parent: QWidget) -> QGroupBox:
+        """Today's record, the lookup tree and the servers' answers: folded, for whoever wants the details."""
+        box = QGroupBox("Details: today's record, what each server answered", parent)
+        box.setCheckable(True)
+        box.setChecked(False)
+        inner = QWidget(box)
+        inner_layout = QVBoxLayout(inner)
+        inner_layout.setContentsMargins(0, 0, 0, 0)
+        inner_layout.addLayout(self.details)
+        table = self.panel.table
+        panel_layout = self.panel.layout()
+        if panel_layout is not None:
+            panel_layout.removeWidget(table)
+        inner_layout.addWidget(table)
+        QVBoxLayout(box).addWidget(inner)
+        fold(box, inner)
+        self.details_box = box
+        return box
+
+    @staticmethod
+    def _show_waiting(panel: VerifyPanel, verdict: Verdict) -> None:
+        """While DNS catches up: the guide's "up to 48 hours" with the real figure the check knows."""
+        text = waiting_text(verdict.state, verdict.cache_minutes)
+        panel.cache_label.setText(text)
+        panel.cache_label.setVisible(bool(text))
 
     @property
     def domain(self) -> DomainProgress | None:

@@ -20,10 +20,14 @@ from wizard.core.answers import Answer, Outcome
 from wizard.core.findings import Finding, Severity
 from wizard.core.names import DomainError, normalize_domain
 
+from wizard.ui.plain import authorization_text, plain_detail
+
 if TYPE_CHECKING:
     from wizard.lookup.lookup import Lookup
 
 _SEPARATORS = re.compile(r"[\n,;]+")
+# "Acme Orders <orders@acme-parts.test>": the From line as CIMcloud's settings show it; the address is inside <>.
+_DISPLAY_NAME = re.compile(r"^[^<>]*<([^<>]+)>\s*$")
 
 
 @dataclass(frozen=True)
@@ -40,13 +44,24 @@ def parse_domains(text: str) -> tuple[list[str], list[EntryError]]:
         if not entry.strip():
             continue
         try:
-            domain = normalize_domain(entry, allow_email=True)
+            domain = normalize_domain(address_of(entry), allow_email=True)
         except DomainError as exc:
             errors.append(EntryError(entry.strip(), exc.reason))
             continue
         if domain not in domains:
             domains.append(domain)
     return domains, errors
+
+
+def address_of(entry: str) -> str:
+    """The address of a From line with a display name ("Acme Orders <orders@acme.example>"), else the entry."""
+    match = _DISPLAY_NAME.match(entry.strip())
+    return match.group(1).strip() if match else entry
+
+
+def missing_domains(scans: list[DomainScan]) -> list[str]:
+    """The domains DNS says do not exist (a typo, usually): the Domains page holds Next until they are fixed."""
+    return [scan.domain for scan in scans if not scan.exists]
 
 
 @dataclass(frozen=True)
@@ -81,7 +96,8 @@ def _first(findings: tuple[Finding, ...], code: str) -> Finding | None:
 
 
 def _failure(answer: Answer) -> Presence:
-    return Presence(False, f"could not check ({answer.outcome}{': ' + answer.detail if answer.detail else ''})", True)
+    detail = plain_detail(answer.detail) if answer.detail else str(answer.outcome)
+    return Presence(False, f"could not check: {detail}", True)
 
 
 def spf_presence(result: Result | None) -> Presence:
@@ -91,17 +107,19 @@ def spf_presence(result: Result | None) -> Presence:
     failure = _first(result.findings, "spf.lookup-failed")
     if result.record is None:
         if failure is not None:
-            return Presence(False, "could not check: " + failure.message, True)
+            return Presence(False, "could not check: " + plain_detail(failure.message), True)
         return Presence(False, "no SPF record")
     shown = " | ".join(result.records)
     auth = result.authorization
-    reason = auth.reason if auth is not None else ""
+    reason = authorization_text(result.domain, auth) if auth is not None else ""  # plain words, for the tooltip
     if len(result.records) > 1:
         return Presence(True, f"{len(result.records)} SPF records (there should be one): {shown}", attention=True)
     if result.authorized:
         return Presence(True, f"CIMcloud authorized: {shown}", detail=reason)
     if failure is not None:
-        return Presence(True, f"SPF exists, could not confirm CIMcloud: {shown}", True, detail=failure.message)
+        return Presence(
+            True, f"SPF exists, could not confirm CIMcloud: {shown}", True, detail=plain_detail(failure.message)
+        )
     if result.listed:
         return Presence(True, f"SPF exists, CIMcloud listed but not authorized: {shown}", attention=True, detail=reason)
     return Presence(True, f"SPF exists, CIMcloud not included yet: {shown}", attention=True, detail=reason)
@@ -116,7 +134,7 @@ def dmarc_presence(result: Result | None) -> Presence:
     failure = _first(result.findings, "dmarc.lookup-failed")
     if discovery.record is None:
         if failure is not None and failure.severity is Severity.ERROR:
-            return Presence(False, "could not check: " + failure.message, True)
+            return Presence(False, "could not check: " + plain_detail(failure.message), True)
         multiple = _first(result.findings, "dmarc.multiple")
         if multiple is not None:
             return Presence(True, multiple.message, attention=True, detail=multiple.fix)

@@ -22,8 +22,10 @@ from PySide6.QtWidgets import (
 from wizard.checks.verify import ServerState, Target, Verdict, cache_text, verify
 from wizard.core.records import CheckState
 
+from wizard.ui.plain import plain_detail
 from wizard.ui.session import Session
 from wizard.ui.tasks import TaskRunner
+from wizard.ui.tooltips import wrapped
 from wizard.ui.verdict import backoff, countdown_text
 from wizard.ui.widgets import StatusBadge, fit_rows, icon, tree_rows
 
@@ -116,7 +118,7 @@ class VerifyPanel(QWidget):
         self.table.setColumnCount(len(COLUMNS))
         self.table.setHeaderLabels(list(COLUMNS))
         for column, tip in enumerate(COLUMN_TIPS):
-            self.table.headerItem().setToolTip(column, tip)
+            self.table.headerItem().setToolTip(column, wrapped(tip))
         self.table.header().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.header().setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
         self.table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
@@ -252,9 +254,10 @@ class VerifyPanel(QWidget):
         self.table.clear()
         for row in verdict.rows:
             ttl = ttl_text(row.ttl)
-            item = QTreeWidgetItem([row.server, str(row.role), str(row.state), ttl, row.detail])
+            detail = plain_detail(row.detail)  # "your DNS resolver refused the question", not "Do53:...: REFUSED"
+            item = QTreeWidgetItem([row.server, str(row.role), str(row.state), ttl, detail])
             item.setIcon(2, icon(ROW_ICON[row.state]))
-            item.setToolTip(4, row.detail)
+            item.setToolTip(4, wrapped(detail))
             item.setData(0, Qt.ItemDataRole.AccessibleTextRole, f"{row.server}, {row.role}: {row.state}")
             self.table.addTopLevelItem(item)
         self.table.setVisible(bool(verdict.rows))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from functools import cache
 
-from PySide6.QtCore import QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QGuiApplication, QIcon
+from PySide6.QtCore import QRect, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QGuiApplication, QIcon, QPalette, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -244,6 +244,26 @@ class RecordCard(QGroupBox):
         self.set_record("", "", "")
 
 
+ERROR_COLOURS = ("#cf222e", "#ff7b72")  # on a light and a dark window (the report's problem colour)
+
+
+class ErrorLabel(QLabel):
+    """A wrapping plain-text label for a problem with what was typed, in the error colour of the light or dark
+    scheme in use (never the grey of disabled text)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWordWrap(True)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.hide()
+
+    def show_error(self, text: str) -> None:
+        dark = self.palette().color(QPalette.ColorRole.Window).lightness() < 128
+        self.setStyleSheet(f"color: {ERROR_COLOURS[dark]}; font-weight: bold")
+        self.setText(text)
+        self.setVisible(bool(text))
+
+
 class StatusBadge(QWidget):
     """An icon and a short word for a check state, with the longer explanation as tooltip and accessible text."""
 
@@ -288,11 +308,43 @@ def fit_rows(view: QAbstractItemView, minimum: int = 1, maximum: int = 10) -> No
         header = view.horizontalHeader()
         header_height = 0 if header.isHidden() else header.sizeHint().height()
         view.resizeRowsToContents()
-        row = view.rowHeight(0) if count else view.verticalHeader().defaultSectionSize()
+        if count:  # rows whose text wraps are taller: add up the rows shown
+            rows = sum(view.rowHeight(r) for r in range(min(shown, count))) + max(0, shown - count) * view.rowHeight(0)
+            view.setFixedHeight(header_height + rows + 2 * view.frameWidth())
+            return
+        row = view.verticalHeader().defaultSectionSize()
     else:
         header_height = view.header().sizeHint().height() if isinstance(view, QTreeView) else 0
         row = view.sizeHintForRow(0) if count else view.fontMetrics().height() + 4
     view.setFixedHeight(header_height + shown * row + 2 * view.frameWidth())
+
+
+class FittedText(QPlainTextEdit):
+    """A read-only text box as tall as the text it holds at its current width (up to `maximum_lines`), so a message
+    sits in a box sized to it, not in half an empty screen or a scrolling slit."""
+
+    def __init__(self, parent: QWidget | None = None, *, maximum_lines: int = 30) -> None:
+        super().__init__(parent)
+        self.setReadOnly(True)
+        self.maximum_lines = maximum_lines
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+
+    def set_text(self, text: str) -> None:
+        self.setPlainText(text)
+        self._fit()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        margin = int(self.document().documentMargin())
+        width = max(50, self.viewport().width() - 2 * margin - 4)
+        metrics = self.fontMetrics()
+        text = self.toPlainText() or " "
+        wrapped = metrics.boundingRect(QRect(0, 0, width, 1 << 20), Qt.TextFlag.TextWordWrap, text).height()
+        lines = min(max(1, round(wrapped / metrics.lineSpacing())) + 1, self.maximum_lines)
+        self.setFixedHeight(lines * metrics.lineSpacing() + 2 * margin + 2 * self.frameWidth())
 
 
 def fold(box: QGroupBox, *contents: QWidget) -> None:

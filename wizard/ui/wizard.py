@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import IntEnum
 
 import shiboken6
-from PySide6.QtCore import QByteArray, Qt
+from PySide6.QtCore import QByteArray, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QMessageBox, QWidget, QWizard
 
@@ -13,7 +13,7 @@ from wizard import APP_NAME
 from wizard.lookup.settings import LookupSettings
 from wizard.store import Store
 
-from wizard.ui.page import Page
+from wizard.ui.page import DomainPage, Page
 from wizard.ui.pages.dkim import DkimPage
 from wizard.ui.pages.dmarc import DmarcPage
 from wizard.ui.pages.domains import DomainsPage
@@ -22,6 +22,9 @@ from wizard.ui.pages.spf import SpfPage
 from wizard.ui.pages.summary import SummaryPage
 from wizard.ui.pages.welcome import WelcomePage
 from wizard.ui.session import Session
+from wizard.ui.steps import Step, StepList
+from wizard.ui.tooltips import wrap_tooltips
+from wizard.ui.wheel import WheelGuard, guard_wheel
 from wizard.ui.widgets import icon
 
 
@@ -35,10 +38,26 @@ class Pages(IntEnum):
     SUMMARY = 6
 
 
-def next_page(current: int, *, mta_sts: bool, resume_at: int | None = None) -> int:
-    """The page after `current`: MTA-STS only when chosen; from Welcome straight to a saved page when resuming."""
-    if current == Pages.WELCOME and resume_at is not None and Pages.DOMAINS < resume_at <= Pages.SUMMARY:
-        return resume_at if resume_at != Pages.MTA_STS or mta_sts else Pages.SUMMARY
+STEPS = [
+    Step(Pages.WELCOME, "Welcome"),
+    Step(Pages.DOMAINS, "Domains"),
+    Step(Pages.SPF, "SPF", "spf"),
+    Step(Pages.DKIM, "DKIM", "dkim"),
+    Step(Pages.DMARC, "DMARC", "dmarc"),
+    Step(Pages.MTA_STS, "MTA-STS", "mta_sts"),
+    Step(Pages.SUMMARY, "Summary"),
+]
+
+
+def resume_target(saved_page: int, *, mta_sts: bool) -> int | None:
+    """The page a resumed session returns to (None: start at Domains); MTA-STS only when it is still chosen."""
+    if not Pages.DOMAINS < saved_page <= Pages.SUMMARY:
+        return None
+    return saved_page if saved_page != Pages.MTA_STS or mta_sts else Pages.SUMMARY
+
+
+def next_page(current: int, *, mta_sts: bool) -> int:
+    """The page after `current`: MTA-STS only when chosen."""
     if current < 0:
         return Pages.WELCOME
     if current >= Pages.SUMMARY:
@@ -72,22 +91,39 @@ class EmailAuthWizard(QWizard):
             Pages.MTA_STS: MtaStsPage(self.session),
             Pages.SUMMARY: SummaryPage(self.session),
         }
+        self.wheel_guard = WheelGuard(self)
         for page_id, page in self.pages.items():
             self.setPage(page_id, page)
+            guard_wheel(page, self.wheel_guard)
         self._shown: Page | None = None
+        self._resume_to: int | None = None
+        self.step_list = StepList(STEPS, self)
+        self.setSideWidget(self.step_list)
         self.currentIdChanged.connect(self._page_changed)
+        self.session.progress_changed.connect(self.show_steps)
+        for page in self.pages.values():
+            if isinstance(page, DomainPage):
+                page.domain_box.currentIndexChanged.connect(self.show_steps)
         QShortcut(QKeySequence.StandardKey.Preferences, self, self.open_preferences)
         self.setMinimumSize(720, 560)
         self._restore_geometry()
+        wrap_tooltips(self)
 
     # --- order -------------------------------------------------------------------------------------
 
     def nextId(self) -> int:
-        progress = self.session.progress
+        return next_page(self.currentId(), mta_sts=self.session.progress.mta_sts)
+
+    def validateCurrentPage(self) -> bool:
+        """Leaving Welcome with "Continue" remembers where to return, so the pages between are walked through and
+        Back follows the same path as in a fresh start (a jump would leave Back nothing but Welcome)."""
+        if not super().validateCurrentPage():
+            return False
         welcome = self.pages[Pages.WELCOME]
-        assert isinstance(welcome, WelcomePage)
-        resume = progress.page if self.currentId() == Pages.WELCOME and welcome.resuming else None
-        return next_page(self.currentId(), mta_sts=progress.mta_sts, resume_at=resume)
+        if self.currentId() == Pages.WELCOME and isinstance(welcome, WelcomePage) and welcome.resuming:
+            progress = self.session.progress
+            self._resume_to = resume_target(progress.page, mta_sts=progress.mta_sts)
+        return True
 
     def _page_changed(self, page_id: int) -> None:
         if self._shown is not None:
@@ -95,10 +131,36 @@ class EmailAuthWizard(QWizard):
         self._shown = self.pages.get(Pages(page_id)) if page_id in Pages._value2member_map_ else None
         if self._shown is None:
             return
+        if self._walk_on(page_id):
+            return
         if page_id > Pages.WELCOME:
             self.session.progress.page = page_id
             self.session.changed()
         self._shown.shown()
+        self.show_steps()
+
+    def show_steps(self) -> None:
+        """The step list for the current page and the domain it works on (the first domain elsewhere)."""
+        page = self.currentPage()
+        entry = page.domain if isinstance(page, DomainPage) else None
+        domains = self.session.progress.domains
+        if entry is None and domains:
+            entry = domains[0]
+        shown = {int(p) for p in Pages if p != Pages.MTA_STS or self.session.progress.mta_sts}
+        self.step_list.show_steps(self.currentId(), entry, shown)
+
+    def _walk_on(self, page_id: int) -> bool:
+        """While resuming, go on to the next page of the path (each loads as in a fresh start); True while walking."""
+        target = self._resume_to
+        if target is None or page_id >= target or page_id == Pages.WELCOME:
+            self._resume_to = None
+            return False
+        page = self.currentPage()
+        if page is not None and not page.isComplete():
+            self._resume_to = None  # a page needs the admin (e.g. a domain to fix): stop there
+            return False
+        QTimer.singleShot(0, self.next)
+        return True
 
     # --- preferences, saving, closing --------------------------------------------------------------
 

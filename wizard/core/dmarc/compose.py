@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from wizard.core.dmarc.record import Alignment, Policy
+from wizard.core.dmarc.record import Alignment, DmarcRecord, Policy
 from wizard.core.dmarc.reports import ReportAuthorization, authorization_name, external_destinations
 from wizard.core.names import DomainError, normalize_domain
 from wizard.core.tags import (
@@ -101,4 +101,46 @@ def compose_dmarc(choice: DmarcChoice) -> DmarcComposition:
     authorizations = tuple((authorization_name(domain, d), ReportAuthorization.record) for d in external)
     return DmarcComposition(
         f"_dmarc.{domain}", value, zone_file_value(value), recommended, guard, tuple(notes), authorizations
+    )
+
+
+def allowed_policies(dkim_verified: bool) -> tuple[Policy, ...]:
+    """The policies the composer offers, for p= and sp= alike: enforcement only once CIMcloud DKIM is verified."""
+    return tuple(Policy) if dkim_verified else (Policy.NONE,)
+
+
+def jump_warning(current: Policy | None, chosen: Policy) -> str:
+    """A warning when the chosen policy skips a stage of the roll-out (monitor straight to reject), "" otherwise."""
+    stages = list(Policy)
+    start = stages.index(current) if current is not None else 0
+    if stages.index(chosen) - start < 2:
+        return ""
+    return (
+        f"p={chosen} straight after p={current or 'none'} skips a stage: a sender the reports have not shown yet "
+        "(a billing system, a newsletter service) would have its mail refused at once. The safer path: p=quarantine "
+        "first, then p=reject after some weeks of clean reports."
+    )
+
+
+@dataclass(frozen=True)
+class Published:
+    """The choices a published DMARC record already makes: the composer starts from them, so nothing is lost."""
+
+    policy: Policy | None
+    rua: tuple[str, ...]
+    ruf: tuple[str, ...]
+    subdomain_policy: Policy | None
+    adkim: Alignment
+    aspf: Alignment
+
+
+def published_choices(record: DmarcRecord) -> Published:
+    """What a domain's own DMARC record sets (report addresses without their mailto:, as the admin types them)."""
+    return Published(
+        record.policy,
+        tuple(u.address for u in record.rua),
+        tuple(u.address for u in record.ruf),
+        record.subdomain_policy,
+        record.adkim,
+        record.aspf,
     )

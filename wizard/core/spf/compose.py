@@ -58,17 +58,29 @@ def _name(domain: str | None) -> str | None:
     return None if domain is None else domain.lower().removesuffix(".")
 
 
+def included(live: Sequence[str], includes: Sequence[str]) -> list[str]:
+    """Which of `includes` the published SPF record(s) already include: the senders the SPF page starts ticked."""
+    present = set()
+    for text in (r for r in live if is_spf(r)):
+        record, _ = parse_lenient(text)
+        present |= {_name(t.domain) for t in record.terms if isinstance(t, Mechanism) and t.kind is Kind.INCLUDE}
+    return [include for include in includes if _name(include.removeprefix("include:")) in present]
+
+
 def compose(
     live: Sequence[str] = (),
     services: Sequence[str] = (),
     custom: Sequence[str] = (),
     all_qualifier: Qualifier | None = None,
     required: str = CIMCLOUD_INCLUDE,
+    *,
+    drop: Sequence[str] = (),
 ) -> Composition:
     """One record from the live TXT values (non-SPF ones are ignored), service includes and custom terms.
 
     all_qualifier None keeps the live record's (or ~all); a live redirect= then stays and decides for
     unlisted servers. A chosen qualifier turns such a redirect into an include before that all.
+    `drop`: includes of the live record to take out (a sending service the admin unticked; never `required`).
     """
     draft = _Draft()
     # A name's TXT records come in no fixed order (an RRset is a set): several SPF records are merged in sorted
@@ -81,6 +93,7 @@ def compose(
         )
     for text in records:
         _take_live(draft, text)
+    _drop(draft, drop, required)
     _require(draft, required)
     for include in services:
         target = include.removeprefix("include:")
@@ -88,6 +101,15 @@ def compose(
     for text in custom:
         _take_custom(draft, text)
     return _finish(draft, all_qualifier)
+
+
+def _drop(draft: _Draft, includes: Sequence[str], required: str) -> None:
+    for include in includes:
+        target = include.removeprefix("include:")
+        found = draft.has(Mechanism(Kind.INCLUDE, domain=target))
+        if found is not None and _name(target) != _name(required):
+            draft.mechanisms.remove(found)
+            draft.changes.append(f"Removed include:{target}: that service is no longer ticked as a sender.")
 
 
 def _take_live(draft: _Draft, text: str) -> None:

@@ -29,11 +29,13 @@ from wizard.core.records import CheckState, Kind
 from wizard.store import DomainProgress
 
 from wizard.ui.page import DomainPage, finding_lines, text_label
-from wizard.ui.report import dkim_selectors
+from wizard.ui.report import DkimStep, dkim_selectors, dkim_step, provisioning_request
 from wizard.ui.session import Session
-from wizard.ui.widgets import CopyButton, RecordCard, buddy, fold
+from wizard.ui.tooltips import wrapped
+from wizard.ui.widgets import CopyButton, FittedText, RecordCard, buddy, fold
 
 PASTE_DELAY_MS = 300
+WAITING_TEXT = "Waiting for CIMcloud: ask them to provision DKIM (the request to send is below)."
 
 
 def host_note(record: RecordToAdd) -> str:
@@ -58,6 +60,7 @@ class DkimPage(DomainPage):
         )
         self.normalized: NormalizedDkim | None = None
         self.panel.verdict_ready.connect(self._verdict)
+        self.body.addWidget(self._request_box())
         self.body.addWidget(self._paste_box())
         self.body.addWidget(self._fields_box())
         self.card = RecordCard(parent=self)
@@ -68,6 +71,34 @@ class DkimPage(DomainPage):
         self.body.addWidget(self._message_box())
 
     # --- building -----------------------------------------------------------------------------------
+
+    def _request_box(self) -> QWidget:
+        box = QGroupBox("No DKIM record from CIMcloud yet? Ask for it first", self)
+        self.request_text = text_label(
+            "This is the usual start. CIMcloud's guide: submit a support task to request that DKIM be provisioned "
+            "for your website; CIMcloud then sends each domain's record name and content. Copy this request into "
+            "the support task:",
+            box,
+        )
+        self.request = FittedText(box)
+        self.request.setAccessibleName("Request for CIMcloud support: DKIM provisioning")
+        self.request_copy = CopyButton("DKIM provisioning request", box)
+        layout = QVBoxLayout(box)
+        layout.addWidget(self.request_text)
+        layout.addWidget(self.request)
+        layout.addWidget(self.request_copy)
+        self.request_box = box
+        return box
+
+    def _show_request(self) -> None:
+        """The provisioning request for every domain CIMcloud has sent nothing for; shown while this one has none."""
+        progress = self.session.progress
+        waiting = [d.domain for d in progress.domains if dkim_step(d) is DkimStep.PROVISIONING]
+        text = provisioning_request(waiting)
+        self.request.set_text(text)
+        self.request_copy.set_text(text)
+        entry = self.domain
+        self.request_box.setVisible(entry is not None and entry.domain in waiting)
 
     def _paste_box(self) -> QWidget:
         box = QGroupBox("Paste CIMcloud's whole message (optional)", self)
@@ -95,10 +126,10 @@ class DkimPage(DomainPage):
         box = QGroupBox("What CIMcloud sent for this domain", self)
         self.name_edit = QLineEdit(box)
         self.name_edit.setAccessibleName("DKIM record name")
-        self.name_edit.setPlaceholderText("cimcloud-a94fdfc80c2c46c782969bfb0fc4084e._domainkey")
+        self.name_edit.setPlaceholderText("paste the record name from CIMcloud's reply (…._domainkey)")
         self.content_edit = QPlainTextEdit(box)
         self.content_edit.setAccessibleName("DKIM record content")
-        self.content_edit.setPlaceholderText("v=DKIM1; p=MIIBIjANBgkq...")
+        self.content_edit.setPlaceholderText("paste the record content from CIMcloud's reply (v=DKIM1; p=…)")
         self.content_edit.setTabChangesFocus(True)
         self.content_edit.setMaximumHeight(70)
         self.feedback = text_label("", box)
@@ -118,10 +149,8 @@ class DkimPage(DomainPage):
 
     def _message_box(self) -> QWidget:
         box = QGroupBox("Tell CIMcloud (once the record is verified)", self)
-        self.message = QPlainTextEdit(box)
-        self.message.setReadOnly(True)
+        self.message = FittedText(box)
         self.message.setAccessibleName("Message for CIMcloud support")
-        self.message.setMaximumHeight(self.message.fontMetrics().lineSpacing() * 12)  # the whole note
         self.message_copy = CopyButton("message for CIMcloud", box)
         layout = QVBoxLayout(box)
         layout.addWidget(self.message)
@@ -135,12 +164,14 @@ class DkimPage(DomainPage):
         self.name_edit.setText(entry.dkim_name)
         self.content_edit.setPlainText(entry.dkim_content)
         self._show_message()
+        self._show_request()
 
     def changed(self) -> None:
         entry = self.domain
         if entry is not None and not self._loading:
             entry.dkim_name = self.name_edit.text()
             entry.dkim_content = self.content_edit.toPlainText()
+            self._show_request()
         super().changed()
 
     def _extract(self) -> None:
@@ -186,7 +217,7 @@ class DkimPage(DomainPage):
         if normalized.private_key:
             self._drop_private_key()
         self.normalized = normalized
-        lines = [f"Cleaned up: {note}." for note in normalized.notes]
+        lines = [f"Cleaned up: {note}." for note in dict.fromkeys(normalized.notes)]  # name and content alike
         findings = list(normalized.findings)
         if normalized.content:
             findings += [f for f in validate(normalized.content).findings if f not in findings]
@@ -197,10 +228,12 @@ class DkimPage(DomainPage):
             self.card.clear()
             self.link.clear()
             self.panel.set_target(None)
+            if dkim_step(entry) is DkimStep.PROVISIONING:
+                self.panel.badge.set_state(None, WAITING_TEXT)
             return
         record = record_to_add(entry.domain, normalized.selector, normalized.content)
         self.card.set_record("TXT", record.relative_name, record.value, record.fqdn, note=host_note(record))
-        self.card.note.setToolTip("\n\n".join(record.warnings))
+        self.card.note.setToolTip(wrapped("\n\n".join(record.warnings)))
         url = verification_link(entry.domain, normalized.selector)
         self.link.setText(f'Also verifiable with CIMcloud\'s tool: <a href="{escape(url)}">MxToolbox DKIM lookup</a>')
         self.panel.set_target(Target(entry.domain, record.fqdn, Kind.DKIM, record.value))
@@ -237,7 +270,7 @@ class DkimPage(DomainPage):
     def _show_message(self) -> None:
         selectors = dkim_selectors(self.session.progress)
         text = message_for_cimcloud(list(selectors), selectors)
-        self.message.setPlainText(text or "Once a record is verified, the note for CIMcloud support appears here.")
+        self.message.set_text(text or "Once a record is verified, the note for CIMcloud support appears here.")
         self.message_copy.set_text(text)
 
     def isComplete(self) -> bool:

@@ -6,6 +6,7 @@ The composer, the guard and policy discovery come from wizard.core.dmarc.
 
 from __future__ import annotations
 
+from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -19,7 +20,14 @@ from PySide6.QtWidgets import (
 )
 
 from wizard.checks.verify import Target
-from wizard.core.dmarc.compose import DmarcChoice, DmarcComposition, compose_dmarc
+from wizard.core.dmarc.compose import (
+    DmarcChoice,
+    DmarcComposition,
+    allowed_policies,
+    compose_dmarc,
+    jump_warning,
+    published_choices,
+)
 from wizard.core.dmarc.discovery import Discovery, discover_policy
 from wizard.core.dmarc.record import Alignment, Policy
 from wizard.core.proof import ActivationProof, activation_proven
@@ -28,10 +36,12 @@ from wizard.core.tags import ComposeError
 from wizard.store import DomainProgress
 
 from wizard.ui.page import DomainPage, text_label
+from wizard.ui.plain import not_the_record
 from wizard.ui.proof import ProofPanel
 from wizard.ui.session import Session
 from wizard.ui.tasks import TaskRunner
-from wizard.ui.widgets import RecordCard, buddy, fold
+from wizard.ui.tooltips import wrapped
+from wizard.ui.widgets import ErrorLabel, RecordCard, buddy, fold
 
 POLICY_TEXT = {
     Policy.NONE: "&Monitor only (p=none): nothing changes for delivery; you receive reports",
@@ -68,12 +78,16 @@ class DmarcPage(DomainPage):
         )
         self.composition: DmarcComposition | None = None
         self.error = ""
+        self.error_tag = ""
         self.discovery_runner = TaskRunner(self)
         self.discovery_runner.finished.connect(self._discovered)
         self.discovery: Discovery | None = None
         self.today = text_label("", self)
         self.today.setAccessibleName("Today's DMARC record")
-        self.body.addWidget(self.today)
+        self.details.addWidget(self.today)
+        self.changes = text_label("", self)
+        self.changes.setAccessibleName("What changes from today's record")
+        self.body.addWidget(self.changes)
         self.body.addWidget(self._policy_box())
         self.body.addWidget(self._advanced_box())
         self.card = RecordCard(parent=self)
@@ -108,6 +122,9 @@ class DmarcPage(DomainPage):
         self.proof = ProofPanel(self.session, box)
         self.proof.proof_added.connect(self._proof_added)
         layout.addWidget(self.proof)
+        self.jump = ErrorLabel(box)
+        self.jump.setAccessibleName("Warning about skipping a stage")
+        layout.addWidget(self.jump)
         self.rua = QLineEdit(box)
         self.rua.setAccessibleName("Addresses for daily DMARC reports (rua)")
         self.rua.setPlaceholderText("dmarc-reports@example.com")
@@ -117,8 +134,11 @@ class DmarcPage(DomainPage):
             "organization (a DMARC report service) must publish an authorization record, shown below."
         )
         self.rua.textChanged.connect(self.changed)
+        self.rua_error = ErrorLabel(box)
+        self.rua_error.setAccessibleName("Problem with the report address")
         form = QFormLayout()
         form.addRow(buddy("&Address for daily DMARC reports (rua):", self.rua), self.rua)
+        form.addRow("", self.rua_error)
         layout.addLayout(form)
         self.rollout = text_label("", box)
         layout.addWidget(self.rollout)
@@ -139,11 +159,14 @@ class DmarcPage(DomainPage):
             "contain personal data. Most domains leave this empty."
         )
         self.ruf.textChanged.connect(self.changed)
+        self.ruf_error = ErrorLabel(inner)
+        self.ruf_error.setAccessibleName("Problem with the failure report address")
         form = QFormLayout(inner)
         form.addRow(buddy("&Subdomains:", self.sp), self.sp)
         form.addRow(buddy("DKIM a&lignment:", self.adkim), self.adkim)
         form.addRow(buddy("SPF al&ignment:", self.aspf), self.aspf)
         form.addRow(buddy("&Failure reports:", self.ruf), self.ruf)
+        form.addRow("", self.ruf_error)
         layout = QVBoxLayout(box)
         layout.addWidget(inner)
         fold(box, inner)
@@ -178,27 +201,61 @@ class DmarcPage(DomainPage):
         self.update_target()
 
     def _gate(self, entry: DomainProgress) -> None:
-        verified = self.dkim_verified(entry)
+        """p= and sp= alike: quarantine and reject only once CIMcloud DKIM is verified for the domain."""
+        allowed = allowed_policies(self.dkim_verified(entry))
         for policy, button in self.policy_buttons.items():
-            button.setEnabled(verified or policy is Policy.NONE)
+            button.setEnabled(policy in allowed)
+        model = self.sp.model()
+        for index in range(self.sp.count()):
+            value = str(self.sp.itemData(index))
+            item = model.item(index) if isinstance(model, QStandardItemModel) else None
+            if item is not None:
+                item.setEnabled(not value or Policy(value) in allowed)
+        chosen = str(self.sp.currentData())
+        if chosen and Policy(chosen) not in allowed:
+            self.sp.setCurrentIndex(0)
 
     def load_domain(self, entry: DomainProgress) -> None:
-        verified = self.dkim_verified(entry)
         self.proof.set_domain(entry)
         self._gate(entry)
+        allowed = allowed_policies(self.dkim_verified(entry))
         policy = Policy(entry.dmarc_policy) if entry.dmarc_policy in set(Policy) else Policy.NONE
-        if not verified:
-            policy = Policy.NONE
-        self.policy_buttons[policy].setChecked(True)
+        self.policy_buttons[policy if policy in allowed else Policy.NONE].setChecked(True)
         self.rua.setText(entry.dmarc_rua)
         options = entry.dmarc_options
         for combo, key in ((self.sp, "sp"), (self.adkim, "adkim"), (self.aspf, "aspf")):
             combo.setCurrentIndex(max(0, combo.findData(options.get(key, ""))))
+        self._gate(entry)
         self.ruf.setText(options.get("ruf", ""))
         self.mta_sts.setChecked(self.session.progress.mta_sts)
         self.discovery = None
         self.today.setText("Looking up today's DMARC record…")
         self.refresh_today()
+
+    def _start_from(self, entry: DomainProgress, discovery: Discovery) -> None:
+        """The first look at the domain's own record: keep what it sets where the admin has chosen nothing yet
+        (the report addresses, the policy when allowed, the advanced options), so the record is not lost."""
+        record = discovery.record
+        if record is None or discovery.inherited:
+            return
+        published = published_choices(record)
+        self._loading = True
+        try:
+            if not self.rua.text().strip() and published.rua:
+                self.rua.setText(", ".join(published.rua))
+            allowed = allowed_policies(self.dkim_verified(entry))
+            if self.chosen_policy() is Policy.NONE and published.policy in allowed:
+                self.policy_buttons[published.policy].setChecked(True)
+            if not entry.dmarc_options:
+                sp = published.subdomain_policy
+                self.sp.setCurrentIndex(max(0, self.sp.findData(str(sp) if sp and sp in allowed else "")))
+                self.adkim.setCurrentIndex(max(0, self.adkim.findData(str(published.adkim))))
+                self.aspf.setCurrentIndex(max(0, self.aspf.findData(str(published.aspf))))
+                if not self.ruf.text().strip() and published.ruf:
+                    self.ruf.setText(", ".join(published.ruf))
+        finally:
+            self._loading = False
+        self._save(entry)
 
     def refresh_today(self) -> None:
         """Look up today's DMARC record again; the text shown stays until the new answer replaces it."""
@@ -209,19 +266,22 @@ class DmarcPage(DomainPage):
     def changed(self) -> None:
         entry = self.domain
         if entry is not None and not self._loading:
-            entry.dmarc_policy = str(self.chosen_policy())
-            entry.dmarc_rua = self.rua.text()
-            entry.dmarc_options = {
-                k: v
-                for k, v in (
-                    ("sp", str(self.sp.currentData())),
-                    ("adkim", str(self.adkim.currentData())),
-                    ("aspf", str(self.aspf.currentData())),
-                    ("ruf", self.ruf.text()),
-                )
-                if v
-            }
+            self._save(entry)
         super().changed()
+
+    def _save(self, entry: DomainProgress) -> None:
+        entry.dmarc_policy = str(self.chosen_policy())
+        entry.dmarc_rua = self.rua.text()
+        entry.dmarc_options = {
+            k: v
+            for k, v in (
+                ("sp", str(self.sp.currentData())),
+                ("adkim", str(self.adkim.currentData()) if self.adkim.currentData() != "r" else ""),
+                ("aspf", str(self.aspf.currentData()) if self.aspf.currentData() != "r" else ""),
+                ("ruf", self.ruf.text()),
+            )
+            if v
+        }
 
     def _mta_sts_toggled(self, on: bool) -> None:
         self.session.progress.mta_sts = on
@@ -251,10 +311,14 @@ class DmarcPage(DomainPage):
         )
         try:
             self.composition = compose_dmarc(choice)
-            self.error = ""
+            self.error, self.error_tag = "", ""
         except ComposeError as exc:
             self.composition = None
             self.error = f"{exc.text!r} cannot be used: {exc.reason}"
+            self.error_tag = exc.field
+        self.rua_error.show_error(self.error if self.error_tag == "rua" else "")
+        self.ruf_error.show_error(self.error if self.error_tag == "ruf" else "")
+        self.jump.show_error(jump_warning(current, self.chosen_policy()))
         self._show()
 
     def _show(self) -> None:
@@ -268,10 +332,11 @@ class DmarcPage(DomainPage):
             return
         self.guard.setText(composition.guard)
         self.guard.setVisible(bool(composition.guard))
-        plain = ([] if self.rua.text().strip() else [NO_REPORTS]) + list(ROLLOUT_PLAIN)
+        plain = ([] if addresses(self.rua.text()) else [NO_REPORTS]) + list(ROLLOUT_PLAIN)
         self.rollout.setText(self.stage_text(composition.recommended) + "\n" + "\n".join(plain))
-        self.rollout.setToolTip("\n".join(composition.notes))
+        self.rollout.setToolTip(wrapped("\n".join(composition.notes)))
         self.card.set_record("TXT", "_dmarc", composition.value, composition.name)
+        self.changes.setText(self.change_text(composition.value))
         self._show_authorizations(composition)
         self.panel.set_target(Target(entry.domain, composition.name, Kind.DMARC, composition.value))
         self.completeChanged.emit()
@@ -296,11 +361,27 @@ class DmarcPage(DomainPage):
         self.auth_card.set_record("TXT", name, value, name, note=note)
         self.auth_card.show()
 
+    def change_text(self, value: str) -> str:
+        """What publishing the card changes, in one line (today's record itself is in the details)."""
+        record = self.discovery.record if self.discovery is not None else None
+        if self.discovery is None:
+            return ""
+        if record is None or self.discovery.inherited:
+            return "Add this record: the domain has no DMARC record of its own yet."
+        if record.text.strip() == value:
+            return "This is the record published today: nothing to change."
+        return f"Replace today's record ({record.text}) with this one: a domain has only one DMARC record."
+
     def _discovered(self, discovery: Discovery) -> None:
         self.discovery = discovery
         record = discovery.record
+        entry = self.domain
+        if entry is not None:
+            self._start_from(entry, discovery)
         if record is None:
-            self.today.setText(f"{discovery.domain} has no DMARC record today.")
+            others = discovery.steps[0].others if discovery.steps else ()
+            what = not_the_record(f"_dmarc.{discovery.domain}", others, "DMARC record", "v=DMARC1")
+            self.today.setText(what or f"{discovery.domain} has no DMARC record today.")
         elif discovery.policy_domain and discovery.policy_domain != discovery.domain:
             self.today.setText(
                 f"{discovery.domain} has no record of its own; it inherits {discovery.policy_domain}'s: {record.text}"

@@ -17,9 +17,10 @@ from PySide6.QtWidgets import (
 from wizard.core.names import to_unicode
 
 from wizard.ui.page import Page, text_label
-from wizard.ui.scan import DomainScan, Presence, parse_domains, scan_domains
+from wizard.ui.scan import DomainScan, Presence, missing_domains, parse_domains, scan_domains
 from wizard.ui.session import Session
 from wizard.ui.tasks import TaskRunner
+from wizard.ui.tooltips import wrapped
 from wizard.ui.widgets import buddy, fit_rows, icon, tree_rows
 
 SCAN_DELAY_MS = 700
@@ -42,7 +43,12 @@ class DomainsPage(Page):
         self.errors = text_label("", self)
         self.errors.setAccessibleName("Problems with the domains entered")
         self.understood = text_label("", self)
-        self.scan_button = QPushButton("&Scan DNS again", self)
+        self.missing = text_label("", self)
+        self.missing.setAccessibleName("Domains that do not exist")
+        self.missing.setStyleSheet("font-weight: bold")
+        self.missing.hide()
+        self.missing_domains: list[str] = []
+        self.scan_button = QPushButton("&Scan DNS", self)
         self.scan_button.setAutoDefault(False)
         self.scan_button.setToolTip("Look up what each domain publishes today (SPF, DMARC, DKIM).")
         self.scan_button.clicked.connect(self.scan)
@@ -77,6 +83,7 @@ class DomainsPage(Page):
         layout.addWidget(self.edit)
         layout.addWidget(self.understood)
         layout.addWidget(self.errors)
+        layout.addWidget(self.missing)
         row = QHBoxLayout()
         row.addWidget(self.scan_button)
         row.addWidget(self.scan_state, 1)
@@ -98,6 +105,7 @@ class DomainsPage(Page):
         self.errors.setText("\n".join(f"“{e.text}” cannot be used: {e.reason}." for e in errors))
         self.errors.setVisible(bool(errors))
         self.understood.setText(("Domains: " + ", ".join(to_unicode(d) for d in domains)) if domains else "")
+        self._show_missing()
         self.completeChanged.emit()
         if domains:
             self._scan_timer.start()
@@ -106,8 +114,20 @@ class DomainsPage(Page):
             fit_rows(self.table)
 
     def isComplete(self) -> bool:
+        """Next needs domains, none refused, and none that DNS says does not exist (fixed or removed first)."""
         domains, errors = parse_domains(self.edit.toPlainText())
-        return bool(domains) and not errors
+        return bool(domains) and not errors and not self._missing_entered()
+
+    def _missing_entered(self) -> list[str]:
+        entered = self.domains()
+        return [d for d in self.missing_domains if d in entered]
+
+    def _show_missing(self) -> None:
+        missing = self._missing_entered()
+        self.missing.setText(
+            "\n".join(f"{to_unicode(d)}: no such domain: check the spelling, or remove it to go on." for d in missing)
+        )
+        self.missing.setVisible(bool(missing))
 
     def validatePage(self) -> bool:
         self.session.progress.set_domains(self.domains())
@@ -135,10 +155,14 @@ class DomainsPage(Page):
                 item.setText(column, presence.text)
                 item.setIcon(column, icon(_presence_icon(presence)))
                 item.setData(column, Qt.ItemDataRole.UserRole, _presence_icon(presence))
-                item.setToolTip(column, presence.text + (f"\n{presence.detail}" if presence.detail else ""))
+                item.setToolTip(column, wrapped(presence.text + (f"\n{presence.detail}" if presence.detail else "")))
             self.table.addTopLevelItem(item)
         fit_rows(self.table)
         self.scan_state.setText("What each domain publishes today (through your resolver):")
+        self.scan_button.setText("&Scan DNS again")
+        self.missing_domains = missing_domains(scans)
+        self._show_missing()
+        self.completeChanged.emit()
 
     def shown(self) -> None:
         if self.domains():

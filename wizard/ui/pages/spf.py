@@ -5,6 +5,8 @@ Composition and the rules come from wizard.core.spf_compose / spf_tree / spf_rul
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import dataclass
 from functools import cache
 
 from PySide6.QtCore import QTimer
@@ -17,7 +19,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QTabWidget,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -28,9 +29,9 @@ from wizard.checks.spf import SpfResult, spf_result
 from wizard.checks.verify import Target
 from wizard.core.answers import Source
 from wizard.core.records import Kind
-from wizard.core.spf.compose import CIMCLOUD_INCLUDE, Composition, compose
+from wizard.core.spf.compose import CIMCLOUD_INCLUDE, Composition, compose, included
 from wizard.core.spf.evaluate import MAX_LOOKUPS
-from wizard.core.spf.record import Qualifier
+from wizard.core.spf.record import Qualifier, is_spf
 from wizard.core.spf.rules import spf_findings
 from wizard.core.spf.services import SpfService
 from wizard.core.spf.tree import Authorization, SpfNode, TreeAnalysis, analyze
@@ -39,8 +40,10 @@ from wizard.store import DomainProgress
 
 from wizard.ui.overlay import OverlaySource
 from wizard.ui.page import DomainPage, finding_lines, text_label
+from wizard.ui.plain import authorization_text, near_misses, not_the_record
 from wizard.ui.session import Session
 from wizard.ui.tasks import TaskRunner
+from wizard.ui.tooltips import wrapped
 from wizard.ui.widgets import RecordCard, buddy
 
 ALL_CHOICES = (
@@ -65,19 +68,21 @@ def qualifier_of(choice: str) -> Qualifier:
     return Qualifier.FAIL if choice == "-all" else Qualifier.SOFTFAIL
 
 
-async def analyze_live(source: Source, domain: str) -> SpfResult:
-    """Today's record as the spf check judges it: the tree, whether it authorizes CIMcloud, the findings.
-    (A question nobody waits for any more, when the page is left or the window closed, is cancelled.)"""
-    return await spf_result(source, domain, CIMCLOUD_INCLUDE)
+@dataclass(frozen=True)
+class Today:
+    """Today's record as the spf check judges it, and the TXT values at the name that look meant as SPF but are not."""
+
+    result: SpfResult
+    near_misses: tuple[str, ...] = ()
 
 
-def authorization_text(domain: str, auth: Authorization | None) -> str:
-    """One plain sentence: is CIMcloud allowed to send as the domain today, and why (not)."""
-    if auth is None:
-        return f"CIMcloud is not authorized: {domain} has no usable SPF record today."
-    if auth.authorized:
-        return f"CIMcloud is authorized: {auth.reason}."
-    return f"CIMcloud is not authorized yet: {auth.reason}. The record below adds include:{CIMCLOUD_INCLUDE}."
+async def analyze_live(source: Source, domain: str) -> Today:
+    """Today's record as the spf check judges it: the tree, whether it authorizes CIMcloud, the findings; and what
+    else is published there that looks like an SPF record. (A question nobody waits for any more, when the page is
+    left or the window closed, is cancelled.)"""
+    result, answer = await asyncio.gather(spf_result(source, domain, CIMCLOUD_INCLUDE), source.resolve(domain, "TXT"))
+    texts = tuple(answer.texts) if answer.ok else ()
+    return Today(result, near_misses(texts, "spf", is_spf))
 
 
 def fill_tree(tree: QTreeWidget, analysis: TreeAnalysis | None) -> None:
@@ -97,11 +102,31 @@ def _node_item(node: SpfNode) -> QTreeWidgetItem:
         notes = [n for n in (term.note, term.failed, "finds nothing (void)" if term.void else "") if n]
         if not term.reached:
             notes.append("never reached")
-        child.setToolTip(0, "; ".join(notes))
+        child.setToolTip(0, wrapped("; ".join(notes)))
         if term.node is not None:
             child.addChild(_node_item(term.node))
         item.addChild(child)
     return item
+
+
+def card_title(live: list[str], record: str) -> str:
+    """A domain has one SPF record: with one published, the card replaces it rather than adding a second."""
+    if live == [record]:
+        return "Your SPF record, as published today: nothing to change"
+    return "Replace your existing SPF record with this one" if live else "Record to add at your DNS provider"
+
+
+def card_note(domain: str, live: list[str], record: str) -> str:
+    host = f"Host @ means {domain} itself."
+    if live == [record]:
+        return f"{host} CIMcloud's guide: make sure your domain has only one SPF record (it has)."
+    if live:
+        return (
+            f"{host} Edit the SPF record your domain already has (the TXT record starting v=spf1) and put this "
+            "value in its place; do not add a second one. CIMcloud's guide: make sure your domain has only one "
+            "SPF record."
+        )
+    return f"{host} CIMcloud's guide: make sure your domain has only one SPF record."
 
 
 class SpfPage(DomainPage):
@@ -123,14 +148,11 @@ class SpfPage(DomainPage):
         self._compose_timer.setSingleShot(True)
         self._compose_timer.setInterval(COMPOSE_DELAY_MS)
         self._compose_timer.timeout.connect(self._analyze_proposed)
-        tabs = QTabWidget(self)
-        tabs.addTab(self._compose_tab(), "&Compose")
-        tabs.addTab(self._today_tab(), "&Today's record")
-        tabs.addTab(self._tree_tab(), "&Lookup tree")
-        self.tabs = tabs
-        self.body.addWidget(tabs, 1)
+        self.body.addWidget(self._compose_tab())
         self.card = RecordCard(parent=self)
         self.body.addWidget(self.card)
+        self.details.addWidget(self._today_tab())
+        self.details.addWidget(self._tree_tab())
 
     # --- building -----------------------------------------------------------------------------------
 
@@ -178,12 +200,12 @@ class SpfPage(DomainPage):
         self.warnings.setStyleSheet("font-weight: bold")
         self.lookups = QLabel(tab)
         layout = QVBoxLayout(tab)
+        layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(box)
         layout.addLayout(form)
         layout.addWidget(self.warnings)
         layout.addWidget(self.lookups)
         layout.addWidget(self.changes)
-        layout.addStretch(1)
         return tab
 
     def _today_tab(self) -> QWidget:
@@ -196,10 +218,10 @@ class SpfPage(DomainPage):
         self.today_findings = text_label("", tab)
         self.today_findings.setAccessibleName("Problems in today's SPF record")
         layout = QVBoxLayout(tab)
+        layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.today)
         layout.addWidget(self.today_auth)
         layout.addWidget(self.today_findings)
-        layout.addStretch(1)
         return tab
 
     def _tree_tab(self) -> QWidget:
@@ -219,6 +241,7 @@ class SpfPage(DomainPage):
             f"Every include, a, mx, ptr, exists and redirect costs a DNS lookup; SPF allows {MAX_LOOKUPS}."
         )
         layout = QVBoxLayout(tab)
+        layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(text_label("The new record's tree: what a receiver looks up, in order.", tab))
         layout.addWidget(self.tree)
         return tab
@@ -259,9 +282,25 @@ class SpfPage(DomainPage):
 
     # --- composing ---------------------------------------------------------------------------------------
 
-    def _includes(self) -> list[str]:
-        chosen = {sid for sid, c in self.service_boxes.items() if c.isChecked()}
+    def _includes(self, *, ticked: bool = True) -> list[str]:
+        """The includes of the presets ticked (or, with ticked=False, unticked), CIMcloud's own left out."""
+        chosen = {sid for sid, c in self.service_boxes.items() if c.isChecked() == ticked}
         return [s.include for s in services() if s.id in chosen and s.include and not s.fixed]
+
+    def _tick_published(self, records: list[str]) -> None:
+        """Start from what is published: tick the presets whose include today's record already has."""
+        present = set(included(records, [s.include for s in services() if s.include and not s.fixed]))
+        entry = self.domain
+        self._loading = True
+        try:
+            for service in services():
+                check = self.service_boxes.get(service.id)
+                if check is not None and check.isEnabled() and service.include in present:
+                    check.setChecked(True)
+        finally:
+            self._loading = False
+        if entry is not None:
+            self._save(entry)
 
     def update_target(self) -> None:
         entry = self.domain
@@ -269,10 +308,16 @@ class SpfPage(DomainPage):
             return
         live = list(self.live.root.records) if self.live is not None else []
         self.composition = compose(
-            live, self._includes(), self.custom.text().split(), qualifier_of(str(self.all_box.currentData()))
+            live,
+            self._includes(),
+            self.custom.text().split(),
+            qualifier_of(str(self.all_box.currentData())),
+            drop=self._includes(ticked=False),
         )
         record = self.composition.record
-        self.card.set_record("TXT", "@", record, entry.domain, note=f"Host @ means {entry.domain} itself.")
+        spf_live = [r for r in live if is_spf(r)]
+        self.card.setTitle(card_title(spf_live, record))
+        self.card.set_record("TXT", "@", record, entry.domain, note=card_note(entry.domain, spf_live, record))
         self.changes.setText("\n".join(self.composition.changes))
         self._show_warnings()
         # Until today's record is known, the composition may drop live terms: verify only once it is.
@@ -301,10 +346,14 @@ class SpfPage(DomainPage):
         fill_tree(self.tree, analysis)
         self._show_warnings()
 
-    def _live_analyzed(self, result: SpfResult) -> None:
+    def _live_analyzed(self, today: Today) -> None:
+        result = today.result
         assert result.analysis is not None
         analysis, auth = result.analysis, result.authorization
+        first = self.live is None
         self.live, self.live_auth = analysis, auth
+        if first:
+            self._tick_published(list(analysis.root.records))
         root = analysis.root
         if root.records:
             listed = "\n".join(root.records)
@@ -312,8 +361,12 @@ class SpfPage(DomainPage):
                 f"Today {root.domain} publishes:\n{listed}\n({analysis.lookups} of {MAX_LOOKUPS} lookups)"
             )
         else:
-            self.today.setText(f"{root.domain} has no SPF record today ({root.status}). The new record starts fresh.")
-        self.today_auth.setText(authorization_text(root.domain, auth))
+            what = not_the_record(root.domain, today.near_misses, "SPF record", "v=spf1", "an")
+            self.today.setText(
+                (what + " " if what else f"{root.domain} has no SPF record today. ") + "The new record starts fresh."
+            )
+        fixes = "" if auth is not None and auth.authorized else " The record below fixes that."
+        self.today_auth.setText(authorization_text(root.domain, auth) + fixes)
         self.today_findings.setText(finding_lines(list(result.findings)))
         self.update_target()
 

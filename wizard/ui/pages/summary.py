@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QPlainTextEdit,
     QProgressBar,
     QPushButton,
     QTableWidget,
@@ -28,11 +27,12 @@ from wizard.core.names import to_unicode
 from wizard.ui.page import Page, text_label
 from wizard.ui.publish import PublishMissing
 from wizard.ui.recheck import Job, jobs, recheck
-from wizard.ui.report import STATE_WORDS, columns, matrix, report_html, support_message
+from wizard.ui.report import columns, matrix, report_html, signing_lines, support_message
 from wizard.ui.session import Session
 from wizard.ui.tasks import TaskRunner
+from wizard.ui.tooltips import wrapped
 from wizard.ui.verdict import to_record
-from wizard.ui.widgets import CopyButton, fit_rows, state_icon
+from wizard.ui.widgets import CopyButton, FittedText, fit_rows, state_icon
 
 ReportWriter = Callable[[str, Path], None]
 
@@ -78,8 +78,7 @@ class SummaryPage(Page):
         self.html_button.clicked.connect(lambda: self._save("HTML files (*.html)", ".html", save_html))
         self.pdf_button.clicked.connect(lambda: self._save("PDF files (*.pdf)", ".pdf", save_pdf))
         self.saved = text_label("", self)
-        self.message = QPlainTextEdit(self)
-        self.message.setReadOnly(True)
+        self.message = FittedText(self)
         self.message.setAccessibleName("Message for CIMcloud support")
         self.message_copy = CopyButton("message for CIMcloud support", self)
         self.publish_missing = PublishMissing(self, session, self._selected_domain)
@@ -90,14 +89,18 @@ class SummaryPage(Page):
         buttons.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addWidget(self.table)
+        self.signing = text_label("", self)
+        self.signing.setAccessibleName("What shows that CIMcloud signs each domain's mail")
+        layout.addWidget(self.signing)
         layout.addLayout(self._check_row())
         layout.addWidget(self.check_state)
         layout.addLayout(buttons)
         layout.addWidget(self.saved)
         layout.addWidget(self.publish_missing.note)
         layout.addWidget(text_label("Message for CIMcloud support (send it in a support task):", self))
-        layout.addWidget(self.message, 1)
+        layout.addWidget(self.message)
         layout.addWidget(self.message_copy)
+        layout.addStretch(1)
         session.progress_changed.connect(self._refresh_if_shown)
 
     def _selected_domain(self) -> str:
@@ -151,14 +154,16 @@ class SummaryPage(Page):
         self.table.setHorizontalHeaderLabels(["Domain", *names])
         for row, (domain, cells) in enumerate(rows):
             self.table.setItem(row, 0, QTableWidgetItem(to_unicode(domain)))
-            for column, (state, summary) in enumerate(cells, start=1):
-                item = QTableWidgetItem(state_icon(state), STATE_WORDS[state])
-                item.setToolTip(summary or f"Not checked yet: open the {names[column - 1]} step to check it.")
+            for column, cell in enumerate(cells, start=1):
+                item = QTableWidgetItem(state_icon(cell.state), cell.words)
+                tip = cell.summary or f"Not checked yet: open the {names[column - 1]} step to check it."
+                item.setToolTip(wrapped(tip))
                 self.table.setItem(row, column, item)
         fit_rows(self.table)
         self.check_button.setEnabled(bool(jobs(progress)) and not self.runner.running)
+        self.signing.setText("CIMcloud DKIM signing:\n" + "\n".join(signing_lines(progress)))
         text = support_message(progress)
-        self.message.setPlainText(text)
+        self.message.set_text(text)
         self.message_copy.set_text(text)
 
     # --- checking everything again -------------------------------------------------------------------------
