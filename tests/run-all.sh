@@ -24,8 +24,17 @@ done
 # PyInstaller (the slow build test) reads shared libraries with objdump.
 command -v objdump >/dev/null 2>&1 || need_apt+=(binutils)
 if [ ${#need_apt[@]} -gt 0 ]; then
+  # The tests start their own BIND and PowerDNS on high ports: keep Debian from starting the packaged services
+  # (on port 53) while installing them, unless the machine already has a policy of its own.
+  policy=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    policy=/usr/sbin/policy-rc.d
+    trap '$SUDO rm -f "$policy"' EXIT  # removed even when an install fails
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null && $SUDO chmod +x "$policy"
+  fi
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+  [ -z "$policy" ] || { $SUDO rm -f "$policy"; trap - EXIT; }
 fi
 # named lives in /usr/sbin, which a non-root PATH may lack.
 export PATH="$PATH:/usr/sbin:/sbin"

@@ -293,7 +293,7 @@ def test_composer_builds_the_record_and_its_zone_file_form() -> None:
 def test_composer_without_verified_dkim_recommends_none_and_says_why() -> None:
     c = compose_dmarc(DmarcChoice("example.com", policy=Policy.REJECT, current=Policy.NONE, dkim_verified=False))
     assert c.recommended is Policy.NONE
-    assert "CIMcloud DKIM is not verified for example.com" in c.guard
+    assert "CIMcloud DKIM signing is not shown to be active for example.com" in c.guard
     assert "p=reject" in c.value  # the admin's own choice is still composed, with the warning beside it
 
 

@@ -215,7 +215,7 @@ def test_dmarc_enforcement_waits_for_dkim_then_published_and_verified(
     assert "no DMARC record today" in page.today.text()
     assert not page.policy_buttons[Policy.QUARANTINE].isEnabled()
     assert not page.policy_buttons[Policy.REJECT].isEnabled()
-    assert "CIMcloud DKIM is not verified for wiz.test" in page.guard.text()
+    assert "CIMcloud DKIM signing is not shown to be active for wiz.test" in page.guard.text()
     page.rua.setText("dmarc@wiz.test")
     assert page.card.host_field.text() == "_dmarc"
     value = page.card.value_field.text()

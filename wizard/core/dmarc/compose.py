@@ -25,9 +25,9 @@ ROLLOUT = (
 def dkim_guard_text(domain: str) -> str:
     """Why enforcement must wait: the text the UI shows next to a held-back quarantine/reject."""
     return (
-        f"CIMcloud DKIM is not verified for {domain} yet. With p=quarantine or p=reject, receivers send "
-        "website email from CIMcloud to spam or refuse it when it is not DKIM-aligned with your domain. "
-        "Keep p=none until CIMcloud's DKIM record is published, verified and activated by CIMcloud."
+        f"CIMcloud DKIM signing is not shown to be active for {domain} yet. With p=quarantine or p=reject, "
+        "receivers send website email from CIMcloud to spam or refuse it when it is not DKIM-aligned with your "
+        "domain. Keep p=none until CIMcloud's DKIM record is published, verified and activated by CIMcloud."
     )
 
 
