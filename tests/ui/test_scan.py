@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from wizard.checks import CheckOptions
 from wizard.lookup.memory import MemorySource
 
 from wizard.ui.scan import DomainScan, scan_domain
@@ -64,3 +65,12 @@ def test_missing_multiple_and_unanswered_spf() -> None:
     assert two.text.startswith("2 SPF records (there should be one)") and two.attention
     silent = scan(source, "silent.test").spf
     assert silent.failed and silent.text.startswith("could not check")
+
+
+def test_the_scan_keeps_every_option_it_is_given_with_a_dkim_name_too() -> None:
+    """The scan judges with the options `check` would get: the expected include is not reset to CIMcloud's."""
+    source = vendors()
+    source.add("shop.test", "TXT", "v=spf1 include:_spf.google.com ~all")
+    options = CheckOptions(expect_include="_spf.google.com")
+    scanned = asyncio.run(scan_domain(source, "shop.test", "cimcloud-a._domainkey.shop.test", options))  # type: ignore[arg-type]
+    assert scanned.spf.text.startswith("CIMcloud authorized") and not scanned.spf.attention

@@ -7,6 +7,7 @@ the parsing is plain text work.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -174,11 +175,11 @@ async def scan_domain(
 ) -> DomainScan:
     """What each domain has today (SPF and whether it authorizes CIMcloud, DMARC, DKIM), from the checks that
     `check` runs with the same options; the checks run concurrently."""
-    base = options or CheckOptions()
-    if dkim_name and not any(name == dkim_name for name, _ in base.dkim_records):
-        base = CheckOptions(dkim_selectors=(dkim_name,), dkim_records=base.dkim_records)
+    options = options or CheckOptions()
+    if dkim_name and not any(name == dkim_name for name, _ in options.dkim_records):
+        options = dataclasses.replace(options, dkim_selectors=(dkim_name,))
     only = ("dns", "spf", "dmarc", "dkim") if dkim_name else ("dns", "spf", "dmarc")
-    options = CheckOptions(base.expect_include, base.dkim_selectors, base.dkim_records, only)
+    options = dataclasses.replace(options, only=only)  # everything else as given: the include, records, proofs
     keys = None if dkim_name else lookup.resolve(f"_domainkey.{domain}", "TXT")
     results, answer = await asyncio.gather(run_domain(domain, lookup, options), keys or _none())
     dns = results.get("dns")
@@ -206,4 +207,5 @@ async def scan_domains(
 ) -> list[DomainScan]:
     """Scan (domain, DKIM record name or "") pairs concurrently, each with its domain's check options."""
     given = options or {}
-    return list(await asyncio.gather(*(scan_domain(lookup, d, name, given.get(d)) for d, name in domains)))
+    run = lookup.for_run()  # one run for the whole scan: a zone the domains share (a vendor's) is found once
+    return list(await asyncio.gather(*(scan_domain(run, d, name, given.get(d)) for d, name in domains)))
