@@ -1,6 +1,7 @@
 """`email-auth-wizard message FILE|-`: does this message from the CIMcloud website pass DMARC, and does it
-prove CIMcloud's DKIM signing is active? JSON version 1; exit 0 when DMARC passes, 1 when it fails or no
-DMARC record applies, 2 when the input is not a message."""
+prove CIMcloud's DKIM signing is active? JSON version 1; exit 0 when DMARC passes on the whole message, 1 when
+it fails, no DMARC record applies or only the headers were there (a partial pass is not a pass a script may
+rely on), 2 when the input is not a message."""
 
 from __future__ import annotations
 
@@ -41,7 +42,7 @@ def run(file: str, settings: LookupSettings, *, as_json: bool) -> int:
         sys.stdout.write(json.dumps(to_json(analysis, notes), indent=2) + "\n")
     else:
         sys.stdout.write(to_text(analysis, notes))
-    return EXIT_OK if analysis.dmarc.result is DmarcResult.PASS else EXIT_FAILED
+    return EXIT_OK if analysis.complete and analysis.dmarc.result is DmarcResult.PASS else EXIT_FAILED
 
 
 def to_json(analysis: MessageAnalysis, notes: list[Finding]) -> dict[str, Any]:
