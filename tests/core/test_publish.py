@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from wizard.core.publish import Kind, PlanError, Wanted, make_plan, plan_from_json, render, to_strings
+from wizard.core.publish import PlanError, Wanted, make_plan, plan_from_json, render, to_strings
+from wizard.core.records import Kind
 
 VERIFY = (b"google-site-verification=abc",)
 SPLIT = (b"part one ", b"part two")
@@ -62,6 +63,21 @@ def test_dmarc_replaces_only_the_dmarc_record_at_its_name() -> None:
         Wanted(Kind.DMARC, "_dmarc.acme.com", "v=DMARC1; p=reject"),
     ).changes
     assert change.remove == ((b"v=DMARC1; p=none",),) and other in change.after
+
+
+def test_a_record_meant_as_dmarc_but_discarded_by_receivers_is_replaced_not_left_beside_the_new_one() -> None:
+    typed = (b" v=dmarc1; p=none",)  # lower case and a leading space: receivers ignore it
+    other = (b"some-other=1",)
+    (change,) = plan(
+        {"_dmarc.acme.com": ((typed, other), 300)}, Wanted(Kind.DMARC, "_dmarc.acme.com", "v=DMARC1; p=none")
+    ).changes
+    assert change.remove == (typed,) and change.after == (other, (b"v=DMARC1; p=none",))
+
+
+def test_sender_id_at_the_apex_is_not_taken_for_spf() -> None:
+    sender_id = (b"spf2.0/pra include:_spf.google.com ~all",)
+    (change,) = plan({"acme.com": ((sender_id, SPF), 300)}, Wanted(Kind.SPF, "acme.com", "")).changes
+    assert change.remove == (SPF,) and sender_id in change.after
 
 
 def test_undo_is_the_inverse_and_survives_the_undo_file() -> None:

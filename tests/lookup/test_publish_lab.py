@@ -169,7 +169,8 @@ def test_an_unreachable_server_is_reported(dns_lab, lab_key, data_home, capsys) 
 def test_records_changed_between_plan_and_apply_refuse_the_whole_update(dns_lab, lab_key, data_home) -> None:  # type: ignore[no-untyped-def]
     import asyncio
 
-    from wizard.core.publish import Kind, Wanted
+    from wizard.core.publish import Wanted
+    from wizard.core.records import Kind
     from wizard.lookup import publish as pub
     from wizard.lookup.lookup import Lookup
     from wizard.secrets import tsig_key

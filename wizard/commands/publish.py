@@ -20,7 +20,8 @@ from wizard import APP_ID
 from wizard.core.dkim.paste import normalize
 from wizard.core.dmarc.record import is_dmarc_record
 from wizard.core.names import DomainError, normalize_domain
-from wizard.core.publish import Kind, Plan, Wanted, diff_lines, record_problem
+from wizard.core.publish import Plan, Wanted, diff_lines, record_problem
+from wizard.core.records import Kind
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 RFC2136 = "rfc2136"

@@ -10,45 +10,19 @@ removed and those added; its inverse is the undo.
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
 from wizard.core.dmarc.record import is_dmarc_record
 from wizard.core.names import organizational_domain
+from wizard.core.records import Kind, replaces
 from wizard.core.spf.compose import compose
 from wizard.core.spf.record import is_spf
 from wizard.core.txt import join_strings, split_value
 
 Strings = tuple[bytes, ...]  # one TXT record's character-strings, as published
 DEFAULT_TTL = 3600
-
-
-class Kind(StrEnum):
-    """Which owned record a TXT value is; each kind says which existing values at its name it replaces."""
-
-    SPF = "spf"
-    DKIM = "dkim"
-    DMARC = "dmarc"
-    MTA_STS = "mta_sts"
-    TLS_RPT = "tls_rpt"
-    REPORT_AUTH = "report_auth"
-
-
-def _starts(prefix: str) -> Callable[[str], bool]:
-    return lambda text: text.replace(" ", "").lower().startswith(prefix)
-
-
-# The existing values a new record of each kind replaces (a DKIM selector name is CIMcloud's alone).
-REPLACES: dict[Kind, Callable[[str], bool]] = {
-    Kind.SPF: is_spf,
-    Kind.DKIM: lambda _text: True,
-    Kind.DMARC: is_dmarc_record,
-    Kind.MTA_STS: _starts("v=stsv1"),
-    Kind.TLS_RPT: _starts("v=tlsrptv1"),
-    Kind.REPORT_AUTH: _starts("v=dmarc1"),
-}
 
 
 class PlanError(ValueError):
@@ -185,13 +159,12 @@ def check_zone(domain: str, zone: str, name: str) -> None:
 
 def change_for(wanted: Wanted, zone: str, current: Sequence[Strings], ttl: int | None) -> Change | None:
     """The change that makes `wanted` published at its name, None when it already is."""
-    replaces = REPLACES[wanted.kind]
     texts = [join_strings(r) for r in current]
     value, reasons = wanted.value, tuple[str, ...]()
     if wanted.kind is Kind.SPF and not is_spf(wanted.value):
         composed = compose(live=texts, services=wanted.value.split())
         value, reasons = composed.record, composed.changes
-    remove = tuple(r for r, text in zip(current, texts, strict=True) if replaces(text) and text != value)
+    remove = tuple(r for r, text in zip(current, texts, strict=True) if replaces(wanted.kind, text) and text != value)
     add: tuple[Strings, ...] = () if value in texts else (to_strings(value),)
     if not remove and not add:
         return None
@@ -227,8 +200,8 @@ def kind_of(name: str, value: str) -> Kind | None:
         (Kind.DKIM, "_domainkey" in labels[1:]),
         (Kind.REPORT_AUTH, any(labels[i : i + 2] == ["_report", "_dmarc"] for i in range(1, len(labels)))),
         (Kind.DMARC, labels[0] == "_dmarc" and is_dmarc_record(value)),
-        (Kind.MTA_STS, labels[0] == "_mta-sts" and REPLACES[Kind.MTA_STS](value)),
-        (Kind.TLS_RPT, labels[:2] == ["_smtp", "_tls"] and REPLACES[Kind.TLS_RPT](value)),
+        (Kind.MTA_STS, labels[0] == "_mta-sts" and replaces(Kind.MTA_STS, value)),
+        (Kind.TLS_RPT, labels[:2] == ["_smtp", "_tls"] and replaces(Kind.TLS_RPT, value)),
     )
     return next((kind for kind, matched in checks if matched), None)
 

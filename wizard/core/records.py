@@ -28,13 +28,15 @@ class CheckState(StrEnum):
 
 
 class Kind(StrEnum):
-    """The records the wizard composes; the value is the name of the check that judges them."""
+    """The records the wizard composes and publishes; the value is the name of the check that judges them
+    (REPORT_AUTH, RFC 7489 7.1's authorization at a report receiver's domain, is judged by the dmarc check)."""
 
     SPF = "spf"
     DKIM = "dkim"
     DMARC = "dmarc"
     MTA_STS = "mta_sts"
     TLS_RPT = "tls_rpt"
+    REPORT_AUTH = "report_auth"
 
 
 def _collapse(text: str) -> str:
@@ -57,19 +59,37 @@ def _same_dkim(expected: str, published: str) -> bool:
     return compare(expected, published) is None
 
 
+def _meant_as(version: str) -> Callable[[str], bool]:
+    """Text that was meant as a record with this version tag, though a receiver may discard it for its case or
+    spacing (` v=dmarc1;`): publishing the right record replaces it rather than leaving two."""
+    wanted = version.lower()
+    return lambda text: "".join(text.split()).lower().startswith(wanted)
+
+
+def _anything(_text: str) -> bool:
+    return True
+
+
 @dataclass(frozen=True)
 class Recogniser:
-    is_kind: Callable[[str], bool]
-    same: Callable[[str, str], bool]
+    is_kind: Callable[[str], bool]  # what a receiver takes as a record of the kind (the RFC's own test)
+    same: Callable[[str, str], bool]  # whether a published record is the expected one
+    replaced: Callable[[str], bool]  # which existing values at the name a new record of the kind replaces
 
 
 RECOGNISERS: dict[Kind, Recogniser] = {
-    Kind.SPF: Recogniser(is_spf, _same_spf),
-    Kind.DKIM: Recogniser(is_dkim_record, _same_dkim),
-    Kind.DMARC: Recogniser(is_dmarc_record, _same_tags),
-    Kind.MTA_STS: Recogniser(is_sts_record, _same_tags),
-    Kind.TLS_RPT: Recogniser(is_tlsrpt_record, _same_tags),
+    Kind.SPF: Recogniser(is_spf, _same_spf, is_spf),  # not spf2.0/ (Sender ID) or other TXT at the apex
+    Kind.DKIM: Recogniser(is_dkim_record, _same_dkim, _anything),  # CIMcloud's selector name is CIMcloud's alone
+    Kind.DMARC: Recogniser(is_dmarc_record, _same_tags, _meant_as("v=DMARC1")),
+    Kind.MTA_STS: Recogniser(is_sts_record, _same_tags, _meant_as("v=STSv1")),
+    Kind.TLS_RPT: Recogniser(is_tlsrpt_record, _same_tags, _meant_as("v=TLSRPTv1")),
+    Kind.REPORT_AUTH: Recogniser(is_dmarc_record, _same_tags, _meant_as("v=DMARC1")),
 }
+
+
+def replaces(kind: Kind, text: str) -> bool:
+    """Whether publishing a record of `kind` replaces this value found at its name."""
+    return RECOGNISERS[kind].replaced(text)
 
 
 class Match(StrEnum):
