@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QApplication, QGroupBox, QToolTip, QWidget, QWizar
 from tests.lab.lab import Lab
 from wizard.core.dmarc.record import Policy
 from wizard.core.proof import ActivationProof, ProofKind, ProofVerdict
+from wizard.lookup.settings import LookupSettings
 from wizard.store import CheckRecord, CheckState, Progress, Store
 
 from wizard.ui.page import DomainPage
@@ -27,7 +28,7 @@ from wizard.ui.widgets import ERROR_COLOURS
 from wizard.ui.wizard import Pages
 
 from .helpers import CHECK_TIMEOUT_MS, MakeWizard, check_now, enter_domains
-from .test_flow_lab import open_spf
+from .test_flow_lab import dkim_content, open_spf
 
 
 def test_a_domain_that_does_not_exist_is_said_plainly_and_holds_next(
@@ -109,9 +110,9 @@ def test_the_wheel_over_a_combo_box_scrolls_the_page_and_changes_nothing(qtbot: 
     assert combo.currentData() == "-all"
 
 
-def open_dkim(make_wizard: MakeWizard, domains: str) -> DkimPage:
-    """Type the domains (offline: no scan wanted) and go on to the DKIM page."""
-    wizard = make_wizard()
+def open_dkim(make_wizard: MakeWizard, domains: str, settings: LookupSettings | None = None) -> DkimPage:
+    """Type the domains (no scan wanted) and go on to the DKIM page (offline unless lab settings are given)."""
+    wizard = make_wizard(settings)
     enter_domains(wizard, domains).runner.cancel()
     wizard.next()
     wizard.next()
@@ -419,3 +420,37 @@ def test_spf_says_what_is_published_when_it_is_not_an_spf_record(
     assert 'wiz.test has a TXT record, but it is not an SPF record: "v=spf 1 include:_spf.google.com ~all"' in text
     assert "starts with v=spf1, so receivers ignore it" in text
     assert spf.today.isVisible()
+
+
+def test_dkim_says_what_is_at_the_selector_name_when_it_is_not_a_key(
+    qtbot: QtBot, dns_lab: Lab, make_wizard: MakeWizard
+) -> None:
+    dns_lab.update(
+        "wiz.test",
+        add=[
+            ("sel1._domainkey", 1, "TXT", '"v=spf1 include:_spf.mycimcloud.com ~all"'),  # SPF at the selector
+            ("sel2._domainkey", 1, "CNAME", "verify.wiz.test."),  # an alias of another host's TXT
+            ("verify", 1, "TXT", '"google-site-verification=abc123"'),
+        ],
+    )
+    dkim = open_dkim(make_wizard, "wiz.test", dns_lab.settings())
+    paste_into(qtbot, dkim.content_edit, dkim_content(2048))
+    paste_into(qtbot, dkim.name_edit, "sel1._domainkey")
+    check_now(qtbot, dkim)
+    qtbot.waitUntil(dkim.diagnosis.isVisible)
+    text = dkim.diagnosis.text()
+    assert (
+        'sel1._domainkey.wiz.test has a TXT record, but it is not a DKIM key record: "v=spf1 '
+        'include:_spf.mycimcloud.com ~all". A DKIM key record starts with v=DKIM1, so receivers ignore it.'
+    ) in text
+    assert "none is a DKIM key record" not in text  # said once, in the words the SPF and DMARC pages use
+    dkim.name_edit.selectAll()
+    qtbot.keyClicks(dkim.name_edit, "sel2._domainkey")
+    check_now(qtbot, dkim)
+    qtbot.waitUntil(dkim.diagnosis.isVisible)
+    text = dkim.diagnosis.text()
+    assert (
+        "sel2._domainkey.wiz.test is an alias (CNAME) of verify.wiz.test, which has a TXT record, but it is not a "
+        'DKIM key record: "google-site-verification=abc123"'
+    ) in text
+    assert "Replace the alias at sel2._domainkey.wiz.test with the TXT record above." in text
