@@ -28,7 +28,7 @@ from wizard.ui.widgets import ERROR_COLOURS
 from wizard.ui.wizard import Pages
 
 from .helpers import CHECK_TIMEOUT_MS, MakeWizard, check_now, enter_domains
-from .test_flow_lab import dkim_content, open_spf
+from .test_flow_lab import dkim_content, open_spf, publish_card
 
 
 def test_a_domain_that_does_not_exist_is_said_plainly_and_holds_next(
@@ -422,6 +422,16 @@ def test_spf_says_what_is_published_when_it_is_not_an_spf_record(
     assert spf.today.isVisible()
 
 
+def diagnosis_for(qtbot: QtBot, dkim: DkimPage, name: str) -> str:
+    """Type the record name CIMcloud sent, click "Check DNS now" and read what the check found."""
+    dkim.name_edit.setFocus()
+    dkim.name_edit.selectAll()
+    qtbot.keyClicks(dkim.name_edit, name)
+    check_now(qtbot, dkim)
+    qtbot.waitUntil(dkim.diagnosis.isVisible)
+    return dkim.diagnosis.text()
+
+
 def test_dkim_says_what_is_at_the_selector_name_when_it_is_not_a_key(
     qtbot: QtBot, dns_lab: Lab, make_wizard: MakeWizard
 ) -> None:
@@ -435,22 +445,48 @@ def test_dkim_says_what_is_at_the_selector_name_when_it_is_not_a_key(
     )
     dkim = open_dkim(make_wizard, "wiz.test", dns_lab.settings())
     paste_into(qtbot, dkim.content_edit, dkim_content(2048))
-    paste_into(qtbot, dkim.name_edit, "sel1._domainkey")
-    check_now(qtbot, dkim)
-    qtbot.waitUntil(dkim.diagnosis.isVisible)
-    text = dkim.diagnosis.text()
+    text = diagnosis_for(qtbot, dkim, "sel1._domainkey")
     assert (
         'sel1._domainkey.wiz.test has a TXT record, but it is not a DKIM key record: "v=spf1 '
         'include:_spf.mycimcloud.com ~all". A DKIM key record starts with v=DKIM1, so receivers ignore it.'
     ) in text
     assert "none is a DKIM key record" not in text  # said once, in the words the SPF and DMARC pages use
-    dkim.name_edit.selectAll()
-    qtbot.keyClicks(dkim.name_edit, "sel2._domainkey")
-    check_now(qtbot, dkim)
-    qtbot.waitUntil(dkim.diagnosis.isVisible)
-    text = dkim.diagnosis.text()
+    text = diagnosis_for(qtbot, dkim, "sel2._domainkey")
     assert (
         "sel2._domainkey.wiz.test is an alias (CNAME) of verify.wiz.test, which has a TXT record, but it is not a "
         'DKIM key record: "google-site-verification=abc123"'
     ) in text
     assert "Replace the alias at sel2._domainkey.wiz.test with the TXT record above." in text
+
+
+def test_summary_asks_to_publish_and_verify_pasted_dkim_before_activation(
+    qtbot: QtBot, dns_lab: Lab, make_wizard: MakeWizard
+) -> None:
+    dkim = open_dkim(make_wizard, "wiz.test", dns_lab.settings())
+    wizard = dkim.wizard()
+    paste_into(qtbot, dkim.content_edit, dkim_content(2048))
+    paste_into(qtbot, dkim.name_edit, "sel1._domainkey")  # CIMcloud's values are in; nothing published yet
+    next_button = wizard.button(QWizard.WizardButton.NextButton)
+    while wizard.currentId() != Pages.SUMMARY:
+        qtbot.mouseClick(next_button, Qt.MouseButton.LeftButton)
+    summary = wizard.currentPage()
+    assert isinstance(summary, SummaryPage)
+    assert summary.cell_texts()[0][2] == "not checked"  # not "waiting for CIMcloud": the admin's turn now
+    text = summary.message.toPlainText()
+    assert "are publishing them now. We will ask you to activate DKIM signing once each is verified" in text
+    assert "- wiz.test" in text and "Please activate" not in text and "Please provision" not in text
+    steps = summary.next_steps
+    assert steps.isVisible() and "wiz.test: publish the DKIM record CIMcloud sent" in steps.text()
+    assert "Once it is verified, this message asks CIMcloud to activate signing" in steps.text()
+    # The admin does it: back to DKIM, publish, check; the Summary then asks CIMcloud for activation.
+    back = wizard.button(QWizard.WizardButton.BackButton)
+    while wizard.currentId() != Pages.DKIM:
+        qtbot.mouseClick(back, Qt.MouseButton.LeftButton)
+    publish_card(dns_lab, "wiz.test", dkim)
+    qtbot.wait(1100)
+    assert check_now(qtbot, dkim) is CheckState.VERIFIED
+    while wizard.currentId() != Pages.SUMMARY:
+        qtbot.mouseClick(next_button, Qt.MouseButton.LeftButton)
+    text = summary.message.toPlainText()
+    assert "Please activate DKIM signing for:\n- wiz.test: sel1._domainkey.wiz.test" in text
+    assert "publishing them now" not in text and not steps.isVisible()
