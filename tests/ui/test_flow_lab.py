@@ -234,7 +234,7 @@ def test_dmarc_enforcement_waits_for_dkim_then_published_and_verified(
     page.initializePage()
     assert page.policy_buttons[Policy.QUARANTINE].isEnabled() and page.guard.isHidden()
     qtbot.waitUntil(lambda: page.discovery is not None and page.discovery.record is not None, timeout=CHECK_TIMEOUT_MS)
-    assert "Today's record has p=none. Next stage: p=quarantine, once the reports show" in page.rollout.text()
+    assert "Today's record has p=none. Next step on the staged path: p=quarantine with pct=25" in page.next_step.text()
     page.policy_buttons[Policy.QUARANTINE].setChecked(True)
     assert "p=quarantine" in page.card.value_field.text()
 

@@ -25,9 +25,9 @@ from wizard.ui.pages.domains import DomainsPage
 from wizard.ui.pages.spf import SpfPage
 from wizard.ui.pages.summary import SummaryPage
 from wizard.ui.widgets import ERROR_COLOURS
-from wizard.ui.wizard import Pages
+from wizard.ui.wizard import EmailAuthWizard, Pages
 
-from .helpers import CHECK_TIMEOUT_MS, MakeWizard, check_now, enter_domains
+from .helpers import CHECK_TIMEOUT_MS, MakeWizard, check_now, enter_domains, resume
 from .test_flow_lab import dkim_content, open_spf, publish_card
 
 
@@ -490,3 +490,64 @@ def test_summary_asks_to_publish_and_verify_pasted_dkim_before_activation(
     text = summary.message.toPlainText()
     assert "Please activate DKIM signing for:\n- wiz.test: sel1._domainkey.wiz.test" in text
     assert "publishing them now" not in text and not steps.isVisible()
+
+
+def signing_shown(wizard: EmailAuthWizard, domain: str) -> None:
+    """DKIM verified and CIMcloud's signing shown by a checked message (issue 11): enforcement opens."""
+    entry = wizard.session.progress.domain(domain)
+    entry.results["dkim"] = CheckRecord(CheckState.VERIFIED, "Verified.")
+    entry.add_proof(ActivationProof(ProofKind.MESSAGE, domain, ProofVerdict.PROVEN, 1.0, "a message"))
+
+
+def test_dmarc_offers_the_staged_path_with_its_pct_ramp_and_warns_on_a_jump(
+    qtbot: QtBot, dns_lab: Lab, make_wizard: MakeWizard, store: Store
+) -> None:
+    dns_lab.update("wiz.test", add=[("_dmarc", 1, "TXT", "v=DMARC1; p=none; rua=mailto:dmarc@wiz.test")])
+    wizard = make_wizard(dns_lab.settings())
+    enter_domains(wizard, "wiz.test")
+    signing_shown(wizard, "wiz.test")
+    next_button = wizard.button(QWizard.WizardButton.NextButton)
+    while wizard.currentId() != Pages.DMARC:
+        qtbot.mouseClick(next_button, Qt.MouseButton.LeftButton)
+    page = wizard.currentPage()
+    assert isinstance(page, DmarcPage)
+    qtbot.waitUntil(lambda: page.discovery is not None, timeout=CHECK_TIMEOUT_MS)
+    step = page.next_step.text()
+    assert step.startswith(
+        "Today's record has p=none. Next step on the staged path: p=quarantine with pct=25 (25% of the mail that "
+        "fails DMARC goes to spam, the rest is delivered as today)"
+    )
+    assert "After it: p=quarantine, then p=reject." in step
+    assert page.take_step.isVisible() and not page.pct.isEnabled()  # pct= means nothing while monitoring
+    qtbot.mouseClick(page.take_step, Qt.MouseButton.LeftButton)
+    assert page.chosen_policy() is Policy.QUARANTINE and page.pct.value() == 25
+    record = "v=DMARC1; p=quarantine; pct=25; rua=mailto:dmarc@wiz.test"
+    assert page.card.value_field.text() == record
+    assert not page.jump.isVisible() and not page.take_step.isVisible()
+    # Published as shown, it verifies; the next step is then all of the failing mail.
+    dns_lab.update("wiz.test", replace=[("_dmarc", 1, "TXT", record)])
+    qtbot.wait(1100)
+    assert check_now(qtbot, page) is CheckState.VERIFIED
+    qtbot.waitUntil(lambda: "Today's record has p=quarantine with pct=25" in page.next_step.text(), timeout=5000)
+    assert (
+        "Next step on the staged path: p=quarantine (all mail that fails DMARC goes to spam)" in page.next_step.text()
+    )
+    # Straight to reject from a quarter: warned, with the step it skips.
+    click_radio(qtbot, page.policy_buttons[Policy.REJECT])
+    assert page.pct.value() == 100 and "p=reject;" in page.card.value_field.text()
+    warning = page.jump.text()
+    assert page.jump.isVisible()
+    assert warning.startswith("p=reject straight after p=quarantine with pct=25 skips a stage")
+    assert "The safer path: p=quarantine first" in warning
+    # The share is kept with the domain's progress: closed and reopened, the page has it again.
+    click_radio(qtbot, page.policy_buttons[Policy.QUARANTINE])
+    assert page.pct.value() == 25 and not page.jump.isVisible()  # today's share for today's policy
+    page.pct.setFocus()
+    qtbot.keyClick(page.pct, Qt.Key.Key_Up)
+    assert page.card.value_field.text() == record.replace("pct=25", "pct=26")
+    wizard.close()
+    again = make_wizard(dns_lab.settings())
+    resume(qtbot, again, Pages.DMARC)
+    reopened = again.currentPage()
+    assert isinstance(reopened, DmarcPage)
+    assert reopened.chosen_policy() is Policy.QUARANTINE and reopened.pct.value() == 26
