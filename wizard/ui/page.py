@@ -78,12 +78,10 @@ class DomainPage(Page):
     and last, folded, the details (`self.details`: today's record, the lookup tree, the table of servers).
     Subclasses build into `self.body` and `self.details`, implement `load_domain()` and call `update_target()`
     whenever the record to verify changes. `check_key` names the result kept in progress ("spf", "dkim"...).
-    With `panel_below_body` False the page places its panels itself (and any second one made with
-    `extra_panel()`) and there is no details box; the status line is the first panel's.
+    A second record's panel (`extra_panel()`) is placed by the page; the status line is the first panel's.
     """
 
     check_key = ""
-    panel_below_body = True
 
     def __init__(self, session: Session, title: str, subtitle: str = "") -> None:
         super().__init__(session, title, subtitle)
@@ -104,12 +102,9 @@ class DomainPage(Page):
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addLayout(self._status_line())
-        if self.panel_below_body:
-            inner.addWidget(self.panel)
-            inner.addLayout(self.body)
-            inner.addWidget(self._details_box(content))
-        else:
-            inner.addLayout(self.body)
+        inner.addWidget(self.panel)
+        inner.addLayout(self.body)
+        inner.addWidget(self._details_box(content))
         inner.addStretch(1)
         self.scroll_area = QScrollArea(self)
         self.scroll_area.setWidgetResizable(True)
