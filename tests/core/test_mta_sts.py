@@ -225,6 +225,8 @@ def test_a_changed_policy_never_keeps_todays_id() -> None:
     fresh = choose_id(TODAY, False, "20240101T000000")  # the id saved is today's, but the file changed
     assert fresh != "20240101T000000" and parse_sts_record(f"v=STSv1; id={fresh}").valid
     assert choose_id(None, False, "20250101T000000") == "20250101T000000"
+    unreadable = PublishedSts("20240101T000000")  # the record is published, its policy file cannot be fetched
+    assert choose_id(unreadable, False, "20240101T000000") == "20240101T000000"
 
 
 def test_plan_refuses_a_bad_report_address() -> None:

@@ -457,7 +457,7 @@ def test_dkim_says_what_is_at_the_selector_name_when_it_is_not_a_key(
         "sel2._domainkey.wiz.test is an alias (CNAME) of verify.wiz.test, which has a TXT record, but it is not a "
         'DKIM key record: "google-site-verification=abc123"'
     ) in text
-    assert "Replace the alias at sel2._domainkey.wiz.test with the TXT record above." in text
+    assert "Replace the alias at sel2._domainkey.wiz.test with the TXT record below." in text
 
 
 def test_summary_asks_to_publish_and_verify_pasted_dkim_before_activation(

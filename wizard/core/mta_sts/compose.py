@@ -122,11 +122,12 @@ def _same_policy(published: PublishedSts | None, mode: StsMode, mx: tuple[str, .
 
 def choose_id(published: PublishedSts | None, same_policy: bool, saved: str) -> str:
     """Today's id for today's policy; else the id kept for the new policy, or a fresh one when that is today's
-    (a changed file under an unchanged id is never fetched again by senders that cached the old one)."""
+    (a changed file under an unchanged id is never fetched again by senders that cached the old one). While
+    today's policy file cannot be read, nothing says it changed: the id kept stays."""
     today = published.record_id if published is not None else None
     if same_policy and today:
         return today
-    if saved != today:
+    if published is None or not published.has_policy or saved != today:
         return saved
     fresh = new_policy_id()
     return fresh if fresh != today else fresh + "1"

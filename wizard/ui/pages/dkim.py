@@ -58,7 +58,7 @@ def what_is_there(verification: DkimVerification | None) -> str:
         return ""
     name, alias = verification.name, verification.alias
     what = not_the_record(name, verification.records, "DKIM key record", "v=DKIM1", alias=alias)
-    fix = f"Replace the alias at {name} with the TXT record above." if alias else "Replace it with the record above."
+    fix = f"Replace the alias at {name} with the TXT record below." if alias else "Replace it with the record below."
     return f"{what} {fix}"
 
 
