@@ -294,6 +294,9 @@ def test_dmarc_says_what_is_at_dmarc_when_it_is_not_a_dmarc_record(
     text = page.today.text()
     assert '_dmarc.wiz.test has a TXT record, but it is not a DMARC record: "v=spf1' in text
     assert "starts with v=DMARC1" in text
+    # The status line says it too, not only "not found": the details with today's record are folded.
+    assert check_now(qtbot, page) is CheckState.MISSING
+    qtbot.waitUntil(lambda: "has a TXT record, but it is not a DMARC record" in page.panel.badge.text_label.text())
 
 
 def open_dmarc_offline(make_wizard: MakeWizard) -> DmarcPage:
@@ -421,6 +424,9 @@ def test_spf_says_what_is_published_when_it_is_not_an_spf_record(
     assert 'wiz.test has a TXT record, but it is not an SPF record: "v=spf 1 include:_spf.google.com ~all"' in text
     assert "starts with v=spf1, so receivers ignore it" in text
     assert spf.today.isVisible()
+    assert check_now(qtbot, spf) is CheckState.MISSING
+    status = spf.panel.badge.text_label.text()
+    assert status.startswith("Not found yet. wiz.test has a TXT record, but it is not an SPF record"), status
 
 
 def diagnosis_for(qtbot: QtBot, dkim: DkimPage, name: str) -> str:
@@ -452,6 +458,7 @@ def test_dkim_says_what_is_at_the_selector_name_when_it_is_not_a_key(
         'include:_spf.mycimcloud.com ~all". A DKIM key record starts with v=DKIM1, so receivers ignore it.'
     ) in text
     assert "none is a DKIM key record" not in text  # said once, in the words the SPF and DMARC pages use
+    assert dkim.panel.badge.text_label.text().startswith("Not found yet. sel1._domainkey.wiz.test has a TXT record")
     text = diagnosis_for(qtbot, dkim, "sel2._domainkey")
     assert (
         "sel2._domainkey.wiz.test is an alias (CNAME) of verify.wiz.test, which has a TXT record, but it is not a "

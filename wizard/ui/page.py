@@ -126,6 +126,7 @@ class DomainPage(Page):
         badge.setFont(font)
         badge.setAccessibleDescription("Where this record stands for the chosen domain")
         self.panel.verdict_ready.connect(lambda verdict: self._show_waiting(self.panel, verdict))
+        self.panel.verdict_ready.connect(lambda _verdict: self.restate())
         status = QVBoxLayout()
         status.addWidget(badge)
         status.addWidget(note)
@@ -156,6 +157,22 @@ class DomainPage(Page):
         text = waiting_text(verdict.state, verdict.cache_minutes)
         panel.cache_label.setText(text)
         panel.cache_label.setVisible(bool(text))
+
+    def something_else(self, verdict: Verdict) -> str:
+        """What is published at the record's name instead of the record asked for, in plain words
+        (plain.not_the_record), when the page knows; "" otherwise. Pages that know override this."""
+        return ""
+
+    def restate(self) -> None:
+        """When the check finds no record of its kind but something else is there, the status line says what
+        (rather than only "not found"); the state stays the check's. Called after each verdict, and by pages
+        whose own look at today's records arrives later."""
+        verdict = self.panel.verdict
+        if verdict is None or verdict.state is not CheckState.MISSING:
+            return
+        what = self.something_else(verdict)
+        if what:
+            self.panel.badge.set_state(verdict.state, f"Not found yet. {what}")
 
     @property
     def domain(self) -> DomainProgress | None:

@@ -269,6 +269,10 @@ class DkimPage(DomainPage):
         if isinstance(verdict.result, DkimResult):
             self._diagnosed(verdict.result)
 
+    def something_else(self, verdict: Verdict) -> str:
+        result = verdict.result
+        return what_is_there(result.verification) if isinstance(result, DkimResult) else ""
+
     def _diagnosed(self, result: DkimResult) -> None:
         """After a failed check: the dkim check's precise account (what differs, where the record went by mistake),
         from the panel's own check: no second lookup. When something else is published at the name (an SPF record,

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from wizard.checks.verify import Target
+from wizard.checks.verify import Target, Verdict
 from wizard.core.dmarc.compose import (
     DmarcChoice,
     DmarcComposition,
@@ -478,8 +478,7 @@ class DmarcPage(DomainPage):
         if entry is not None:
             self._start_from(entry, discovery)
         if record is None:
-            others = discovery.steps[0].others if discovery.steps else ()
-            what = not_the_record(f"_dmarc.{discovery.domain}", others, "DMARC record", "v=DMARC1")
+            what = self.something_else()
             self.today.setText(what or f"{discovery.domain} has no DMARC record today.")
         elif discovery.policy_domain and discovery.policy_domain != discovery.domain:
             self.today.setText(
@@ -488,6 +487,14 @@ class DmarcPage(DomainPage):
         else:
             self.today.setText(f"Today: {record.text}")
         self.update_target()
+        self.restate()
+
+    def something_else(self, verdict: Verdict | None = None) -> str:
+        """What is at _dmarc.<domain> instead of a DMARC record, from today's discovery."""
+        discovery = self.discovery
+        if discovery is None or discovery.record is not None or not discovery.steps:
+            return ""
+        return not_the_record(f"_dmarc.{discovery.domain}", discovery.steps[0].others, "DMARC record", "v=DMARC1")
 
     def isComplete(self) -> bool:
         return not self.error
