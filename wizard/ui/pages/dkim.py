@@ -276,15 +276,15 @@ class DkimPage(DomainPage):
     def _diagnosed(self, result: DkimResult) -> None:
         """After a failed check: the dkim check's precise account (what differs, where the record went by mistake),
         from the panel's own check: no second lookup. When something else is published at the name (an SPF record,
-        a verification token, a CNAME to another host's TXT), it says what is there and why it is not the key, in
-        the words the SPF and DMARC pages use."""
+        a verification token, a CNAME to another host's TXT), the status line says what (`something_else`), in the
+        words the SPF and DMARC pages use, and the check's own sentence for it is not repeated here."""
         what = what_is_there(result.verification)
         findings = [
             f
             for f in result.findings
-            if f.severity is not Severity.INFO and not (what and f.code == "dkim.syntax")  # said by `what`
+            if f.severity is not Severity.INFO and not (what and f.code == "dkim.syntax")  # the status line says it
         ]
-        detail = "\n".join(line for line in (what, finding_lines(findings)) if line)
+        detail = finding_lines(findings)
         self._set_diagnosis(f"The last DNS check found:\n{detail}" if detail else "")
 
     def _set_diagnosis(self, text: str) -> None:
