@@ -281,6 +281,7 @@ def test_dmarc_starts_from_the_published_record(qtbot: QtBot, dns_lab: Lab, make
     assert page.rua.text() == "dmarc@wiz-mail.test"  # the report address is kept, not dropped
     assert page.card.value_field.text() == published
     assert page.changes.text() == "This is the record published today: nothing to change."
+    assert page.card.title() == "DMARC record, as published today: nothing to change"
     assert "No address for daily DMARC reports yet" not in page.rollout.text()
     assert check_now(qtbot, page) is CheckState.VERIFIED  # the correct published record is not "different"
     assert page.session.progress.domains[0].dmarc_rua == "dmarc@wiz-mail.test"
@@ -529,6 +530,7 @@ def test_dmarc_offers_the_staged_path_with_its_pct_ramp_and_warns_on_a_jump(
     assert page.chosen_policy() is Policy.QUARANTINE and page.pct.value() == 25
     record = "v=DMARC1; p=quarantine; pct=25; rua=mailto:dmarc@wiz.test"
     assert page.card.value_field.text() == record
+    assert page.card.title() == "Change your DMARC record to this one"  # not a second one beside it
     assert not page.jump.isVisible() and not page.take_step.isVisible()
     # Published as shown, it verifies; the next step is then all of the failing mail.
     dns_lab.update("wiz.test", replace=[("_dmarc", 1, "TXT", record)])

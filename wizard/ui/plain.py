@@ -77,6 +77,14 @@ def not_the_record(
     return f"{where} {has}: {shown}. {article.capitalize()} {kind} starts with {prefix}, so receivers ignore {ignored}."
 
 
+def card_title(record: str, today: str | None, value: str) -> str:
+    """A domain has one record of each kind: with one published, the card changes it rather than adding a second
+    (`record` names the kind, "DMARC"; `today` is the published record's text, None without one)."""
+    if today == value:
+        return f"{record} record, as published today: nothing to change"
+    return f"Change your {record} record to this one" if today else f"{record} record to add"
+
+
 def near_misses(texts: tuple[str, ...], word: str, is_record: Callable[[str], bool]) -> tuple[str, ...]:
     """The TXT values that look meant as the record (they mention `word`, "spf") but are not one receivers use."""
     return tuple(t for t in texts if word in t.lower() and not is_record(t))

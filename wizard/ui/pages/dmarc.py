@@ -42,7 +42,7 @@ from wizard.core.tags import ComposeError
 from wizard.store import DomainProgress
 
 from wizard.ui.page import DomainPage, text_label
-from wizard.ui.plain import not_the_record
+from wizard.ui.plain import card_title, not_the_record
 from wizard.ui.proof import ProofPanel
 from wizard.ui.session import Session
 from wizard.ui.tasks import TaskRunner
@@ -424,6 +424,8 @@ class DmarcPage(DomainPage):
         self._show_next_step(composition.recommended, bool(composition.guard))
         self.rollout.setToolTip(wrapped("\n".join(composition.notes)))
         self.card.set_record("TXT", "_dmarc", composition.value, composition.name)
+        own = self.discovery.record if self.discovery and not self.discovery.inherited else None
+        self.card.setTitle(card_title("DMARC", own.text.strip() if own else None, composition.value))
         self.changes.setText(self.change_text(composition.value))
         self._show_authorizations(composition)
         self.panel.set_target(Target(entry.domain, composition.name, Kind.DMARC, composition.value))

@@ -24,6 +24,7 @@ from wizard.lookup.lookup import Lookup
 from wizard.store import DomainProgress
 
 from wizard.ui.page import DomainPage, finding_lines, text_label
+from wizard.ui.plain import card_title
 from wizard.ui.session import Session
 from wizard.ui.tasks import TaskRunner
 from wizard.ui.widgets import CopyButton, RecordCard, buddy
@@ -44,13 +45,6 @@ def published_of(results: dict[str, Result | None]) -> PublishedSts:
     record = sts.record if isinstance(sts, MtaStsResult) else None
     policy = sts.policy if isinstance(sts, MtaStsResult) else None
     return published_sts(record, policy, tls.record if isinstance(tls, TlsRptResult) else None)
-
-
-def card_title(record: str, today: str | None, value: str) -> str:
-    """A domain has one record of each: with one published, the card changes it rather than adding a second."""
-    if today == value:
-        return f"{record} record, as published today: nothing to change"
-    return f"Change your {record} record to this one" if today else f"{record} record to add"
 
 
 def today_lines(results: dict[str, Result | None]) -> list[str]:
