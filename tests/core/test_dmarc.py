@@ -9,10 +9,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from wizard.core.dmarc.compose import DmarcChoice, compose_dmarc, jump_warning, published_choices, recommend_policy
+from wizard.core.dmarc.compose import DmarcChoice, compose_dmarc, jump_warning, published_choices, recommend_stage
 from wizard.core.dmarc.discovery import discover_policy, organizational_domain, walk_names
 from wizard.core.dmarc.record import Alignment, Policy, is_dmarc_record, parse_dmarc
 from wizard.core.dmarc.reports import AuthStatus, check_authorizations
+from wizard.core.dmarc.rollout import Stage, first_stage_with
 from wizard.core.findings import Severity
 from wizard.core.tags import ComposeError
 from wizard.lookup.memory import MemorySource
@@ -291,17 +292,32 @@ def test_composer_builds_the_record_and_its_zone_file_form() -> None:
 
 
 def test_composer_without_verified_dkim_recommends_none_and_says_why() -> None:
-    c = compose_dmarc(DmarcChoice("example.com", policy=Policy.REJECT, current=Policy.NONE, dkim_verified=False))
-    assert c.recommended is Policy.NONE
+    c = compose_dmarc(DmarcChoice("example.com", policy=Policy.REJECT, current=Stage(Policy.NONE), dkim_verified=False))
+    assert c.recommended == Stage(Policy.NONE)
     assert "CIMcloud DKIM signing is not shown to be active for example.com" in c.guard
     assert "p=reject" in c.value  # the admin's own choice is still composed, with the warning beside it
 
 
-def test_composer_with_verified_dkim_recommends_the_next_stage() -> None:
-    c = compose_dmarc(DmarcChoice("example.com", current=Policy.NONE, dkim_verified=True))
-    assert c.recommended is Policy.QUARANTINE and c.guard == ""
-    assert recommend_policy("example.com", Policy.QUARANTINE, True) == (Policy.REJECT, "")
-    assert recommend_policy("example.com", None, True) == (Policy.NONE, "")
+def test_composer_with_verified_dkim_recommends_the_next_step_of_the_pct_ramp() -> None:
+    c = compose_dmarc(DmarcChoice("example.com", current=Stage(Policy.NONE), dkim_verified=True))
+    assert c.recommended == Stage(Policy.QUARANTINE, 25) and c.guard == ""
+    ramp = Stage(Policy.QUARANTINE, 25)
+    assert recommend_stage("example.com", ramp, True) == (Stage(Policy.QUARANTINE), "")
+    assert recommend_stage("example.com", Stage(Policy.QUARANTINE, 50), True) == (Stage(Policy.QUARANTINE), "")
+    assert recommend_stage("example.com", Stage(Policy.QUARANTINE), True) == (Stage(Policy.REJECT), "")
+    assert recommend_stage("example.com", Stage(Policy.REJECT), True) == (Stage(Policy.REJECT), "")
+    assert recommend_stage("example.com", None, True) == (Stage(Policy.NONE), "")
+
+
+def test_composer_writes_pct_only_while_enforcing_on_part_of_the_mail() -> None:
+    assert (
+        compose_dmarc(DmarcChoice("example.com", Policy.QUARANTINE, pct=25)).value == "v=DMARC1; p=quarantine; pct=25"
+    )
+    assert compose_dmarc(DmarcChoice("example.com", Policy.QUARANTINE, pct=100)).value == "v=DMARC1; p=quarantine"
+    assert compose_dmarc(DmarcChoice("example.com", Policy.NONE, pct=25)).value == "v=DMARC1; p=none"
+    assert parse_dmarc(compose_dmarc(DmarcChoice("example.com", Policy.QUARANTINE, pct=25)).value).pct == 25
+    with pytest.raises(ComposeError):
+        compose_dmarc(DmarcChoice("example.com", Policy.QUARANTINE, pct=101))
 
 
 def test_composer_lists_the_records_external_destinations_must_publish() -> None:
@@ -326,10 +342,33 @@ def test_thousands_of_bad_tags_give_a_bounded_list_of_findings() -> None:
 
 
 def test_jump_warning_only_when_a_stage_is_skipped() -> None:
-    assert jump_warning(None, Policy.QUARANTINE) == ""
-    assert jump_warning(Policy.QUARANTINE, Policy.REJECT) == ""
-    assert "skips a stage" in jump_warning(Policy.NONE, Policy.REJECT)
-    assert "skips a stage" in jump_warning(None, Policy.REJECT)
+    none, ramp, quarantine, reject = (
+        Stage(Policy.NONE),
+        Stage(Policy.QUARANTINE, 25),
+        Stage(Policy.QUARANTINE),
+        Stage(Policy.REJECT),
+    )
+    assert jump_warning(None, ramp) == ""
+    assert jump_warning(none, ramp) == ""
+    assert jump_warning(ramp, quarantine) == ""
+    assert jump_warning(quarantine, reject) == ""
+    assert jump_warning(reject, none) == ""  # stepping back is never a jump
+    to_reject = jump_warning(none, reject)
+    assert "p=reject straight after p=none skips a stage" in to_reject
+    assert "The safer path: p=quarantine with pct=25, then p=quarantine first" in to_reject
+    assert "skips a stage" in jump_warning(None, reject)
+    assert "p=reject straight after p=quarantine with pct=25 skips a stage" in jump_warning(ramp, reject)
+    assert "skips a stage" in jump_warning(Stage(Policy.QUARANTINE, 50), reject)
+    assert "skips a stage" in jump_warning(none, quarantine)  # all of the mail at once, without the ramp
+
+
+def test_a_policy_chosen_starts_where_the_staged_path_puts_it() -> None:
+    none, ramp = Stage(Policy.NONE), Stage(Policy.QUARANTINE, 25)
+    assert first_stage_with(none, Policy.QUARANTINE) == ramp
+    assert first_stage_with(None, Policy.QUARANTINE) == ramp
+    assert first_stage_with(Stage(Policy.QUARANTINE, 40), Policy.QUARANTINE) == Stage(Policy.QUARANTINE, 40)  # kept
+    assert first_stage_with(ramp, Policy.REJECT) == Stage(Policy.REJECT)
+    assert first_stage_with(Stage(Policy.REJECT), Policy.QUARANTINE) == Stage(Policy.QUARANTINE)  # back down: all
 
 
 def test_published_choices_keep_the_report_addresses_without_mailto() -> None:

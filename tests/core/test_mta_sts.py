@@ -8,7 +8,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from wizard.core.mta_sts.compose import GUIDANCE, generate_policy, new_policy_id, plan_mta_sts
+from wizard.core.mta_sts.compose import (
+    GUIDANCE,
+    PublishedSts,
+    choose_id,
+    generate_policy,
+    new_policy_id,
+    plan_mta_sts,
+    published_sts,
+)
 from wizard.core.mta_sts.policy import decode_policy, mx_hosts, mx_matches, parse_policy, policy_findings, uncovered_mx
 from wizard.core.mta_sts.record import MAX_MAX_AGE, StsMode, is_sts_record, parse_sts_record
 from wizard.core.mta_sts.tls_rpt import parse_tlsrpt
@@ -187,6 +195,38 @@ def test_plan_has_the_records_and_cimcloud_guidance() -> None:
     guidance = " ".join(GUIDANCE)
     assert "Do not host the policy on your CIMcloud website" in guidance
     assert "only mail sent TO your corporate domain" in guidance
+
+
+TODAY = PublishedSts("20240101T000000", StsMode.ENFORCE, ("*.example.com",), 604800, ("tls@example.com",),
+                     "v=TLSRPTv1; rua=mailto:tls@example.com")  # fmt: skip
+
+
+def test_published_values_come_from_the_record_the_policy_and_tls_rpt() -> None:
+    policy = parse_policy("version: STSv1\nmode: enforce\nmx: *.example.com\nmax_age: 604800\n")
+    tls = parse_tlsrpt("v=TLSRPTv1; rua=mailto:tls@example.com")
+    assert published_sts("v=STSv1; id=20240101T000000", policy, tls) == TODAY
+    assert published_sts(None, None, None) == PublishedSts()
+
+
+def test_plan_from_the_published_policy_keeps_its_id_and_max_age_until_the_file_changes() -> None:
+    same = plan_mta_sts("example.com", ["*.example.com"], StsMode.ENFORCE, ["tls@example.com"], published=TODAY,
+                        saved_id="20250101T000000")  # fmt: skip
+    assert same.records[0][1] == "v=STSv1; id=20240101T000000" and "max_age: 604800" in same.policy
+    assert "Nothing to change" in same.changes[0] and "nothing to change" in same.changes[1]
+    testing = plan_mta_sts("example.com", ["*.example.com", "mx9.example.net"], StsMode.TESTING, published=TODAY,
+                           saved_id="20250101T000000")  # fmt: skip
+    assert testing.policy_id == "20250101T000000" and "max_age: 86400" in testing.policy
+    assert "mode enforce → testing; mx added: mx9.example.net; max_age 604800 → 86400" in testing.changes[0]
+    assert "stays as it is" in testing.changes[1]
+
+
+def test_a_changed_policy_never_keeps_todays_id() -> None:
+    assert choose_id(TODAY, True, "20240101T000000") == "20240101T000000"
+    fresh = choose_id(TODAY, False, "20240101T000000")  # the id saved is today's, but the file changed
+    assert fresh != "20240101T000000" and parse_sts_record(f"v=STSv1; id={fresh}").valid
+    assert choose_id(None, False, "20250101T000000") == "20250101T000000"
+    unreadable = PublishedSts("20240101T000000")  # the record is published, its policy file cannot be fetched
+    assert choose_id(unreadable, False, "20240101T000000") == "20240101T000000"
 
 
 def test_plan_refuses_a_bad_report_address() -> None:

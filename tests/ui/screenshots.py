@@ -3,7 +3,9 @@
 Not a test: it drives the wizard as an admin would, for two domains, against the lab serving the wizard's zones
 and the vendor stand-ins (mycimcloud.com, google.com, outlook.com), so SPF includes resolve as on the internet.
 The script plays the DNS provider (RFC 2136 updates of what each page shows), checks live, and saves one PNG
-per page plus one problem state (a DKIM key published cut short).
+per page plus the states worth a picture of their own: a problem (a DKIM key published cut short), something else
+at the DKIM name, the staged DMARC step, and MTA-STS started from a published policy (served over HTTPS by a
+local server whose certificate comes from a throw-away CA, trusted through SSL_CERT_FILE as in the tests).
 """
 
 from __future__ import annotations
@@ -17,13 +19,15 @@ import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+import trustme
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 import qasync
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 from tests.lab.lab import Lab
+from tests.lookup.policy_server import server_context, serving_in_thread
 from wizard.store import CheckState, Store
 
 from wizard.ui.page import DomainPage
@@ -40,6 +44,15 @@ TESTS = Path(__file__).resolve().parents[1]
 UI_ZONES = TESTS / "ui" / "zones"
 VENDOR_ZONES = ("mycimcloud.com.zone", "google.com.zone", "outlook.com.zone")
 SIZE = (920, 1150)  # tall enough for a record page's top, its record card and the check result
+# wiz-mail.test already publishes MTA-STS (enforcing, a week's max_age) and TLS-RPT: the page starts from them.
+PUBLISHED_POLICY = b"version: STSv1\r\nmode: enforce\r\nmx: *.wiz-mail.test\r\nmax_age: 604800\r\n"
+PUBLISHED_STS = [
+    ("mx1", 1, "A", "192.0.2.53"),
+    ("@", 1, "MX", "10 mx1.wiz-mail.test."),
+    ("_mta-sts", 1, "TXT", "v=STSv1; id=20250301T090000"),
+    ("mta-sts", 1, "A", "127.0.0.1"),
+    ("_smtp._tls", 1, "TXT", "v=TLSRPTv1; rua=mailto:tls-reports@wiz-mail.test"),
+]
 
 
 def zone_folder(tmp: Path) -> Path:
@@ -80,7 +93,7 @@ class Run:
             await asyncio.sleep(0.05)
         raise TimeoutError("the wizard did not reach the expected state")
 
-    async def shoot(self, name: str, scroll_to: VerifyPanel | None = None) -> None:
+    async def shoot(self, name: str, scroll_to: QWidget | None = None) -> None:
         """Save the window; a record page shows its top, scrolled only as far as needed to bring `scroll_to` in.
 
         Layout settles by yielding to the event loop: calling processEvents() inside this coroutine would let
@@ -163,7 +176,13 @@ async def walk(run: Run) -> None:
     dkim.paste_box.setChecked(True)
     dkim.paste.setPlainText(cimcloud_message(records))
     await run.until(lambda: dkim.card.value_field.text() != "")
-    run.publish("wiz.test", dkim.card.zone_text.toPlainText())
+    dkim.paste_box.setChecked(False)
+    # Something else at the selector name first (an SPF record typed into the wrong host): the page says what.
+    lab.update("wiz.test", add=[(records["wiz.test"][0], 1, "TXT", "v=spf1 include:_spf.mycimcloud.com ~all")])
+    await run.check(dkim.panel, want=None)
+    await run.until(lambda: "not a DKIM key record" in dkim.panel.badge.text_label.text())  # the status line
+    await run.shoot("3-dkim-not-a-key")
+    run.publish("wiz.test", dkim.card.zone_text.toPlainText(), replace=True)
     await run.check(dkim.panel)
     run.choose(dkim, "wiz-mail.test")
     name, content = records["wiz-mail.test"]
@@ -192,6 +211,14 @@ async def walk(run: Run) -> None:
     await run.until(lambda: dmarc.discovery is not None and dmarc.panel.target is not None)
     await run.check(dmarc.panel)
     await run.shoot("4-dmarc", dmarc.panel)
+    # CIMcloud confirmed signing (the admin's statement): the staged path opens, its first step a quarter.
+    dmarc.proof.stated.setChecked(True)
+    await run.until(dmarc.take_step.isVisible)
+    dmarc.take_step.click()
+    run.publish("wiz.test", dmarc.card.zone_text.toPlainText(), replace=True)
+    await run.check(dmarc.panel)
+    await run.until(lambda: "Today's record has p=quarantine with pct=25" in dmarc.next_step.text())
+    await run.shoot("4-dmarc-staged", dmarc.next_step)
 
     sts = await run.step(MtaStsPage, lambda p: isinstance(p, MtaStsPage) and p.mx.text() != "")
     assert isinstance(sts, MtaStsPage)
@@ -203,6 +230,11 @@ async def walk(run: Run) -> None:
     await run.check(sts.panel, want=None)
     await run.check(sts.tls_panel)
     await run.shoot("5-mta-sts", sts.panel)  # the page's top through the MTA-STS record's result; TLS-RPT below
+    run.choose(sts, "wiz-mail.test")  # publishes an enforcing policy already: the page starts from it
+    await run.until(lambda: sts.published is not None and sts.published.has_policy)
+    await run.check(sts.panel)
+    await run.shoot("5-mta-sts-published", sts.changes)
+    run.choose(sts, "wiz.test")
 
     summary = await run.step(SummaryPage)
     assert isinstance(summary, SummaryPage)
@@ -214,8 +246,10 @@ async def walk(run: Run) -> None:
     wizard.close()
 
 
-async def run_all(out: Path, lab: Lab, tmp: Path, steps: Callable[[Run], Awaitable[None]] = walk) -> None:
-    wizard = EmailAuthWizard(lab.settings(), Store(tmp / "progress.json"))
+async def run_all(
+    out: Path, lab: Lab, tmp: Path, steps: Callable[[Run], Awaitable[None]] = walk, https_port: int = 443
+) -> None:
+    wizard = EmailAuthWizard(lab.settings(https_port=https_port), Store(tmp / "progress.json"))
     wizard.resize(*SIZE)
     wizard.show()
     await steps(Run(wizard, lab, out))
@@ -227,10 +261,16 @@ def main(argv: list[str]) -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # read when the QApplication is made
     app = QApplication.instance() or QApplication(argv)
     app.setQuitOnLastWindowClosed(False)
+    ca = trustme.CA()
     with tempfile.TemporaryDirectory() as tmp:
+        bundle = Path(tmp) / "test-ca.pem"
+        ca.cert_pem.write_to_path(str(bundle))
+        os.environ["SSL_CERT_FILE"] = str(bundle)  # this process only: the policy server's CA is trusted
         lab = Lab.start(zone_folder(Path(tmp)), Path(tmp) / "lab")
         try:
-            qasync.run(run_all(out, lab, Path(tmp)))
+            lab.update("wiz-mail.test", add=PUBLISHED_STS)
+            with serving_in_thread(PUBLISHED_POLICY, server_context(ca, "mta-sts.wiz-mail.test")) as port:
+                qasync.run(run_all(out, lab, Path(tmp), https_port=port))
         finally:
             lab.stop()
     print(f"screenshots in {out}")

@@ -234,7 +234,7 @@ def test_dmarc_enforcement_waits_for_dkim_then_published_and_verified(
     page.initializePage()
     assert page.policy_buttons[Policy.QUARANTINE].isEnabled() and page.guard.isHidden()
     qtbot.waitUntil(lambda: page.discovery is not None and page.discovery.record is not None, timeout=CHECK_TIMEOUT_MS)
-    assert "Today's record has p=none. Next stage: p=quarantine, once the reports show" in page.rollout.text()
+    assert "Today's record has p=none. Next step on the staged path: p=quarantine with pct=25" in page.next_step.text()
     page.policy_buttons[Policy.QUARANTINE].setChecked(True)
     assert "p=quarantine" in page.card.value_field.text()
 
@@ -285,6 +285,10 @@ def test_mta_sts_only_when_chosen_then_planned_published_and_verified(
     assert page.panel.verdict.problem.code == "mta-sts.policy-unreachable"
     shown = page.panel.badge.text_label.text()
     assert "cannot be fetched" in shown and "Verified" not in shown
+    # Today's state looked up again finds the record but no readable policy: nothing says the file changed, so
+    # the record keeps its id (a new one would make the record just published "a different record").
+    qtbot.waitUntil(lambda: page.published is not None and page.published.record_id is not None, timeout=5000)
+    assert page.card.value_field.text() == record
 
     policy = page.policy_text.toPlainText().replace("\n", "\r\n").encode()
     with serving_in_thread(policy, server_context(trusted, "mta-sts.wiz.test"), port=policy_port):

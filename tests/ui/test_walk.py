@@ -6,6 +6,7 @@ Each test drives the real wizard with clicks, keys and wheel events (against the
 from __future__ import annotations
 
 import pytest
+import trustme
 from pytestqt.qtbot import QtBot
 
 from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, Qt
@@ -13,21 +14,24 @@ from PySide6.QtGui import QGuiApplication, QHelpEvent, QWheelEvent
 from PySide6.QtWidgets import QApplication, QGroupBox, QToolTip, QWidget, QWizard
 
 from tests.lab.lab import Lab
+from tests.lookup.policy_server import server_context, serving_in_thread
 from wizard.core.dmarc.record import Policy
 from wizard.core.proof import ActivationProof, ProofKind, ProofVerdict
+from wizard.lookup.settings import LookupSettings
 from wizard.store import CheckRecord, CheckState, Progress, Store
 
 from wizard.ui.page import DomainPage
 from wizard.ui.pages.dkim import DkimPage
 from wizard.ui.pages.dmarc import DmarcPage
 from wizard.ui.pages.domains import DomainsPage
+from wizard.ui.pages.mta_sts import MtaStsPage
 from wizard.ui.pages.spf import SpfPage
 from wizard.ui.pages.summary import SummaryPage
 from wizard.ui.widgets import ERROR_COLOURS
-from wizard.ui.wizard import Pages
+from wizard.ui.wizard import EmailAuthWizard, Pages
 
-from .helpers import CHECK_TIMEOUT_MS, MakeWizard, check_now, enter_domains
-from .test_flow_lab import open_spf
+from .helpers import CHECK_TIMEOUT_MS, MakeWizard, check_now, enter_domains, resume
+from .test_flow_lab import dkim_content, open_dmarc, open_spf, publish_card
 
 
 def test_a_domain_that_does_not_exist_is_said_plainly_and_holds_next(
@@ -109,9 +113,9 @@ def test_the_wheel_over_a_combo_box_scrolls_the_page_and_changes_nothing(qtbot: 
     assert combo.currentData() == "-all"
 
 
-def open_dkim(make_wizard: MakeWizard, domains: str) -> DkimPage:
-    """Type the domains (offline: no scan wanted) and go on to the DKIM page."""
-    wizard = make_wizard()
+def open_dkim(make_wizard: MakeWizard, domains: str, settings: LookupSettings | None = None) -> DkimPage:
+    """Type the domains (no scan wanted) and go on to the DKIM page (offline unless lab settings are given)."""
+    wizard = make_wizard(settings)
     enter_domains(wizard, domains).runner.cancel()
     wizard.next()
     wizard.next()
@@ -251,8 +255,6 @@ def test_the_verification_result_is_in_view_at_the_default_size_on_every_record_
         badge = page.panel.badge
         top_left = badge.mapTo(page, QPoint(0, 0))
         assert page.rect().contains(QRect(top_left, badge.size())), page_id  # the status line, never scrolled
-        if page_id == Pages.MTA_STS:
-            continue  # two records, each with its own check below its card: the status line is the first's
         viewport = page.scroll_area.viewport()
         button = page.panel.check_button
         assert page.scroll_area.verticalScrollBar().value() == 0
@@ -279,6 +281,7 @@ def test_dmarc_starts_from_the_published_record(qtbot: QtBot, dns_lab: Lab, make
     assert page.rua.text() == "dmarc@wiz-mail.test"  # the report address is kept, not dropped
     assert page.card.value_field.text() == published
     assert page.changes.text() == "This is the record published today: nothing to change."
+    assert page.card.title() == "DMARC record, as published today: nothing to change"
     assert "No address for daily DMARC reports yet" not in page.rollout.text()
     assert check_now(qtbot, page) is CheckState.VERIFIED  # the correct published record is not "different"
     assert page.session.progress.domains[0].dmarc_rua == "dmarc@wiz-mail.test"
@@ -292,6 +295,9 @@ def test_dmarc_says_what_is_at_dmarc_when_it_is_not_a_dmarc_record(
     text = page.today.text()
     assert '_dmarc.wiz.test has a TXT record, but it is not a DMARC record: "v=spf1' in text
     assert "starts with v=DMARC1" in text
+    # The status line says it too, not only "not found": the details with today's record are folded.
+    assert check_now(qtbot, page) is CheckState.MISSING
+    qtbot.waitUntil(lambda: "has a TXT record, but it is not a DMARC record" in page.panel.badge.text_label.text())
 
 
 def open_dmarc_offline(make_wizard: MakeWizard) -> DmarcPage:
@@ -419,3 +425,186 @@ def test_spf_says_what_is_published_when_it_is_not_an_spf_record(
     assert 'wiz.test has a TXT record, but it is not an SPF record: "v=spf 1 include:_spf.google.com ~all"' in text
     assert "starts with v=spf1, so receivers ignore it" in text
     assert spf.today.isVisible()
+    assert check_now(qtbot, spf) is CheckState.MISSING
+    status = spf.panel.badge.text_label.text()
+    assert status.startswith("Not found yet. wiz.test has a TXT record, but it is not an SPF record"), status
+
+
+def status_after_check(qtbot: QtBot, dkim: DkimPage, name: str) -> str:
+    """Type the record name CIMcloud sent, click "Check DNS now" and read the status line."""
+    dkim.name_edit.setFocus()
+    dkim.name_edit.selectAll()
+    qtbot.keyClicks(dkim.name_edit, name)
+    check_now(qtbot, dkim)
+    return dkim.panel.badge.text_label.text()
+
+
+def test_dkim_says_what_is_at_the_selector_name_when_it_is_not_a_key(
+    qtbot: QtBot, dns_lab: Lab, make_wizard: MakeWizard
+) -> None:
+    dns_lab.update(
+        "wiz.test",
+        add=[
+            ("sel1._domainkey", 1, "TXT", '"v=spf1 include:_spf.mycimcloud.com ~all"'),  # SPF at the selector
+            ("sel2._domainkey", 1, "CNAME", "verify.wiz.test."),  # an alias of another host's TXT
+            ("verify", 1, "TXT", '"google-site-verification=abc123"'),
+        ],
+    )
+    dkim = open_dkim(make_wizard, "wiz.test", dns_lab.settings())
+    paste_into(qtbot, dkim.content_edit, dkim_content(2048))
+    text = status_after_check(qtbot, dkim, "sel1._domainkey")
+    assert text.startswith(
+        'Not found yet. sel1._domainkey.wiz.test has a TXT record, but it is not a DKIM key record: "v=spf1 '
+        'include:_spf.mycimcloud.com ~all". A DKIM key record starts with v=DKIM1, so receivers ignore it.'
+    )
+    assert not dkim.diagnosis.isVisible()  # nothing else to add: the check's own sentence is not repeated below
+    text = status_after_check(qtbot, dkim, "sel2._domainkey")
+    assert (
+        "sel2._domainkey.wiz.test is an alias (CNAME) of verify.wiz.test, which has a TXT record, but it is not a "
+        'DKIM key record: "google-site-verification=abc123"'
+    ) in text
+    assert "Replace the alias at sel2._domainkey.wiz.test with the TXT record below." in text
+
+
+def test_summary_asks_to_publish_and_verify_pasted_dkim_before_activation(
+    qtbot: QtBot, dns_lab: Lab, make_wizard: MakeWizard
+) -> None:
+    dkim = open_dkim(make_wizard, "wiz.test", dns_lab.settings())
+    wizard = dkim.wizard()
+    paste_into(qtbot, dkim.content_edit, dkim_content(2048))
+    paste_into(qtbot, dkim.name_edit, "sel1._domainkey")  # CIMcloud's values are in; nothing published yet
+    next_button = wizard.button(QWizard.WizardButton.NextButton)
+    while wizard.currentId() != Pages.SUMMARY:
+        qtbot.mouseClick(next_button, Qt.MouseButton.LeftButton)
+    summary = wizard.currentPage()
+    assert isinstance(summary, SummaryPage)
+    assert summary.cell_texts()[0][2] == "not checked"  # not "waiting for CIMcloud": the admin's turn now
+    text = summary.message.toPlainText()
+    assert "are publishing them now. We will ask you to activate DKIM signing once each is verified" in text
+    assert "- wiz.test" in text and "Please activate" not in text and "Please provision" not in text
+    steps = summary.next_steps
+    assert steps.isVisible() and "wiz.test: publish the DKIM record CIMcloud sent" in steps.text()
+    assert "Once it is verified, this message asks CIMcloud to activate signing" in steps.text()
+    # The admin does it: back to DKIM, publish, check; the Summary then asks CIMcloud for activation.
+    back = wizard.button(QWizard.WizardButton.BackButton)
+    while wizard.currentId() != Pages.DKIM:
+        qtbot.mouseClick(back, Qt.MouseButton.LeftButton)
+    publish_card(dns_lab, "wiz.test", dkim)
+    qtbot.wait(1100)
+    assert check_now(qtbot, dkim) is CheckState.VERIFIED
+    while wizard.currentId() != Pages.SUMMARY:
+        qtbot.mouseClick(next_button, Qt.MouseButton.LeftButton)
+    text = summary.message.toPlainText()
+    assert "Please activate DKIM signing for:\n- wiz.test: sel1._domainkey.wiz.test" in text
+    assert "publishing them now" not in text and not steps.isVisible()
+
+
+def signing_shown(wizard: EmailAuthWizard, domain: str) -> None:
+    """DKIM verified and CIMcloud's signing shown by a checked message (issue 11): enforcement opens."""
+    entry = wizard.session.progress.domain(domain)
+    entry.results["dkim"] = CheckRecord(CheckState.VERIFIED, "Verified.")
+    entry.add_proof(ActivationProof(ProofKind.MESSAGE, domain, ProofVerdict.PROVEN, 1.0, "a message"))
+
+
+def test_dmarc_offers_the_staged_path_with_its_pct_ramp_and_warns_on_a_jump(
+    qtbot: QtBot, dns_lab: Lab, make_wizard: MakeWizard, store: Store
+) -> None:
+    dns_lab.update("wiz.test", add=[("_dmarc", 1, "TXT", "v=DMARC1; p=none; rua=mailto:dmarc@wiz.test")])
+    wizard = make_wizard(dns_lab.settings())
+    enter_domains(wizard, "wiz.test")
+    signing_shown(wizard, "wiz.test")
+    next_button = wizard.button(QWizard.WizardButton.NextButton)
+    while wizard.currentId() != Pages.DMARC:
+        qtbot.mouseClick(next_button, Qt.MouseButton.LeftButton)
+    page = wizard.currentPage()
+    assert isinstance(page, DmarcPage)
+    qtbot.waitUntil(lambda: page.discovery is not None, timeout=CHECK_TIMEOUT_MS)
+    step = page.next_step.text()
+    assert step.startswith(
+        "Today's record has p=none. Next step on the staged path: p=quarantine with pct=25 (25% of the mail that "
+        "fails DMARC goes to spam, the rest is delivered as today)"
+    )
+    assert "After it: p=quarantine, then p=reject." in step
+    assert page.take_step.isVisible() and not page.pct.isEnabled()  # pct= means nothing while monitoring
+    qtbot.mouseClick(page.take_step, Qt.MouseButton.LeftButton)
+    assert page.chosen_policy() is Policy.QUARANTINE and page.pct.value() == 25
+    record = "v=DMARC1; p=quarantine; pct=25; rua=mailto:dmarc@wiz.test"
+    assert page.card.value_field.text() == record
+    assert page.card.title() == "Change your DMARC record to this one"  # not a second one beside it
+    assert not page.jump.isVisible() and not page.take_step.isVisible()
+    # Published as shown, it verifies; the next step is then all of the failing mail.
+    dns_lab.update("wiz.test", replace=[("_dmarc", 1, "TXT", record)])
+    qtbot.wait(1100)
+    assert check_now(qtbot, page) is CheckState.VERIFIED
+    qtbot.waitUntil(lambda: "Today's record has p=quarantine with pct=25" in page.next_step.text(), timeout=5000)
+    assert (
+        "Next step on the staged path: p=quarantine (all mail that fails DMARC goes to spam)" in page.next_step.text()
+    )
+    # Straight to reject from a quarter: warned, with the step it skips.
+    click_radio(qtbot, page.policy_buttons[Policy.REJECT])
+    assert page.pct.value() == 100 and "p=reject;" in page.card.value_field.text()
+    warning = page.jump.text()
+    assert page.jump.isVisible()
+    assert warning.startswith("p=reject straight after p=quarantine with pct=25 skips a stage")
+    assert "The safer path: p=quarantine first" in warning
+    # The share is kept with the domain's progress: closed and reopened, the page has it again.
+    click_radio(qtbot, page.policy_buttons[Policy.QUARANTINE])
+    assert page.pct.value() == 25 and not page.jump.isVisible()  # today's share for today's policy
+    page.pct.setFocus()
+    qtbot.keyClick(page.pct, Qt.Key.Key_Up)
+    assert page.card.value_field.text() == record.replace("pct=25", "pct=26")
+    wizard.close()
+    again = make_wizard(dns_lab.settings())
+    resume(qtbot, again, Pages.DMARC)
+    reopened = again.currentPage()
+    assert isinstance(reopened, DmarcPage)
+    assert reopened.chosen_policy() is Policy.QUARANTINE and reopened.pct.value() == 26
+
+
+PUBLISHED_POLICY = b"version: STSv1\r\nmode: enforce\r\nmx: *.wiz.test\r\nmax_age: 604800\r\n"
+
+
+def test_mta_sts_starts_from_the_published_policy_and_says_what_changes(
+    qtbot: QtBot, dns_lab: Lab, make_wizard: MakeWizard, trusted: trustme.CA
+) -> None:
+    dns_lab.update(
+        "wiz.test",
+        add=[
+            ("_mta-sts", 1, "TXT", "v=STSv1; id=20240101T000000"),
+            ("mta-sts", 1, "A", "127.0.0.1"),
+            ("_smtp._tls", 1, "TXT", "v=TLSRPTv1; rua=mailto:tls@wiz.test"),
+        ],
+    )
+    with serving_in_thread(PUBLISHED_POLICY, server_context(trusted, "mta-sts.wiz.test")) as port:
+        dmarc = open_dmarc(qtbot, dns_lab, make_wizard, https_port=port)
+        wizard = dmarc.wizard()
+        qtbot.mouseClick(dmarc.mta_sts, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(wizard.button(QWizard.WizardButton.NextButton), Qt.MouseButton.LeftButton)
+        page = wizard.currentPage()
+        assert isinstance(page, MtaStsPage)
+        qtbot.waitUntil(lambda: page.published is not None, timeout=CHECK_TIMEOUT_MS)
+        # Today's policy, not a fresh testing one over the MX host: mode, patterns, max_age and reports kept.
+        assert page.mode.currentData() == "enforce" and page.mx.text() == "*.wiz.test"
+        assert page.rua.text() == "tls@wiz.test"
+        assert page.policy_text.toPlainText() == PUBLISHED_POLICY.decode().replace("\r\n", "\n")
+        assert page.card.value_field.text() == "v=STSv1; id=20240101T000000"  # today's id for today's policy
+        assert page.card.title() == "MTA-STS record, as published today: nothing to change"
+        assert page.tls_card.title() == "TLS-RPT record, as published today: nothing to change"
+        assert "the policy file is the one published today" in page.changes.text()
+        assert check_now(qtbot, page) is CheckState.VERIFIED
+        # The admin steps back to testing: the page says what changes, and the record gets a new id.
+        page.mode.setFocus()
+        qtbot.keyClick(page.mode, Qt.Key.Key_Up)
+        assert page.mode.currentData() == "testing"
+        changes = page.changes.text()
+        assert "MTA-STS policy changes: mode enforce → testing; max_age 604800 → 86400." in changes
+        assert "change the id in the _mta-sts record to" in changes
+        value = page.card.value_field.text()
+        assert value.startswith("v=STSv1; id=") and value != "v=STSv1; id=20240101T000000"
+        assert value.removeprefix("v=STSv1; id=") in changes
+        assert page.card.title() == "Change your MTA-STS record to this one"
+        qtbot.mouseClick(page.rua, Qt.MouseButton.LeftButton)
+        qtbot.keyClick(page.rua, Qt.Key.Key_End)
+        qtbot.keyClicks(page.rua, ", tls2@wiz.test")
+        assert "TLS-RPT: replace today's record (v=TLSRPTv1; rua=mailto:tls@wiz.test)" in page.changes.text()
+        wizard.stop_live_work()  # before the policy server stops: no fetch is left half-way

@@ -78,12 +78,10 @@ class DomainPage(Page):
     and last, folded, the details (`self.details`: today's record, the lookup tree, the table of servers).
     Subclasses build into `self.body` and `self.details`, implement `load_domain()` and call `update_target()`
     whenever the record to verify changes. `check_key` names the result kept in progress ("spf", "dkim"...).
-    With `panel_below_body` False the page places its panels itself (and any second one made with
-    `extra_panel()`) and there is no details box; the status line is the first panel's.
+    A second record's panel (`extra_panel()`) is placed by the page; the status line is the first panel's.
     """
 
     check_key = ""
-    panel_below_body = True
 
     def __init__(self, session: Session, title: str, subtitle: str = "") -> None:
         super().__init__(session, title, subtitle)
@@ -104,12 +102,9 @@ class DomainPage(Page):
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addLayout(self._status_line())
-        if self.panel_below_body:
-            inner.addWidget(self.panel)
-            inner.addLayout(self.body)
-            inner.addWidget(self._details_box(content))
-        else:
-            inner.addLayout(self.body)
+        inner.addWidget(self.panel)
+        inner.addLayout(self.body)
+        inner.addWidget(self._details_box(content))
         inner.addStretch(1)
         self.scroll_area = QScrollArea(self)
         self.scroll_area.setWidgetResizable(True)
@@ -131,6 +126,7 @@ class DomainPage(Page):
         badge.setFont(font)
         badge.setAccessibleDescription("Where this record stands for the chosen domain")
         self.panel.verdict_ready.connect(lambda verdict: self._show_waiting(self.panel, verdict))
+        self.panel.verdict_ready.connect(lambda _verdict: self.restate())
         status = QVBoxLayout()
         status.addWidget(badge)
         status.addWidget(note)
@@ -161,6 +157,22 @@ class DomainPage(Page):
         text = waiting_text(verdict.state, verdict.cache_minutes)
         panel.cache_label.setText(text)
         panel.cache_label.setVisible(bool(text))
+
+    def something_else(self, verdict: Verdict) -> str:
+        """What is published at the record's name instead of the record asked for, in plain words
+        (plain.not_the_record), when the page knows; "" otherwise. Pages that know override this."""
+        return ""
+
+    def restate(self) -> None:
+        """When the check finds no record of its kind but something else is there, the status line says what
+        (rather than only "not found"); the state stays the check's. Called after each verdict, and by pages
+        whose own look at today's records arrives later."""
+        verdict = self.panel.verdict
+        if verdict is None or verdict.state is not CheckState.MISSING:
+            return
+        what = self.something_else(verdict)
+        if what:
+            self.panel.badge.set_state(verdict.state, f"Not found yet. {what}")
 
     @property
     def domain(self) -> DomainProgress | None:

@@ -62,17 +62,27 @@ def plain_detail(detail: str) -> str:
     return "; ".join(words)
 
 
-def not_the_record(name: str, others: tuple[str, ...], kind: str, prefix: str, article: str = "a") -> str:
-    """What is published at a name instead of the record asked for, and why a receiver ignores it."""
+def not_the_record(
+    name: str, others: tuple[str, ...], kind: str, prefix: str, article: str = "a", *, alias: str | None = None
+) -> str:
+    """What is published at a name instead of the record asked for, and why a receiver ignores it; with `alias`,
+    the name is a CNAME and what is shown is what receivers find at its target."""
     if not others:
         return ""
     shown = "; ".join(f'"{excerpt(t)}"' for t in others)
     many = len(others) > 1
     has = f"TXT records, but they are not {kind}s" if many else f"a TXT record, but it is not {article} {kind}"
     ignored = "them" if many else "it"
-    return (
-        f"{name} has {has}: {shown}. {article.capitalize()} {kind} starts with {prefix}, so receivers ignore {ignored}."
-    )
+    where = f"{name} is an alias (CNAME) of {alias}, which has" if alias else f"{name} has"
+    return f"{where} {has}: {shown}. {article.capitalize()} {kind} starts with {prefix}, so receivers ignore {ignored}."
+
+
+def card_title(record: str, today: str | None, value: str) -> str:
+    """A domain has one record of each kind: with one published, the card changes it rather than adding a second
+    (`record` names the kind, "DMARC"; `today` is the published record's text, None without one)."""
+    if today == value:
+        return f"{record} record, as published today: nothing to change"
+    return f"Change your {record} record to this one" if today else f"{record} record to add"
 
 
 def near_misses(texts: tuple[str, ...], word: str, is_record: Callable[[str], bool]) -> tuple[str, ...]:

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 from wizard.lookup.settings import LookupSettings, parse_doh_url, parse_server
 
 from wizard.ui.page import text_label
+from wizard.ui.tooltips import wrap_tooltips
 from wizard.ui.widgets import buddy
 
 EXPLANATION = (
@@ -58,17 +59,31 @@ class PreferencesDialog(QDialog):
         self.servers = QLineEdit(" ".join(f"{h}:{p}" for h, p in settings.nameservers), self)
         self.servers.setPlaceholderText("empty: this computer's resolver")
         self.servers.setAccessibleName("Resolver addresses")
-        self.servers.setToolTip("IP addresses, optionally with :PORT, separated by spaces; empty uses the system's.")
+        self.servers.setToolTip(
+            "The resolvers to ask instead of this computer's own: IP addresses, each optionally with :PORT, separated "
+            "by spaces. Leave it empty to use the resolver the system is set up with."
+        )
         self.doh = QLineEdit(" ".join(settings.doh), self)
         self.doh.setPlaceholderText("empty: plain DNS; e.g. https://dns.example.com/dns-query")
         self.doh.setAccessibleName("DNS-over-HTTPS resolvers")
-        self.doh.setToolTip("https:// URLs separated by spaces, used instead of the resolvers above (via HTTPS_PROXY).")
+        self.doh.setToolTip(
+            "DNS-over-HTTPS resolvers (https:// URLs separated by spaces), for networks that block DNS but allow "
+            "the web. They are used instead of the resolvers above, through the proxy in HTTPS_PROXY when one is set."
+        )
         self.port = QSpinBox(self)
         self.port.setRange(1, 65535)
         self.port.setValue(settings.dns_port)
         self.port.setAccessibleName("DNS port of the name servers")
+        self.port.setToolTip(
+            "The port the domain's own name servers are asked on. It is 53 on the internet; change it only for a "
+            "test lab whose name servers listen elsewhere."
+        )
         self.public = QCheckBox("Also ask &public resolvers (Google, Cloudflare, Quad9) to show propagation", self)
         self.public.setChecked(settings.public_resolvers)
+        self.public.setToolTip(
+            "Public resolvers show whether the rest of the internet sees your change yet (propagation). They are "
+            "asked over HTTPS, so this works where direct DNS to the outside is blocked."
+        )
         self.error = QLabel(self)
         self.error.setAccessibleName("Problem with the preferences")
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
@@ -86,6 +101,7 @@ class PreferencesDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.error)
         layout.addWidget(self.buttons)
+        wrap_tooltips(self)  # built after the wizard wrapped its own: wrap these too, at the same readable width
 
     def _validate(self) -> None:
         _, error = parse_servers(self.servers.text())

@@ -135,6 +135,14 @@ def support_message(progress: Progress) -> str:
     if provision:
         lines += ["", "Please provision DKIM for our website's email and send us the DKIM record to add for:"]
         lines += [f"- {d}" for d in provision]
+    publishing = [d for d, step in steps.items() if step is DkimStep.PUBLISHING]
+    if publishing:
+        lines += [
+            "",
+            "We have the DKIM records you sent for these domains and are publishing them now. We will ask you to "
+            "activate DKIM signing once each is verified in DNS; nothing to do for them yet:",
+        ]
+        lines += [f"- {d}" for d in publishing]
     activate = [d for d, step in steps.items() if step is DkimStep.ACTIVATION]
     if activate:
         lines += ["", "The DKIM records you provided are published and verified. Please activate DKIM signing for:"]
@@ -150,6 +158,18 @@ def support_message(progress: Progress) -> str:
         lines += [f"- {line}" for line in signing]
     lines += ["", "Thank you."]
     return "\n".join(lines)
+
+
+def admin_next_steps(progress: Progress) -> list[str]:
+    """What the admin must do before CIMcloud can act, per domain whose DKIM values are pasted but not verified:
+    publish and verify the record, and only then ask for activation."""
+    return [
+        f"{entry.domain}: publish the DKIM record CIMcloud sent at your DNS provider and verify it on the DKIM step "
+        "(Check DNS now). Once it is verified, this message asks CIMcloud to activate signing for it; do not ask "
+        "before, or signing starts with no key in DNS and your website's email fails DKIM."
+        for entry in progress.domains
+        if dkim_step(entry) is DkimStep.PUBLISHING
+    ]
 
 
 def report_html(progress: Progress, now: float | None = None) -> str:

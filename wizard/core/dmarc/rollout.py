@@ -11,10 +11,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from wizard.core.dmarc.aggregate import AggregateReport, ReportRow
+from wizard.core.dmarc.record import Policy
 from wizard.core.findings import Finding, error, info, warning
 from wizard.core.proof import ActivationProof, ProofKind, ProofVerdict
 
 CIMCLOUD = "CIMcloud"
+RAMP_PCT = 25  # the first quarantine step: a quarter of the failing mail goes to spam
 READY_SHARE = 0.98  # share of a service's messages that must pass aligned before enforcing
 MIN_DAYS = 14  # reports over a shorter period are thin evidence
 
@@ -30,6 +32,60 @@ class SourceSummary:
     dkim_aligned: int
     dmarc_pass: int
     dispositions: tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One step of the staged roll-out: the policy and the share of failing mail it applies to (the pct= tag)."""
+
+    policy: Policy
+    pct: int = 100
+
+    @property
+    def ramping(self) -> bool:
+        """Enforcing on part of the failing mail only (pct= under 100): the rest is treated one policy lower."""
+        return self.policy.enforced and self.pct < 100
+
+    def __str__(self) -> str:
+        return f"p={self.policy} with pct={self.pct}" if self.ramping else f"p={self.policy}"
+
+
+# none → quarantine 25% → quarantine 100% → reject: each step after the reports show the one before is clean.
+STAGES = (Stage(Policy.NONE), Stage(Policy.QUARANTINE, RAMP_PCT), Stage(Policy.QUARANTINE), Stage(Policy.REJECT))
+
+
+def stage_of(policy: str | None, pct: int | None) -> Stage:
+    """The stage a record (or a report's policy_published) is at; an unknown or missing policy counts as none."""
+    known = policy is not None and policy in set(Policy)
+    return Stage(Policy(policy) if policy is not None and known else Policy.NONE, 100 if pct is None else pct)
+
+
+def step_of(stage: Stage) -> int:
+    """Where a stage is on the ladder (0 to 3): quarantine on part of the mail is the ramp, at any pct under 100."""
+    if stage.policy is Policy.NONE:
+        return 0
+    if stage.policy is Policy.QUARANTINE:
+        return 1 if stage.ramping else 2
+    return 3
+
+
+def next_stage(stage: Stage) -> Stage:
+    """The step after `stage` (reject at 100% stays where it is; reject at part of the mail goes to all of it)."""
+    return STAGES[min(step_of(stage) + 1, len(STAGES) - 1)]
+
+
+def first_stage_with(start: Stage | None, policy: Policy) -> Stage:
+    """The stage a policy chosen from `start` begins at: the first one of the ladder above `start` with that policy
+    (quarantine after monitoring starts at pct=25), `start` itself for its own policy, 100% going back down."""
+    start = start or STAGES[0]
+    if policy is start.policy:
+        return start
+    return next((s for s in STAGES[step_of(start) + 1 :] if s.policy is policy), Stage(policy))
+
+
+def path_to(start: Stage, chosen: Stage) -> tuple[Stage, ...]:
+    """The stages the roll-out passes through between `start` and `chosen`, `chosen` excluded."""
+    return STAGES[step_of(start) + 1 : step_of(chosen)]
 
 
 @dataclass(frozen=True)
@@ -148,17 +204,8 @@ def recommend(
             info("dmarc.report-short-period", f"The reports cover {_count(round(days), 'day')}; {MIN_DAYS} or "
                  "more make a safer basis for the next step.")
         )  # fmt: skip
-    step = _next_stage(policy, pct)
-    return Recommendation(step[0], step[1], f"{evidence} → {step[0]} with pct={step[1]}"), findings
-
-
-def _next_stage(policy: str, pct: int) -> tuple[str, int]:
-    """none → quarantine 25% → quarantine 100% → reject 100%."""
-    if policy == "none":
-        return "quarantine", 25
-    if policy == "quarantine" and pct < 100:
-        return "quarantine", 100
-    return "reject", 100
+    step = next_stage(stage_of(policy, pct))
+    return Recommendation(str(step.policy), step.pct, f"{evidence} → {step.policy} with pct={step.pct}"), findings
 
 
 def _unknown_findings(sources: Sequence[SourceSummary]) -> list[Finding]:

@@ -24,11 +24,13 @@ from wizard.core.dkim.extract import extract
 from wizard.core.dkim.key import validate
 from wizard.core.dkim.paste import NormalizedDkim, normalize
 from wizard.core.dkim.record import RecordToAdd, message_for_cimcloud, record_to_add, verification_link
+from wizard.core.dkim.verify import DkimVerification, dkim_records
 from wizard.core.findings import Severity
 from wizard.core.records import CheckState, Kind
 from wizard.store import DomainProgress
 
 from wizard.ui.page import DomainPage, finding_lines, text_label
+from wizard.ui.plain import not_the_record
 from wizard.ui.report import DkimStep, dkim_selectors, dkim_step, provisioning_request
 from wizard.ui.session import Session
 from wizard.ui.tooltips import wrapped
@@ -47,6 +49,17 @@ def host_note(record: RecordToAdd) -> str:
     if len(record.strings) > 1:
         lines.append("The value is long: paste it whole, without adding spaces or line breaks.")
     return "\n".join(lines)
+
+
+def what_is_there(verification: DkimVerification | None) -> str:
+    """The TXT records at the selector name (or at its CNAME's target) when none of them is a DKIM key, in plain
+    words; "" when a key is there or nothing is."""
+    if verification is None or not verification.records or dkim_records(list(verification.records)):
+        return ""
+    name, alias = verification.name, verification.alias
+    what = not_the_record(name, verification.records, "DKIM key record", "v=DKIM1", alias=alias)
+    fix = f"Replace the alias at {name} with the TXT record below." if alias else "Replace it with the record below."
+    return f"{what} {fix}"
 
 
 class DkimPage(DomainPage):
@@ -256,10 +269,22 @@ class DkimPage(DomainPage):
         if isinstance(verdict.result, DkimResult):
             self._diagnosed(verdict.result)
 
+    def something_else(self, verdict: Verdict) -> str:
+        result = verdict.result
+        return what_is_there(result.verification) if isinstance(result, DkimResult) else ""
+
     def _diagnosed(self, result: DkimResult) -> None:
         """After a failed check: the dkim check's precise account (what differs, where the record went by mistake),
-        from the panel's own check: no second lookup."""
-        detail = finding_lines([f for f in result.findings if f.severity is not Severity.INFO])
+        from the panel's own check: no second lookup. When something else is published at the name (an SPF record,
+        a verification token, a CNAME to another host's TXT), the status line says what (`something_else`), in the
+        words the SPF and DMARC pages use, and the check's own sentence for it is not repeated here."""
+        what = what_is_there(result.verification)
+        findings = [
+            f
+            for f in result.findings
+            if f.severity is not Severity.INFO and not (what and f.code == "dkim.syntax")  # the status line says it
+        ]
+        detail = finding_lines(findings)
         self._set_diagnosis(f"The last DNS check found:\n{detail}" if detail else "")
 
     def _set_diagnosis(self, text: str) -> None:

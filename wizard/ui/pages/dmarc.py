@@ -13,13 +13,16 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
     QGroupBox,
+    QHBoxLayout,
     QLineEdit,
+    QPushButton,
     QRadioButton,
+    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
-from wizard.checks.verify import Target
+from wizard.checks.verify import Target, Verdict
 from wizard.core.dmarc.compose import (
     DmarcChoice,
     DmarcComposition,
@@ -27,16 +30,19 @@ from wizard.core.dmarc.compose import (
     compose_dmarc,
     jump_warning,
     published_choices,
+    recommend_stage,
+    stage_today,
 )
 from wizard.core.dmarc.discovery import Discovery, discover_policy
 from wizard.core.dmarc.record import Alignment, Policy
+from wizard.core.dmarc.rollout import STAGES, Stage, first_stage_with, path_to, step_of
 from wizard.core.proof import ActivationProof, activation_proven
 from wizard.core.records import Kind
 from wizard.core.tags import ComposeError
 from wizard.store import DomainProgress
 
 from wizard.ui.page import DomainPage, text_label
-from wizard.ui.plain import not_the_record
+from wizard.ui.plain import card_title, not_the_record
 from wizard.ui.proof import ProofPanel
 from wizard.ui.session import Session
 from wizard.ui.tasks import TaskRunner
@@ -53,8 +59,22 @@ ALIGNMENT_TEXT = (("r", "relaxed (subdomains count as the domain)"), ("s", "stri
 ROLLOUT_PLAIN = (
     "1. Monitor: nothing changes for delivery; each day, receivers email you a report of every server that sent "
     "as your domain and whether it passed.",
-    "2. Quarantine: once those reports show every real sender (CIMcloud included) passing, failing mail goes to spam.",
-    "3. Reject: after some weeks of clean reports, failing mail is refused.",
+    "2. Quarantine a quarter (pct=25): once those reports show every real sender (CIMcloud included) passing, a "
+    "quarter of the failing mail goes to spam.",
+    "3. Quarantine all (pct=100): after clean reports at a quarter, all failing mail goes to spam.",
+    "4. Reject: after some weeks of clean reports, failing mail is refused.",
+)
+# What each step of the roll-out does, by its place on the ladder (wizard.core.dmarc.rollout.STAGES).
+STAGE_WORDS = (
+    "monitor only: nothing changes for delivery",
+    "{pct}% of the mail that fails DMARC goes to spam, the rest is delivered as today",
+    "all mail that fails DMARC goes to spam",
+    "mail that fails DMARC is refused",
+)
+PCT_TIP = (
+    "The record's pct= tag: the share of the mail failing DMARC that quarantine or reject applies to; the rest is "
+    "treated one step milder (quarantine on the rest of a reject, delivery on the rest of a quarantine). Starting "
+    "quarantine at 25% limits the harm of a sender the reports have not shown yet."
 )
 NO_REPORTS = (
     "No address for daily DMARC reports yet: without one, nobody sees which servers send as your domain, "
@@ -114,8 +134,30 @@ class DmarcPage(DomainPage):
             button = QRadioButton(text, box)
             self.policy_group.addButton(button)
             self.policy_buttons[policy] = button
-            button.toggled.connect(self.changed)
+            button.toggled.connect(self._policy_toggled)
             layout.addWidget(button)
+        self.pct = QSpinBox(box)
+        self.pct.setRange(0, 100)
+        self.pct.setSuffix(" %")
+        self.pct.setValue(100)
+        for named in (self.pct, self.pct.lineEdit()):  # the box and the field inside it read the same
+            named.setAccessibleName("Share of failing mail the policy applies to (pct)")
+        self.pct.setToolTip(PCT_TIP)
+        self.pct.valueChanged.connect(self.changed)
+        pct_form = QFormLayout()
+        pct_form.addRow("Share of failing mail (pct):", self.pct)  # every Alt+letter is taken on this page
+        layout.addLayout(pct_form)
+        self.next_step = text_label("", box)
+        self.next_step.setAccessibleName("The next step of the staged roll-out")
+        self.next_step.setStyleSheet("font-weight: bold")
+        self.take_step = QPushButton("S&witch to this step", box)
+        self.take_step.setAutoDefault(False)
+        self.take_step.setToolTip("Choose the next step's policy and pct= in the record below.")
+        self.take_step.clicked.connect(self._take_next_step)
+        step_row = QHBoxLayout()
+        step_row.addWidget(self.next_step, 1)
+        step_row.addWidget(self.take_step)
+        layout.addLayout(step_row)
         self.guard = text_label("", box)
         self.guard.setAccessibleName("Why enforcement is held back")
         layout.addWidget(self.guard)
@@ -223,6 +265,8 @@ class DmarcPage(DomainPage):
         self.policy_buttons[policy if policy in allowed else Policy.NONE].setChecked(True)
         self.rua.setText(entry.dmarc_rua)
         options = entry.dmarc_options
+        pct = options.get("pct", "")
+        self.pct.setValue(int(pct) if pct.isdigit() else 100)
         for combo, key in ((self.sp, "sp"), (self.adkim, "adkim"), (self.aspf, "aspf")):
             combo.setCurrentIndex(max(0, combo.findData(options.get(key, ""))))
         self._gate(entry)
@@ -246,6 +290,8 @@ class DmarcPage(DomainPage):
             allowed = allowed_policies(self.dkim_verified(entry))
             if self.chosen_policy() is Policy.NONE and published.policy in allowed:
                 self.policy_buttons[published.policy].setChecked(True)
+                if "pct" not in entry.dmarc_options:
+                    self.pct.setValue(published.pct)
             if not entry.dmarc_options:
                 sp = published.subdomain_policy
                 self.sp.setCurrentIndex(max(0, self.sp.findData(str(sp) if sp and sp in allowed else "")))
@@ -279,6 +325,7 @@ class DmarcPage(DomainPage):
                 ("adkim", str(self.adkim.currentData()) if self.adkim.currentData() != "r" else ""),
                 ("aspf", str(self.aspf.currentData()) if self.aspf.currentData() != "r" else ""),
                 ("ruf", self.ruf.text()),
+                ("pct", str(self.pct.value()) if self.chosen_stage().ramping else ""),
             )
             if v
         }
@@ -290,13 +337,52 @@ class DmarcPage(DomainPage):
     def chosen_policy(self) -> Policy:
         return next((p for p, b in self.policy_buttons.items() if b.isChecked()), Policy.NONE)
 
+    def chosen_stage(self) -> Stage:
+        policy = self.chosen_policy()
+        return Stage(policy, self.pct.value() if policy.enforced else 100)
+
+    def today_stage(self) -> Stage | None:
+        """The stage of the domain's own published record (None without one, or while it is looked up)."""
+        discovery = self.discovery
+        if discovery is None or discovery.inherited:
+            return None
+        return stage_today(discovery.record)
+
+    def recommended(self, entry: DomainProgress) -> Stage:
+        return recommend_stage(entry.domain, self.today_stage(), self.dkim_verified(entry))[0]
+
+    def _policy_toggled(self, checked: bool) -> None:
+        """A policy chosen: its share starts where the staged path puts it (quarantine at 25% after monitoring, today's
+        share for today's policy); pct= only means something while enforcing."""
+        entry = self.domain
+        if not checked or entry is None:
+            return
+        policy = self.chosen_policy()
+        self.pct.setEnabled(policy.enforced)
+        if not self._loading:
+            self._loading = True
+            try:
+                self.pct.setValue(first_stage_with(self.today_stage(), policy).pct)
+            finally:
+                self._loading = False
+        self.changed()
+
+    def _take_next_step(self) -> None:
+        """The button beside the next step: choose its policy and pct=."""
+        entry = self.domain
+        if entry is None:
+            return
+        stage = self.recommended(entry)
+        self.policy_buttons[stage.policy].setChecked(True)
+        self.pct.setValue(stage.pct)
+
     # --- the record -----------------------------------------------------------------------------------
 
     def update_target(self) -> None:
         entry = self.domain
         if entry is None:
             return
-        current = self.discovery.record.policy if self.discovery and self.discovery.record else None
+        current = self.today_stage()
         sp = str(self.sp.currentData())
         choice = DmarcChoice(
             entry.domain,
@@ -308,6 +394,7 @@ class DmarcPage(DomainPage):
             subdomain_policy=Policy(sp) if sp else None,
             dkim_verified=self.dkim_verified(entry),
             current=current,
+            pct=self.pct.value(),
         )
         try:
             self.composition = compose_dmarc(choice)
@@ -318,7 +405,7 @@ class DmarcPage(DomainPage):
             self.error_tag = exc.field
         self.rua_error.show_error(self.error if self.error_tag == "rua" else "")
         self.ruf_error.show_error(self.error if self.error_tag == "ruf" else "")
-        self.jump.show_error(jump_warning(current, self.chosen_policy()))
+        self.jump.show_error(jump_warning(current, choice.stage))
         self._show()
 
     def _show(self) -> None:
@@ -333,22 +420,36 @@ class DmarcPage(DomainPage):
         self.guard.setText(composition.guard)
         self.guard.setVisible(bool(composition.guard))
         plain = ([] if addresses(self.rua.text()) else [NO_REPORTS]) + list(ROLLOUT_PLAIN)
-        self.rollout.setText(self.stage_text(composition.recommended) + "\n" + "\n".join(plain))
+        self.rollout.setText("\n".join(plain))
+        self._show_next_step(composition.recommended, bool(composition.guard))
         self.rollout.setToolTip(wrapped("\n".join(composition.notes)))
         self.card.set_record("TXT", "_dmarc", composition.value, composition.name)
+        own = self.discovery.record if self.discovery and not self.discovery.inherited else None
+        self.card.setTitle(card_title("DMARC", own.text.strip() if own else None, composition.value))
         self.changes.setText(self.change_text(composition.value))
         self._show_authorizations(composition)
         self.panel.set_target(Target(entry.domain, composition.name, Kind.DMARC, composition.value))
         self.completeChanged.emit()
 
-    def stage_text(self, recommended: Policy) -> str:
-        """The recommendation in words: the core recommends the stage after the one published today."""
-        current = self.discovery.record.policy if self.discovery and self.discovery.record else None
-        if current is None or recommended is current:
-            return f"Recommended now: p={recommended}."
+    def _show_next_step(self, recommended: Stage, held_back: bool) -> None:
+        """The next step of the staged path, with a button that takes it (not while enforcement is held back, where
+        the guard says why, nor once it is the stage chosen)."""
+        self.next_step.setText(self.stage_text(recommended))
+        self.pct.setEnabled(self.chosen_policy().enforced)
+        self.take_step.setVisible(not held_back and recommended != self.chosen_stage())
+
+    def stage_text(self, recommended: Stage) -> str:
+        """The recommendation in words: the core recommends the step after the one published today."""
+        current = self.today_stage()
+        words = STAGE_WORDS[step_of(recommended)].format(pct=recommended.pct)
+        if current is None or recommended == current:
+            last = current is not None and step_of(current) == len(STAGES) - 1
+            return "Today's record has p=reject: the last stage." if last else f"Recommended now: {recommended}."
+        after = path_to(recommended, STAGES[-1]) + ((STAGES[-1],) if recommended != STAGES[-1] else ())
+        then = f" After it: {', then '.join(str(s) for s in after)}." if after else ""
         return (
-            f"Today's record has p={current}. Next stage: p={recommended}, once the reports show every "
-            "legitimate sender (CIMcloud included) passing."
+            f"Today's record has {current}. Next step on the staged path: {recommended} ({words}), once the reports "
+            f"show every legitimate sender (CIMcloud included) passing.{then}"
         )
 
     def _show_authorizations(self, composition: DmarcComposition) -> None:
@@ -379,8 +480,7 @@ class DmarcPage(DomainPage):
         if entry is not None:
             self._start_from(entry, discovery)
         if record is None:
-            others = discovery.steps[0].others if discovery.steps else ()
-            what = not_the_record(f"_dmarc.{discovery.domain}", others, "DMARC record", "v=DMARC1")
+            what = self.something_else()
             self.today.setText(what or f"{discovery.domain} has no DMARC record today.")
         elif discovery.policy_domain and discovery.policy_domain != discovery.domain:
             self.today.setText(
@@ -389,6 +489,14 @@ class DmarcPage(DomainPage):
         else:
             self.today.setText(f"Today: {record.text}")
         self.update_target()
+        self.restate()
+
+    def something_else(self, verdict: Verdict | None = None) -> str:
+        """What is at _dmarc.<domain> instead of a DMARC record, from today's discovery."""
+        discovery = self.discovery
+        if discovery is None or discovery.record is not None or not discovery.steps:
+            return ""
+        return not_the_record(f"_dmarc.{discovery.domain}", discovery.steps[0].others, "DMARC record", "v=DMARC1")
 
     def isComplete(self) -> bool:
         return not self.error

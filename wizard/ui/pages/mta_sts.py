@@ -8,7 +8,6 @@ tls_rpt checks.
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
 
 from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QLineEdit, QPlainTextEdit, QVBoxLayout, QWidget
 
@@ -16,7 +15,7 @@ from wizard.checks import CheckOptions, Result, entries, run_domain
 from wizard.checks.mta_sts import MtaStsResult
 from wizard.checks.tls_rpt import TlsRptResult
 from wizard.checks.verify import Target
-from wizard.core.mta_sts.compose import GUIDANCE, StsPlan, new_policy_id, plan_mta_sts
+from wizard.core.mta_sts.compose import GUIDANCE, PublishedSts, StsPlan, new_policy_id, plan_mta_sts, published_sts
 from wizard.core.mta_sts.policy import mx_hosts
 from wizard.core.mta_sts.record import StsMode
 from wizard.core.records import Kind
@@ -25,19 +24,10 @@ from wizard.lookup.lookup import Lookup
 from wizard.store import DomainProgress
 
 from wizard.ui.page import DomainPage, finding_lines, text_label
+from wizard.ui.plain import card_title
 from wizard.ui.session import Session
 from wizard.ui.tasks import TaskRunner
 from wizard.ui.widgets import CopyButton, RecordCard, buddy
-
-ID_FORMAT = "%Y%m%dT%H%M%S"
-
-
-def id_time(policy_id: str) -> datetime | None:
-    """The moment a policy id made by new_policy_id() stands for (None for another kind of id)."""
-    try:
-        return datetime.strptime(policy_id, ID_FORMAT).replace(tzinfo=UTC)
-    except ValueError:
-        return None
 
 
 async def today(lookup: Lookup, domain: str) -> tuple[dict[str, Result | None], list[str]]:
@@ -47,6 +37,14 @@ async def today(lookup: Lookup, domain: str) -> tuple[dict[str, Result | None], 
     )
     found = {name: next(iter(entries(results.get(name))), None) for name in ("mta_sts", "tls_rpt")}
     return found, mx_hosts(mx.values) if mx.ok else []
+
+
+def published_of(results: dict[str, Result | None]) -> PublishedSts:
+    """Today's published values, from the mta_sts and tls_rpt checks' typed results."""
+    sts, tls = results.get("mta_sts"), results.get("tls_rpt")
+    record = sts.record if isinstance(sts, MtaStsResult) else None
+    policy = sts.policy if isinstance(sts, MtaStsResult) else None
+    return published_sts(record, policy, tls.record if isinstance(tls, TlsRptResult) else None)
 
 
 def today_lines(results: dict[str, Result | None]) -> list[str]:
@@ -64,10 +62,10 @@ def today_lines(results: dict[str, Result | None]) -> list[str]:
 
 
 class MtaStsPage(DomainPage):
-    """Two records, each verified live by its own panel below its card: _mta-sts and _smtp._tls (TLS-RPT)."""
+    """Two records: _mta-sts, verified by the page's panel at the top like every record page's, and _smtp._tls
+    (TLS-RPT), verified by its own panel below its card."""
 
     check_key = "mta_sts"
-    panel_below_body = False
 
     def __init__(self, session: Session) -> None:
         super().__init__(
@@ -76,22 +74,26 @@ class MtaStsPage(DomainPage):
             "Encrypted, verified delivery of mail sent to your domain, and reports when it fails.",
         )
         self.plan: StsPlan | None = None
+        self.published: PublishedSts | None = None  # today's values, once looked up
+        self.published_record = ""  # today's _mta-sts record text
         self.error = ""
         self.mx_found: list[str] = []
         self.state_runner = TaskRunner(self)
         self.state_runner.finished.connect(self._today_found)
+        self.changes = text_label("", self)
+        self.changes.setAccessibleName("What changes from today's records")
+        self.body.addWidget(self.changes)
         self.guidance = text_label("\n\n".join(GUIDANCE), self)
         self.body.addWidget(self.guidance)
         self.today = text_label("", self)
         self.today.setAccessibleName("Today's MTA-STS and TLS-RPT state")
-        self.body.addWidget(self.today)
+        self.details.addWidget(self.today)
         self.body.addWidget(self._choices())
         self.body.addWidget(self._policy_box())
         self.card = RecordCard("MTA-STS record to add", self)
         self.tls_card = RecordCard("TLS-RPT record to add", self, mnemonics=False)
         self.tls_panel = self.extra_panel("tls_rpt", self, what="T&LS-RPT record")
         self.body.addWidget(self.card)
-        self.body.addWidget(self.panel)
         self.body.addWidget(self.tls_card)
         self.body.addWidget(self.tls_panel)
 
@@ -138,6 +140,8 @@ class MtaStsPage(DomainPage):
         self.mode.setCurrentIndex(max(0, self.mode.findData(entry.mta_sts_mode)))
         self.mx.setText(entry.mta_sts_mx)
         self.rua.setText(entry.tls_rpt_rua)
+        self.published = None
+        self.changes.setText("Looking up today's MTA-STS and TLS-RPT records…")
         self.today.setText("Looking up today's MTA-STS and TLS-RPT records…")
         self.refresh_today()
 
@@ -155,24 +159,45 @@ class MtaStsPage(DomainPage):
     def changed(self) -> None:
         entry = self.domain
         if entry is not None and not self._loading:
-            entry.mta_sts_mode = str(self.mode.currentData())
-            entry.mta_sts_mx = self.mx.text()
-            entry.tls_rpt_rua = self.rua.text()
+            self._save(entry)
         super().changed()
+
+    def _save(self, entry: DomainProgress) -> None:
+        entry.mta_sts_mode = str(self.mode.currentData())
+        entry.mta_sts_mx = self.mx.text()
+        entry.tls_rpt_rua = self.rua.text()
 
     def _today_found(self, found: tuple[dict[str, Result | None], list[str]]) -> None:
         results, self.mx_found = found
         self._show_today(results)
         entry = self.domain
-        if entry is not None and not self.mx.text().strip() and self.mx_found:
-            self.mx.setText(" ".join(self.mx_found))  # saved through changed()
+        if entry is not None and self.published is not None:
+            self._start_from(entry, self.published)
         self.update_target()
+
+    def _start_from(self, entry: DomainProgress, published: PublishedSts) -> None:
+        """The first look at the domain: keep what it publishes where the admin has chosen nothing yet (the
+        policy's mode and mail server patterns, the TLS report addresses); its MX hosts when it has no policy."""
+        self._loading = True
+        try:
+            if not self.mx.text().strip():
+                self.mx.setText(" ".join(published.mx if published.has_policy else self.mx_found))
+            if published.mode is StsMode.ENFORCE and not entry.mta_sts_mx:
+                self.mode.setCurrentIndex(max(0, self.mode.findData(str(StsMode.ENFORCE))))
+            if not self.rua.text().strip() and published.rua:
+                self.rua.setText(", ".join(published.rua))
+        finally:
+            self._loading = False
+        self._save(entry)
 
     def _show_today(self, results: dict[str, Result | None]) -> None:
         lines = today_lines(results)
         if self.mx_found:
             lines.append("Mail servers (MX): " + ", ".join(self.mx_found))
         self.today.setText("\n".join(lines))
+        self.published = published_of(results)
+        sts = results.get("mta_sts")
+        self.published_record = sts.record or "" if isinstance(sts, MtaStsResult) else ""
 
     # --- the plan --------------------------------------------------------------------------------------
 
@@ -184,8 +209,9 @@ class MtaStsPage(DomainPage):
         try:
             self.plan = plan_mta_sts(
                 entry.domain, self.mx.text().split(), StsMode(self.mode.currentData()), reports,
-                now=id_time(entry.mta_sts_id),
+                published=self.published, saved_id=entry.mta_sts_id,
             )  # fmt: skip
+            entry.mta_sts_id = self.plan.policy_id  # today's id for today's policy, a new one for a new policy
             self.error = ""
         except ComposeError as exc:
             self.plan, self.error = None, f"{exc.text!r} cannot be used: {exc.reason}"
@@ -204,12 +230,16 @@ class MtaStsPage(DomainPage):
         self.policy_url.setText(f"Publish this file at {plan.policy_url} (HTTPS, valid certificate):")
         self.policy_text.setPlainText(plan.policy.replace("\r\n", "\n"))
         self.policy_copy.set_text(plan.policy)
+        self.changes.setText("\n".join(plan.changes))
+        self.changes.setVisible(bool(plan.changes))
         name, value = plan.records[0]
         self.card.set_record("TXT", name.removesuffix("." + entry.domain), value, name)
+        self.card.setTitle(card_title("MTA-STS", self.published_record or None, value))
         self.panel.set_target(Target(entry.domain, name, Kind.MTA_STS, value))
         if len(plan.records) > 1:
             tls_name, tls_value = plan.records[1]
             self.tls_card.set_record("TXT", tls_name.removesuffix("." + entry.domain), tls_value, tls_name)
+            self.tls_card.setTitle(card_title("TLS-RPT", self.published.tls_rpt if self.published else None, tls_value))
             self.tls_panel.set_target(Target(entry.domain, tls_name, Kind.TLS_RPT, tls_value))
         else:
             self.tls_card.clear()

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from wizard.checks.spf import SpfResult, spf_result
-from wizard.checks.verify import Target
+from wizard.checks.verify import Target, Verdict
 from wizard.core.answers import Source
 from wizard.core.records import Kind
 from wizard.core.spf.compose import CIMCLOUD_INCLUDE, Composition, compose, included
@@ -137,6 +137,7 @@ class SpfPage(DomainPage):
             session, "SPF: who may send as your domain", "One SPF record per domain, listing every sender."
         )
         self.live: TreeAnalysis | None = None
+        self.instead = ""  # what is published instead of an SPF record (plain words), once looked up
         self.live_auth: Authorization | None = None
         self.proposed: TreeAnalysis | None = None
         self.composition: Composition | None = None
@@ -256,6 +257,7 @@ class SpfPage(DomainPage):
         index = self.all_box.findData(entry.spf_all)
         self.all_box.setCurrentIndex(max(index, 0))
         self.live = None
+        self.instead = ""  # what is published instead of an SPF record, once today's record is looked up
         self.live_auth = None
         self.proposed = None
         self.today.setText("Looking up today's record…")
@@ -355,13 +357,14 @@ class SpfPage(DomainPage):
         if first:
             self._tick_published(list(analysis.root.records))
         root = analysis.root
+        what = "" if root.records else not_the_record(root.domain, today.near_misses, "SPF record", "v=spf1", "an")
+        self.instead = what
         if root.records:
             listed = "\n".join(root.records)
             self.today.setText(
                 f"Today {root.domain} publishes:\n{listed}\n({analysis.lookups} of {MAX_LOOKUPS} lookups)"
             )
         else:
-            what = not_the_record(root.domain, today.near_misses, "SPF record", "v=spf1", "an")
             self.today.setText(
                 (what + " " if what else f"{root.domain} has no SPF record today. ") + "The new record starts fresh."
             )
@@ -369,6 +372,11 @@ class SpfPage(DomainPage):
         self.today_auth.setText(authorization_text(root.domain, auth) + fixes)
         self.today_findings.setText(finding_lines(list(result.findings)))
         self.update_target()
+        self.restate()
+
+    def something_else(self, verdict: Verdict) -> str:
+        """What is published at the domain that looks meant as SPF but is not, from today's look."""
+        return self.instead
 
     def isComplete(self) -> bool:
         return self.composition is None or not self.composition.errors

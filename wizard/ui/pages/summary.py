@@ -27,7 +27,7 @@ from wizard.core.names import to_unicode
 from wizard.ui.page import Page, text_label
 from wizard.ui.publish import PublishMissing
 from wizard.ui.recheck import Job, jobs, recheck
-from wizard.ui.report import columns, matrix, report_html, signing_lines, support_message
+from wizard.ui.report import admin_next_steps, columns, matrix, report_html, signing_lines, support_message
 from wizard.ui.session import Session
 from wizard.ui.tasks import TaskRunner
 from wizard.ui.tooltips import wrapped
@@ -97,6 +97,10 @@ class SummaryPage(Page):
         layout.addLayout(buttons)
         layout.addWidget(self.saved)
         layout.addWidget(self.publish_missing.note)
+        self.next_steps = text_label("", self)
+        self.next_steps.setAccessibleName("What you do next, before asking CIMcloud")
+        self.next_steps.setStyleSheet("font-weight: bold")
+        layout.addWidget(self.next_steps)
         layout.addWidget(text_label("Message for CIMcloud support (send it in a support task):", self))
         layout.addWidget(self.message)
         layout.addWidget(self.message_copy)
@@ -162,6 +166,9 @@ class SummaryPage(Page):
         fit_rows(self.table)
         self.check_button.setEnabled(bool(jobs(progress)) and not self.runner.running)
         self.signing.setText("CIMcloud DKIM signing:\n" + "\n".join(signing_lines(progress)))
+        steps = admin_next_steps(progress)
+        self.next_steps.setText("\n".join(["Your next step:" if len(steps) == 1 else "Your next steps:", *steps]))
+        self.next_steps.setVisible(bool(steps))
         text = support_message(progress)
         self.message.set_text(text)
         self.message_copy.set_text(text)
