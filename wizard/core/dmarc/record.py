@@ -102,10 +102,15 @@ _KEYWORDS: dict[str, tuple[str, ...]] = {
     "psd": ("y", "n", "u"),
 }
 _REPORT_FORMATS = ("afrf",)  # the IANA "Feedback Report Formats" registry RFC 7489 6.3 refers rf= to
+# Why each retired tag is noted, and what to do about it.
 _RETIRED = {
-    "pct": "DMARCbis retires pct=; use t=y for a test roll-out instead.",
-    "rf": "DMARCbis retires rf=; failure reports are always AFRF.",
-    "ri": "DMARCbis retires ri=; receivers send aggregate reports daily whatever it says.",
+    "pct": (
+        "receivers that follow RFC 7489 (most today) apply the policy to this share of failing mail; DMARCbis "
+        "retires pct= (t=y is its test mode).",
+        "Keep pct= while you stage the policy, and remove it when the policy covers all mail.",
+    ),
+    "rf": ("DMARCbis retires rf=; failure reports are always AFRF.", "Remove rf=."),
+    "ri": ("DMARCbis retires ri=; receivers send aggregate reports daily whatever it says.", "Remove ri=."),
 }
 _KNOWN = {"v", "p", "sp", "np", "pct", "t", "rua", "ruf", "adkim", "aspf", "fo", "rf", "ri", "psd"}
 
@@ -172,7 +177,8 @@ def _check_tag(tag: Tag, fields: dict[str, object]) -> list[Finding]:
     name, value = tag.name, tag.value
     problems: list[Finding] = []
     if name in _RETIRED:
-        problems.append(info("dmarc.retired-tag", f"{name}={value[:20]}: {_RETIRED[name]}", f"Remove {name}=."))
+        why, fix = _RETIRED[name]
+        problems.append(info("dmarc.retired-tag", f"{name}={value[:20]}: {why}", fix))
     if name == "v":
         return problems
     if name not in _KNOWN:
