@@ -17,6 +17,7 @@ from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Seque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from wizard.checks import prepare
 from wizard.core.findings import Finding, Severity, Status, error, status_of
 from wizard.core.proof import ActivationProof
 from wizard.core.spf.compose import CIMCLOUD_INCLUDE
@@ -221,6 +222,7 @@ async def stream_domains(
     """
     run = lookup.for_run()
     pending: set[asyncio.Task[tuple[int, str, DomainResults]]] = set()
+    prepare.start(*pieces_needed(options or CheckOptions()))
 
     async def one(index: int, domain: str) -> tuple[int, str, DomainResults]:
         return index, domain, await run_domain(domain, run, options)
@@ -240,6 +242,20 @@ async def stream_domains(
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
+
+
+def pieces_needed(options: CheckOptions) -> list[str]:
+    """What the checks to be run will load (wizard.checks.prepare), in the order they need it."""
+
+    def runs(check: str) -> bool:
+        return not options.only or check in options.only
+
+    pieces = [prepare.PSL] if runs("dmarc") else []
+    if runs("dkim") and (options.dkim_selectors or options.dkim_records):
+        pieces.append(prepare.KEYS)
+    if runs("mta_sts") or runs("tls_rpt"):  # tls_rpt awaits mta_sts
+        pieces.append(prepare.HTTPS)
+    return pieces
 
 
 async def run_domains(
