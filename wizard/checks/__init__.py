@@ -15,6 +15,7 @@ import importlib
 import traceback
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from wizard.checks import prepare
@@ -186,6 +187,7 @@ async def _guarded(check: Check, ctx: CheckContext) -> CheckOutput:
 DomainResults = dict[str, CheckOutput]
 
 
+PREPARE_AFTER = 0.02  # seconds after a run starts when the background loading (wizard.checks.prepare) begins
 DEFAULT_CONCURRENCY = 50  # domains checked at the same time: enough to overlap round trips, few enough that
 # the CPU keeps up with the answers (a deadline must never run out while an answer waits unread)
 
@@ -222,7 +224,12 @@ async def stream_domains(
     """
     run = lookup.for_run()
     pending: set[asyncio.Task[tuple[int, str, DomainResults]]] = set()
-    prepare.start(*pieces_needed(options or CheckOptions()))
+    all_checks()  # imported before the background loading starts: the two would only slow each other down
+    # Started once the first domain's questions have left: begun at once, its imports took the GIL from the
+    # first questions and delayed them by 0.25 s on a busy machine.
+    loader = asyncio.get_running_loop().call_later(
+        PREPARE_AFTER, partial(prepare.start, *pieces_needed(options or CheckOptions()))
+    )
 
     async def one(index: int, domain: str) -> tuple[int, str, DomainResults]:
         return index, domain, await run_domain(domain, run, options)
@@ -239,6 +246,7 @@ async def stream_domains(
             for task in done:
                 yield task.result()
     finally:
+        loader.cancel()
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
