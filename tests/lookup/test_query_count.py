@@ -102,3 +102,15 @@ def proxy_resolver(proxy: LockstepProxy) -> str:
     ports = Counter(port for _, port in proxy.routes)
     host, port = next((h, p) for h, p in proxy.routes if ports[p] == 1)
     return f"{host}:{port}"
+
+
+def test_one_record_checked_alone_finds_its_servers_in_the_same_three_waves(
+    waves: tuple[LockstepProxy, Lookup],
+) -> None:
+    proxy, lookup = waves  # as a wizard page verifies one record: no check of the domain ran before it
+    views = asyncio.run(lookup.views(f"_dmarc.{REALISTIC}", "TXT"))
+    assert views.authoritative.zone == REALISTIC
+    assert [a.texts for a in views.authoritative.servers] == [[f"v=DMARC1; p=none; rua=mailto:dmarc@{REALISTIC}"]] * 2
+    report = "\n".join(f"{q.wave} {q.server} {q.name} {q.rdtype}" for q in proxy.questions)
+    assert proxy.waves <= CRITICAL_PATH, report
+    assert {(q.name, q.rdtype) for q in proxy.in_wave(0)} >= {(f"_dmarc.{REALISTIC}", "SOA"), (REALISTIC, "NS")}

@@ -306,15 +306,17 @@ class Lookup:
         the SOA of its authority section (RFC 2308). Only an alias (or a reply without that SOA) makes the
         parent name the next question.
 
-        A name that may be an apex (no `_label`: a domain being checked, not `_dmarc.` or a DKIM key) gets
-        its NS question at the same time, so its name servers cost no round trip after the SOA's."""
-        ns = asyncio.ensure_future(self.resolve(name, "NS")) if _may_be_apex(name) else None
+        The likely apex (the name itself, or the domain a `_dmarc.` or DKIM key name belongs to) gets its NS
+        question at the same time, so when the SOA confirms it, its name servers cost no round trip after the
+        SOA's."""
+        apex = _likely_apex(name)
+        ns = asyncio.ensure_future(self.resolve(apex, "NS")) if apex else None
         try:
             answer, response = await self._resolve_message(name, "SOA")
             if answer.outcome.is_failure:
                 return _Cut(None, answer.outcome, f"could not find the zone of {name}: {_answer_detail(answer)}")
             zone = _zone_named(name, answer, response)
-            if zone == name and ns is not None:
+            if zone == apex and ns is not None:
                 return _Cut(zone, ns=await ns)
         finally:
             if ns is not None and not ns.done():
@@ -588,10 +590,13 @@ def _zone_named(name: str, answer: Answer, response: dns.message.Message | None)
     return None
 
 
-def _may_be_apex(name: str) -> bool:
-    """Whether a name can be a zone apex worth asking NS for at once: not a service name (`_dmarc.`,
-    `<selector>._domainkey.`, `_mta-sts.`), which lives in its domain's zone."""
-    return not any(label.startswith("_") for label in name.split("."))
+def _likely_apex(name: str) -> str:
+    """The name whose NS is worth asking with `name`'s SOA: the name itself, or for a service name
+    (`_dmarc.`, `<selector>._domainkey.`, `_mta-sts.`) the domain under its last `_label`, whose zone holds
+    it. Empty when nothing is left (`_tcp.`)."""
+    labels = name.split(".")
+    last = max((i for i, label in enumerate(labels) if label.startswith("_")), default=-1)
+    return ".".join(labels[last + 1 :])
 
 
 def _direct_answers(view: AuthoritativeView) -> tuple[Answer, ...]:
