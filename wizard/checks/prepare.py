@@ -1,9 +1,10 @@
 """One-time work of a run, done in a worker thread while the run's first questions are in flight.
 
-Loading the Public Suffix List (DMARC's organizational domain), the key parser (cryptography, for DKIM) and the
-HTTPS stack (httpcore, anyio, h11/h2, for the MTA-STS policy) costs 40-170 ms of CPU each, once per process.
-Done on the event loop, each blocked it just as the first answers came in, and every question that waited on
-those answers waited with it: most of a one-domain check's time beyond its round trips.
+Loading the Public Suffix List (DMARC's organizational domain: about 20 ms of CPU), the key parser
+(cryptography, for DKIM: 20-40 ms) and the HTTPS stack (httpx2 and what its first connection imports: httpcore,
+anyio, h11/h2, for the MTA-STS policy: 150-230 ms) happens once per process. Done on the event loop, each
+blocked it just as the first answers came in, and every question that waited on those answers waited with it:
+most of a one-domain check's time beyond its round trips.
 
 Whoever checks domains in bulk starts the work (`start`); a check awaits `ready(...)` before it needs one piece.
 `ready` returns at once when nothing was started (a page's single check, a test): the piece is then loaded in
