@@ -75,7 +75,7 @@ def _load(pieces: list[str]) -> None:
             continue
         try:
             _WORK[piece]()
-        except Exception as exc:  # reported where the piece is used, when it is loaded there again
+        except BaseException as exc:  # reported where the piece is used, when it is loaded there again
             future.set_exception(exc)
         else:
             future.set_result(None)
