@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import sys
 from collections.abc import AsyncGenerator, Sequence
 from dataclasses import replace
@@ -320,6 +321,22 @@ def _proofs(args: argparse.Namespace, lookup: Lookup) -> list[ActivationProof]:
         raise UsageError(str(exc)) from None
     except FindingError as exc:
         raise UsageError(f"--message: {exc.finding.message}") from None
+
+
+def entry() -> NoReturn:
+    """The program's entry point (`email-auth-wizard`, `python -m wizard`, the bundle): main(), then exit.
+
+    After `check` has written and flushed its output, the process ends without the interpreter's teardown,
+    which spends about 0.1 s freeing every loaded module's objects one by one for nothing. Every other
+    command (the wizard's Qt teardown, keyring backends) exits the ordinary way.
+    """
+    status = main()
+    if sys.argv[1:2] != ["check"]:
+        sys.exit(status)
+    with contextlib.suppress(OSError, ValueError):  # a closed or broken pipe: nothing more can be written
+        sys.stdout.flush()
+        sys.stderr.flush()
+    os._exit(status)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
+import idna
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -181,6 +182,12 @@ def test_organizational_domain_uses_the_public_suffix_list() -> None:
     assert organizational_domain("example.test") == "example.test"
     assert organizational_domain("a.b.example.co.uk") == "example.co.uk"
     assert organizational_domain("co.uk") == "co.uk"
+
+
+def test_organizational_domain_of_an_international_name_follows_the_lists_unicode_rules() -> None:
+    suffix = idna.encode("個人.香港").decode()  # a two-label rule, published in Unicode only
+    assert organizational_domain(f"mail.shop.{suffix}") == f"shop.{suffix}"
+    assert organizational_domain(f"mail.{idna.encode('bücher').decode()}.de") == "xn--bcher-kva.de"
 
 
 def test_walk_names_jump_to_seven_labels_for_long_names() -> None:

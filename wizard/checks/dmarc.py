@@ -7,8 +7,9 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
-from wizard.checks import CheckContext, CheckOutput, Result, entries, register
+from wizard.checks import CheckContext, CheckOutput, Result, entries, prepare, register
 from wizard.checks.dkim import DkimResult
+from wizard.core.answers import Answer, Source
 from wizard.core.dmarc.discovery import Discovery, discover_policy
 from wizard.core.dmarc.reports import ReportAuthorization, check_authorizations
 from wizard.core.dmarc.rules import DkimState, dmarc_findings
@@ -28,6 +29,21 @@ class DmarcResult(Result):
     activation: ActivationProof | None = None  # the proof that CIMcloud signs (a message, the reports, a statement)
 
 
+@dataclass(frozen=True)
+class _After:
+    """A source whose answers are handed over once `ready` is done: the questions leave at once, and the
+    discovery, which reads the Public Suffix List as soon as its answers are in, finds it loaded (by
+    wizard.checks.prepare, off the event loop) instead of parsing it on the loop."""
+
+    source: Source
+    ready: asyncio.Future[None]
+
+    async def resolve(self, name: str, rdtype: str) -> Answer:
+        answer = await self.source.resolve(name, rdtype)
+        await asyncio.shield(self.ready)
+        return answer
+
+
 def dkim_state(output: CheckOutput | None) -> DkimState:
     """Passed only when the dkim check ran for at least one selector and every selector's record is verified:
     published and matching, even if a warning (a 1024-bit key, a server still updating) came with it."""
@@ -38,7 +54,11 @@ def dkim_state(output: CheckOutput | None) -> DkimState:
 
 
 async def check_dmarc(ctx: CheckContext) -> DmarcResult:
-    discovery, dkim = await asyncio.gather(discover_policy(ctx.lookup, ctx.domain), ctx.result("dkim"))
+    psl = asyncio.ensure_future(prepare.ready(prepare.PSL))
+    try:
+        discovery, dkim = await asyncio.gather(discover_policy(_After(ctx.lookup, psl), ctx.domain), ctx.result("dkim"))
+    finally:
+        psl.cancel()
     auths: list[ReportAuthorization] = []
     if discovery.record is not None and discovery.policy_domain is not None:
         uris = [*discovery.record.rua, *discovery.record.ruf]

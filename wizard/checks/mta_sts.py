@@ -7,7 +7,7 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
-from wizard.checks import CheckContext, Result, register
+from wizard.checks import CheckContext, Result, prepare, register
 from wizard.core.fetched import FetchResult
 from wizard.core.mta_sts.policy import StsPolicy, mx_hosts, uncovered_mx
 from wizard.core.mta_sts.record import POLICY_PATH, policy_host, policy_url
@@ -36,6 +36,7 @@ async def check_mta_sts(ctx: CheckContext) -> MtaStsResult:
     findings, record_text = record_findings(ctx.domain, txt)
     if record_text is None:
         return MtaStsResult(tuple(findings), ctx.domain)
+    await prepare.ready(prepare.HTTPS)
     settings = ctx.lookup.settings
     stage = min(MAX_STAGE_SECONDS, settings.timeout / 2)  # so a stalled handshake is named as such
     limits = FetchLimits(connect=stage, handshake=stage, total=settings.timeout)

@@ -54,7 +54,7 @@ async def spf_result(source: Source, domain: str, expected: str = DEFAULT_SPF_IN
     """Analyse the domain's SPF tree through `source` (the resolver view) and report it; the tree and the
     check_host() evaluations after it share one answer per question."""
     source = shared(source)
-    analysis = await analyze(source, domain)
+    analysis = await analyze(source, domain, evaluations_follow=True)
     auth = await authorization(source, analysis, expected) if analysis.root.status in FOLLOWED else None
     return SpfResult(tuple(spf_findings(analysis, auth)), domain, expected, analysis, auth)
 

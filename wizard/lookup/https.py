@@ -19,7 +19,7 @@ import httpx2
 
 from wizard.core.answers import Source
 from wizard.core.fetched import FetchOutcome, FetchResult
-from wizard.lookup.trust import trust_context
+from wizard.lookup.trust import trust_context, trust_context_in_thread
 
 __all__ = ["FetchLimits", "FetchOutcome", "FetchResult", "fetch_https"]
 MAX_BODY = 64 * 1024  # RFC 8461 policies are a few hundred bytes; 64 KiB is generous
@@ -124,9 +124,11 @@ async def _address(source: Source, host: str) -> str:
     raise _Failure(FetchOutcome.DNS_FAILED, f"{host} has no address in DNS")
 
 
-def http_client(**options: Any) -> httpx2.AsyncClient:
-    """An httpx2 client that trusts the OS store (+ SSL_CERT_FILE) and goes through HTTPS_PROXY when it is set."""
-    return httpx2.AsyncClient(verify=trust_context(), trust_env=True, follow_redirects=False, **options)
+def http_client(*, verify: ssl.SSLContext | None = None, **options: Any) -> httpx2.AsyncClient:
+    """An httpx2 client that trusts the OS store (+ SSL_CERT_FILE) and goes through HTTPS_PROXY when it is set
+    (`verify`: that trust, already built)."""
+    context = verify if verify is not None else trust_context()
+    return httpx2.AsyncClient(verify=context, trust_env=True, follow_redirects=False, **options)
 
 
 async def _get(host: str, address: str, port: int, path: str, limits: FetchLimits) -> tuple[httpx2.Response, bytes]:
@@ -135,10 +137,11 @@ async def _get(host: str, address: str, port: int, path: str, limits: FetchLimit
     headers = {"Host": host if port == 443 else f"{host}:{port}", "User-Agent": USER_AGENT}
     headers |= {"Accept": "text/plain", "Accept-Encoding": "identity"}
     stages = _Stages(limits)
+    context = await trust_context_in_thread()
     try:
         async with asyncio.timeout(None) as timer:
             stages.timer = timer
-            async with http_client(timeout=limits.total) as client:
+            async with http_client(verify=context, timeout=limits.total) as client:
                 request = client.build_request(
                     "GET",
                     f"https://{target}:{port}{path}",

@@ -52,6 +52,7 @@ class _Cut:
     zone: str | None
     outcome: Outcome = Outcome.OK
     detail: str = ""
+    ns: Answer | None = None  # the zone's NS answer, when it was asked alongside the SOA (the name is the apex)
 
 
 def _absolute(name: str) -> dns.name.Name:
@@ -262,7 +263,7 @@ class Lookup:
         if cut.zone is None:
             return None, [], cut.outcome, cut.detail, False
         zone, servers, outcome, detail = await self._servers.get(
-            self._key(cut.zone), partial(self._list_servers, cut.zone), keep=self._keep_servers
+            self._key(cut.zone), partial(self._list_servers, cut.zone, cut.ns), keep=self._keep_servers
         )
         return zone, list(servers), outcome, detail, assumed
 
@@ -303,11 +304,23 @@ class Lookup:
     async def _discover_zone(self, name: str) -> _Cut:
         """One SOA question: an answer at the name makes it a zone apex; a negative answer names the zone in
         the SOA of its authority section (RFC 2308). Only an alias (or a reply without that SOA) makes the
-        parent name the next question."""
-        answer, response = await self._resolve_message(name, "SOA")
-        if answer.outcome.is_failure:
-            return _Cut(None, answer.outcome, f"could not find the zone of {name}: {_answer_detail(answer)}")
-        zone = _zone_named(name, answer, response)
+        parent name the next question.
+
+        The likely apex (the name itself, or the domain a `_dmarc.` or DKIM key name belongs to) gets its NS
+        question at the same time, so when the SOA confirms it, its name servers cost no round trip after the
+        SOA's."""
+        apex = _likely_apex(name)
+        ns = asyncio.ensure_future(self.resolve(apex, "NS")) if apex else None
+        try:
+            answer, response = await self._resolve_message(name, "SOA")
+            if answer.outcome.is_failure:
+                return _Cut(None, answer.outcome, f"could not find the zone of {name}: {_answer_detail(answer)}")
+            zone = _zone_named(name, answer, response)
+            if zone == apex and ns is not None:
+                return _Cut(zone, ns=await ns)
+        finally:
+            if ns is not None and not ns.done():
+                ns.cancel()
         if zone is not None:
             return _Cut(zone)
         parent = name.partition(".")[2]
@@ -315,9 +328,11 @@ class Lookup:
             return _Cut(None, Outcome.ERROR, f"no zone found for {name}")
         return await self._cut(parent)
 
-    async def _list_servers(self, zone: str) -> Servers:
-        """The zone's NS names through the resolver, and each one's addresses."""
-        ns = await self.resolve(zone, "NS")
+    async def _list_servers(self, zone: str, asked: Answer | None = None) -> Servers:
+        """The zone's NS names through the resolver (the answer `asked` alongside its SOA, when it is one),
+        and each one's addresses."""
+        ns = asked if asked is not None and asked.ok and asked.canonical in ("", zone) else None
+        ns = ns or await self.resolve(zone, "NS")
         if not ns.ok:
             return zone, [], ns.outcome, f"could not list the name servers of {zone}: {_answer_detail(ns)}"
         hosts = sorted({v.rstrip(".").lower() for v in ns.values})
@@ -573,6 +588,15 @@ def _zone_named(name: str, answer: Answer, response: dns.message.Message | None)
         if rrset.rdtype == dns.rdatatype.SOA and qname.is_subdomain(rrset.name):
             return _text(rrset.name)
     return None
+
+
+def _likely_apex(name: str) -> str:
+    """The name whose NS is worth asking with `name`'s SOA: the name itself, or for a service name
+    (`_dmarc.`, `<selector>._domainkey.`, `_mta-sts.`) the domain under its last `_label`, whose zone holds
+    it. Empty when nothing is left (`_tcp.`)."""
+    labels = name.split(".")
+    last = max((i for i, label in enumerate(labels) if label.startswith("_")), default=-1)
+    return ".".join(labels[last + 1 :])
 
 
 def _direct_answers(view: AuthoritativeView) -> tuple[Answer, ...]:

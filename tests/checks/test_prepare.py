@@ -1,0 +1,46 @@
+"""wizard.checks.prepare: what a run loads in the background never holds a check up when it fails."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import pytest
+
+from wizard.checks import prepare
+
+
+def test_a_piece_that_fails_to_load_lets_its_check_go_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken() -> None:
+        raise ImportError("no such module")
+
+    monkeypatch.setitem(prepare._WORK, "broken-for-test", broken)
+    prepare.start("broken-for-test")
+    asyncio.run(asyncio.wait_for(prepare.ready("broken-for-test"), 5))  # returns: the check loads it in line
+
+
+def test_a_piece_is_loaded_once_however_often_it_is_asked_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    loads: list[str] = []
+    release = threading.Event()
+
+    def slow() -> None:
+        release.wait(5)
+        loads.append(threading.current_thread().name)
+
+    monkeypatch.setitem(prepare._WORK, "once-for-test", slow)
+
+    async def run() -> None:
+        prepare.start("once-for-test")
+        prepare.start("once-for-test")
+        waiting = [asyncio.ensure_future(prepare.ready("once-for-test")) for _ in range(3)]
+        await asyncio.sleep(0.05)
+        assert not any(task.done() for task in waiting), "ready() waits while the piece is being loaded"
+        release.set()
+        await asyncio.wait_for(asyncio.gather(*waiting), 5)
+
+    asyncio.run(run())
+    assert loads == ["wizard-prepare"], "one load, off the event loop's thread"
+
+
+def test_nothing_started_means_ready_at_once() -> None:
+    asyncio.run(asyncio.wait_for(prepare.ready("never-started-for-test"), 1))

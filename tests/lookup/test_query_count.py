@@ -1,0 +1,116 @@
+"""How many questions one domain's check asks, and how many of them wait for each other (bench scenario A's
+realistic domain, checked in-process through a proxy that answers in waves: see lockstep_proxy.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bench.__main__ import REALISTIC, SELECTOR, VENDORS, realistic_zone
+from tests.lab import Lab
+from tests.lab.bind import free_port
+from tests.lookup.lockstep_proxy import LockstepProxy
+from wizard.checks import CheckOptions, pieces_needed, prepare, run_domain
+from wizard.lookup.lookup import Lookup
+
+pytestmark = pytest.mark.lab
+
+ZONES = Path(__file__).resolve().parent.parent / "zones"
+# The longest chains of questions that depend on each other for the realistic domain: the domain's NS (asked
+# with its SOA), the name servers' addresses, then the authoritative servers; and the SPF tree: the domain's TXT,
+# _spf.google.com, the _netblocks names it includes (or TXT, MX, the MX host's address for `mx`).
+CRITICAL_PATH = 3
+
+
+@pytest.fixture
+def lab_zone_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "zones"
+    folder.mkdir()
+    for vendor in VENDORS:
+        shutil.copy(ZONES / f"{vendor}.zone", folder)
+    (folder / f"{REALISTIC}.zone").write_text(realistic_zone())
+    return folder
+
+
+@pytest.fixture
+def waves(dns_lab: Lab) -> Iterator[tuple[LockstepProxy, Lookup]]:
+    auth = free_port(("127.0.0.1", "127.0.0.2"), exclude=(dns_lab.port, dns_lab.resolver_port))
+    resolver = free_port(("127.0.0.1",), exclude=(dns_lab.port, dns_lab.resolver_port, auth))
+    routes = {
+        ("127.0.0.1", auth): ("127.0.0.1", dns_lab.port),
+        ("127.0.0.2", auth): ("127.0.0.2", dns_lab.port),
+        ("127.0.0.1", resolver): ("127.0.0.1", dns_lab.resolver_port),
+    }
+    proxy = LockstepProxy(routes).start()
+    closed = free_port(("127.0.0.1",), exclude=(dns_lab.port, dns_lab.resolver_port, auth, resolver))
+    settings = dns_lab.settings(
+        nameservers=(("127.0.0.1", resolver),), dns_port=auth, https_port=closed, timeout=30.0, query_timeout=10.0
+    )
+    try:
+        yield proxy, Lookup(settings)
+    finally:
+        proxy.stop()
+
+
+OPTIONS = CheckOptions(dkim_selectors=(SELECTOR,))
+
+
+def _run(lookup: Lookup) -> None:
+    _loaded(pieces_needed(OPTIONS))  # as `check` has them by then; a slow first import must not split a wave
+    results = asyncio.run(run_domain(REALISTIC, lookup, OPTIONS))
+    assert set(results) == {"dns", "spf", "dmarc", "dkim", "mta_sts", "tls_rpt"}
+
+
+def _loaded(pieces: list[str]) -> None:
+    async def wait() -> None:
+        prepare.start(*pieces)
+        for piece in pieces:
+            await prepare.ready(piece)
+
+    asyncio.run(wait())
+
+
+def test_no_question_waits_longer_than_the_critical_path(waves: tuple[LockstepProxy, Lookup]) -> None:
+    proxy, lookup = waves
+    _run(lookup)
+    report = "\n".join(f"{q.wave} {q.server} {q.name} {q.rdtype}" for q in proxy.questions)
+    assert proxy.waves <= CRITICAL_PATH, report
+    first = {(q.name, q.rdtype) for q in proxy.in_wave(0)}
+    assert {(REALISTIC, "SOA"), (REALISTIC, "NS")} <= first, "the zone and its name servers are asked at once"
+
+
+def test_each_zone_cut_and_server_question_is_asked_once(waves: tuple[LockstepProxy, Lookup]) -> None:
+    proxy, lookup = waves
+    _run(lookup)
+    asked = Counter((q.server, q.name, q.rdtype) for q in proxy.questions)
+    resolver = {(name, rdtype): n for (server, name, rdtype), n in asked.items() if server == proxy_resolver(proxy)}
+    assert [key for key in resolver if key[1] == "SOA"] == [(REALISTIC, "SOA")], "one SOA finds every name's zone"
+    assert [key for key in resolver if key[1] == "NS"] == [(REALISTIC, "NS")]
+    assert resolver[REALISTIC, "SOA"] == resolver[REALISTIC, "NS"] == 1
+    assert resolver["ns1.lab.test", "A"] == resolver["ns2.lab.test", "A"] == 1
+    direct = {key: n for key, n in asked.items() if key[0] != proxy_resolver(proxy)}
+    assert direct and set(direct.values()) == {1}, "each authoritative server gets each question once"
+
+
+def proxy_resolver(proxy: LockstepProxy) -> str:
+    """The label of the resolver's route (the one whose port differs from the authoritative servers')."""
+    ports = Counter(port for _, port in proxy.routes)
+    host, port = next((h, p) for h, p in proxy.routes if ports[p] == 1)
+    return f"{host}:{port}"
+
+
+def test_one_record_checked_alone_finds_its_servers_in_the_same_three_waves(
+    waves: tuple[LockstepProxy, Lookup],
+) -> None:
+    proxy, lookup = waves  # as a wizard page verifies one record: no check of the domain ran before it
+    views = asyncio.run(lookup.views(f"_dmarc.{REALISTIC}", "TXT"))
+    assert views.authoritative.zone == REALISTIC
+    assert [a.texts for a in views.authoritative.servers] == [[f"v=DMARC1; p=none; rua=mailto:dmarc@{REALISTIC}"]] * 2
+    report = "\n".join(f"{q.wave} {q.server} {q.name} {q.rdtype}" for q in proxy.questions)
+    assert proxy.waves <= CRITICAL_PATH, report
+    assert {(q.name, q.rdtype) for q in proxy.in_wave(0)} >= {(f"_dmarc.{REALISTIC}", "SOA"), (REALISTIC, "NS")}
