@@ -16,7 +16,7 @@ import socket
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from functools import partial
+from functools import lru_cache, partial
 from typing import TypeVar
 
 import dns.asyncquery
@@ -59,7 +59,10 @@ class _Cut:
     detail: str = ""
 
 
+@lru_cache(maxsize=ZONE_MEMORY)
 def _absolute(name: str) -> dns.name.Name:
+    """The name as dnspython's absolute Name (kept for the names asked again: a domain's TXT goes to the resolver
+    and to every authoritative server; a Name is immutable)."""
     return dns.name.from_text(name.rstrip(".") + ".")
 
 
@@ -682,7 +685,10 @@ async def _udp_exchange(query: bytes, address: str, port: int, within: float) ->
     with socket.socket(family, socket.SOCK_DGRAM) as sock:
         sock.setblocking(False)
         sock.connect((address, port))
-        await loop.sock_sendall(sock, query)
+        try:
+            sock.send(query)  # a fresh datagram socket has room: no need for the loop's machinery
+        except BlockingIOError:
+            await loop.sock_sendall(sock, query)
         done: asyncio.Future[bytes] = loop.create_future()
 
         def readable() -> None:
