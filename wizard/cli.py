@@ -75,6 +75,14 @@ def _concurrency(text: str) -> int:
     return int(text)
 
 
+def _workers(text: str) -> int:
+    from wizard.workers import MAX_WORKERS
+
+    if not (text.isascii() and text.isdigit()) or not 0 <= int(text) <= MAX_WORKERS:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of processes from 0 (automatic) to {MAX_WORKERS}")
+    return int(text)
+
+
 def _dkim_record(text: str) -> tuple[str, str]:
     name, sep, content = text.partition("=")
     if not sep or not name.strip() or not content.strip():
@@ -118,6 +126,10 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--concurrency", type=_concurrency, default=DEFAULT_CONCURRENCY, metavar="N",
         help=f"check at most N domains at the same time (default {DEFAULT_CONCURRENCY})",
+    )  # fmt: skip
+    check.add_argument(
+        "--workers", type=_workers, default=0, metavar="N",
+        help="with --jsonl, check the list in N processes (default 0: one per core, for 100 domains per core or more)",
     )  # fmt: skip
     _add_lab_options(check)
     check.add_argument(
@@ -233,12 +245,33 @@ def run_check(args: argparse.Namespace) -> int:
     if args.message or args.reports:
         options = replace(options, proofs=tuple(_proofs(args, lookup)))
     printer = _Printer(args, len(domains))
+    if args.workers != 1:
+        from wizard.workers import auto_workers, can_shard
+
+        count = args.workers or auto_workers(len(domains))
+        if count > 1 and can_shard(args):
+            return _run_in_workers(args, domains, count, printer)
     stream = stream_domains(domains, lookup, options, concurrency=args.concurrency)
     try:
         asyncio.run(printer.consume(stream))
     except KeyboardInterrupt:
         printer.interrupted = True
     return printer.finish()
+
+
+def _run_in_workers(args: argparse.Namespace, domains: list[str], count: int, printer: _Printer) -> int:
+    """--jsonl over the list dealt to `count` worker processes (wizard.workers), each line printed as it comes."""
+    from wizard.workers import run_workers
+
+    codes, failures, interrupted = run_workers(args, domains, count, printer.take_line)
+    printer.interrupted = interrupted
+    printer.failed = printer.failed or EXIT_FAILED in codes
+    for failure in failures:
+        print(f"{APP_ID}: {failure}", file=sys.stderr)
+    status = printer.finish()
+    if failures and not interrupted:
+        return EXIT_USAGE if EXIT_USAGE in codes else EXIT_FAILED
+    return status
 
 
 class _Printer:
@@ -270,6 +303,14 @@ class _Printer:
             sys.stdout.flush()
         else:
             self.kept.append((index, domain, results))
+        if self.bar is not None:
+            self.bar.update(1)
+
+    def take_line(self, line: str) -> None:
+        """One domain's JSON line as a worker printed it."""
+        self.count += 1
+        sys.stdout.write(line if line.endswith("\n") else line + "\n")
+        sys.stdout.flush()
         if self.bar is not None:
             self.bar.update(1)
 
