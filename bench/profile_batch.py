@@ -9,6 +9,7 @@ Run from the repository root as root (the lab binds 127.0.0.2).
 from __future__ import annotations
 
 import argparse
+import json
 import pstats
 import re
 import sys
@@ -57,6 +58,15 @@ class Logged(FirstQuery):
             return
         name = re.sub(r"(x\d+\.)?b\d{4}\.test", "D", question.name.to_text(omit_final_dot=True).lower())
         Logged.asked[f"{name} {dns.rdatatype.to_text(question.rdtype)}"] += 1
+
+
+def _parses(line: str) -> bool:
+    """A JSON line (py-spy's own messages share the stdout pipe and may cut into a line: those are skipped)."""
+    try:
+        json.loads(line)
+    except ValueError:
+        return False
+    return True
 
 
 def group_of(filename: str) -> str:
@@ -122,7 +132,7 @@ def main() -> None:
             elif not args.no_profile:
                 command[1:3] = ["-m", "cProfile", "-o", str(profile), "-m", "wizard"]
             run = timed(command, net)
-        sets = finding_sets("\n".join(line for line in run.stdout.splitlines() if line.startswith("{")))
+        sets = finding_sets("\n".join(line for line in run.stdout.splitlines() if _parses(line)))
         n = len(names)
         print(f"{n} domains at {args.rtt_ms:g} ms: {run.wall:.1f} s, {n / run.wall:.0f} domains/s, "
               f"{run.cpu / n * 1000:.2f} ms CPU/domain{' (under cProfile)' if not args.no_profile else ''}, "

@@ -201,10 +201,10 @@ class Lookup:
             qname = _absolute(name)
         except dns.exception.DNSException as exc:
             return Answer(name, rdtype, Outcome.ERROR, server=label, detail=f"not a valid DNS name: {exc}"), None
+        if self._plain:  # every exchange and backoff of it ends by the deadline: no timer of its own needed
+            return await self._resolve_plain(qname, name, rdtype)
         try:
             async with asyncio.timeout(self.settings.timeout + 0.5):
-                if self._plain:
-                    return await self._resolve_plain(qname, name, rdtype)
                 result = await self._resolver.resolve(qname, rdtype, raise_on_no_answer=False, search=False)
         except dns.resolver.NXDOMAIN as exc:
             responses: dict[dns.name.Name, dns.message.Message] = exc.responses()  # type: ignore[no-untyped-call]
