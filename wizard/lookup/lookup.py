@@ -707,13 +707,45 @@ async def _udp_exchange(query: bytes, address: str, port: int, within: float) ->
             if not done.done():
                 done.set_exception(TimeoutError())
 
-        loop.add_reader(sock.fileno(), readable)
+        try:
+            loop.add_reader(sock.fileno(), readable)
+        except NotImplementedError:  # a loop that watches no sockets (Windows' proactor): a datagram transport
+            return await _endpoint_exchange(loop, sock, query, within)
         timer = loop.call_later(within, expired)
         try:
             return await done
         finally:
             timer.cancel()
             loop.remove_reader(sock.fileno())
+
+
+class _Answering(asyncio.DatagramProtocol):
+    """Takes the datagram that answers the query (others are dropped) for loops without add_reader."""
+
+    def __init__(self, query: bytes, done: asyncio.Future[bytes]) -> None:
+        self.query = query
+        self.done = done
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        if not self.done.done() and wire.answers(self.query, data):
+            self.done.set_result(data)
+
+    def error_received(self, exc: Exception) -> None:
+        if not self.done.done():
+            self.done.set_exception(exc)
+
+
+async def _endpoint_exchange(
+    loop: asyncio.AbstractEventLoop, sock: socket.socket, query: bytes, within: float
+) -> bytes:
+    """The reply to the query already sent from `sock`, read through asyncio's datagram transport."""
+    done: asyncio.Future[bytes] = loop.create_future()
+    transport, _ = await loop.create_datagram_endpoint(lambda: _Answering(query, done), sock=sock)
+    try:
+        async with asyncio.timeout(within):
+            return await done
+    finally:
+        transport.close()
 
 
 def _receive(sock: socket.socket, query: bytes) -> bytes | None:
