@@ -1,9 +1,10 @@
 """`python -m bench.profile_batch`: where the CPU of a batch `check --jsonl` goes (issue 13, scenario B).
 
 Starts the BIND lab with scenario B's zones behind the delay proxies, runs `check --domains-file F --jsonl` as a
-subprocess under cProfile, and prints CPU per domain, queries per domain (counted at the proxies) and the profile
-grouped by where the time was spent (dnspython, asyncio, the core's SPF parser, ...), in percent of the total.
-Run from the repository root as root (the lab binds 127.0.0.2).
+subprocess under cProfile (or sampled by py-spy with --spy: `pip install py-spy` in the venv; it is no dependency),
+and prints CPU per domain, queries per domain (counted at the proxies) and the profile grouped by where the time
+was spent (dnspython, asyncio, the core's SPF parser, ...), in percent of the total. Arguments after `--` go to
+check (`-- --workers 1`). Run from the repository root as root (the lab binds 127.0.0.2).
 """
 
 from __future__ import annotations
@@ -135,7 +136,7 @@ def main() -> None:
         sets = finding_sets("\n".join(line for line in run.stdout.splitlines() if _parses(line)))
         n = len(names)
         print(f"{n} domains at {args.rtt_ms:g} ms: {run.wall:.1f} s, {n / run.wall:.0f} domains/s, "
-              f"{run.cpu / n * 1000:.2f} ms CPU/domain{' (under cProfile)' if not args.no_profile else ''}, "
+              f"{run.cpu / n * 1000:.2f} ms CPU/domain{'' if args.no_profile else ' (profiled)'}, "
               f"{run.max_rss_mib:.0f} MiB, {run.queries / n:.1f} queries/domain, exit {run.returncode}")  # fmt: skip
         print(f"finding sets: {dict(sets.most_common(3))}")
         print("queries per domain by name and type (D: the domain):")
