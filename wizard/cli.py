@@ -227,9 +227,6 @@ def _domains(texts: Sequence[str]) -> list[str]:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from wizard.checks import stream_domains
-    from wizard.lookup.lookup import Lookup
-
     listed = _read_domains_file(args.domains_file) if args.domains_file else []
     domains = _domains([*args.domains, *listed])
     try:
@@ -241,22 +238,31 @@ def run_check(args: argparse.Namespace) -> int:
         dkim_selectors=tuple(dict.fromkeys(s.strip() for s in args.dkim if s.strip())),
         dkim_records=tuple(args.dkim_record),
     )
+    printer = _Printer(args, len(domains))
+    count = _workers_for(args, len(domains))
+    if count > 1:  # before the lookup layer is loaded: this process only passes the workers' lines on
+        return _run_in_workers(args, domains, count, printer)
+    from wizard.checks import stream_domains
+    from wizard.lookup.lookup import Lookup
+
     lookup = Lookup(settings_from(args))
     if args.message or args.reports:
         options = replace(options, proofs=tuple(_proofs(args, lookup)))
-    printer = _Printer(args, len(domains))
-    if args.workers != 1:
-        from wizard.workers import auto_workers, can_shard
-
-        count = args.workers or auto_workers(len(domains))
-        if count > 1 and can_shard(args):
-            return _run_in_workers(args, domains, count, printer)
     stream = stream_domains(domains, lookup, options, concurrency=args.concurrency)
     try:
         asyncio.run(printer.consume(stream))
     except KeyboardInterrupt:
         printer.interrupted = True
     return printer.finish()
+
+
+def _workers_for(args: argparse.Namespace, domains: int) -> int:
+    """How many worker processes check the list: 1 (this process) unless --jsonl can be dealt out."""
+    if args.workers == 1:
+        return 1
+    from wizard.workers import auto_workers, can_shard
+
+    return (args.workers or auto_workers(domains)) if can_shard(args) else 1
 
 
 def _run_in_workers(args: argparse.Namespace, domains: list[str], count: int, printer: _Printer) -> int:
