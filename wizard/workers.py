@@ -141,8 +141,8 @@ def run_workers(
 ) -> tuple[list[int], list[str], bool]:
     """Check the domains in `count` workers, each line handed to `take` as it comes.
 
-    Returns the workers' exit statuses, the end of the stderr of those that failed (status not 0, 1 or 130),
-    and whether the run was interrupted.
+    Returns the workers' exit statuses, the end of the stderr of those that failed (status not 0, 1 or 130, in a
+    run that was not interrupted), and whether the run was interrupted.
     """
     lines: queue.Queue[str | None] = queue.Queue()
     argv = worker_argv(args, max(1, args.concurrency // count))
@@ -160,6 +160,6 @@ def run_workers(
     failures = [
         f"worker {i + 1} stopped with status {code}: " + " / ".join(worker.errors)
         for i, (worker, code) in enumerate(zip(workers, codes, strict=True))
-        if code not in (0, 1, 130)
+        if code not in (0, 1, 130) and not interrupted  # stopped by us (on Windows Ctrl-Break ends a worker)
     ]
     return codes, failures, interrupted
