@@ -76,6 +76,14 @@ def _concurrency(text: str) -> int:
     return int(text)
 
 
+def _workers(text: str) -> int:
+    from wizard.workers import MAX_WORKERS
+
+    if not (text.isascii() and text.isdigit()) or not 0 <= int(text) <= MAX_WORKERS:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of processes from 0 (automatic) to {MAX_WORKERS}")
+    return int(text)
+
+
 def _dkim_record(text: str) -> tuple[str, str]:
     name, sep, content = text.partition("=")
     if not sep or not name.strip() or not content.strip():
@@ -119,6 +127,10 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--concurrency", type=_concurrency, default=DEFAULT_CONCURRENCY, metavar="N",
         help=f"check at most N domains at the same time (default {DEFAULT_CONCURRENCY})",
+    )  # fmt: skip
+    check.add_argument(
+        "--workers", type=_workers, default=0, metavar="N",
+        help="with --jsonl, check the list in N processes (default 0: one per core, for 100 domains per core or more)",
     )  # fmt: skip
     _add_lab_options(check)
     check.add_argument(
@@ -216,9 +228,6 @@ def _domains(texts: Sequence[str]) -> list[str]:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from wizard.checks import stream_domains
-    from wizard.lookup.lookup import Lookup
-
     listed = _read_domains_file(args.domains_file) if args.domains_file else []
     domains = _domains([*args.domains, *listed])
     try:
@@ -230,16 +239,46 @@ def run_check(args: argparse.Namespace) -> int:
         dkim_selectors=tuple(dict.fromkeys(s.strip() for s in args.dkim if s.strip())),
         dkim_records=tuple(args.dkim_record),
     )
+    printer = _Printer(args, len(domains))
+    count = _workers_for(args, len(domains))
+    if count > 1:  # before the lookup layer is loaded: this process only passes the workers' lines on
+        return _run_in_workers(args, domains, count, printer)
+    from wizard.checks import stream_domains
+    from wizard.lookup.lookup import Lookup
+
     lookup = Lookup(settings_from(args))
     if args.message or args.reports:
         options = replace(options, proofs=tuple(_proofs(args, lookup)))
-    printer = _Printer(args, len(domains))
     stream = stream_domains(domains, lookup, options, concurrency=args.concurrency)
     try:
         asyncio.run(printer.consume(stream))
     except KeyboardInterrupt:
         printer.interrupted = True
     return printer.finish()
+
+
+def _workers_for(args: argparse.Namespace, domains: int) -> int:
+    """How many worker processes check the list: 1 (this process) unless --jsonl can be dealt out."""
+    if args.workers == 1:
+        return 1
+    from wizard.workers import auto_workers, can_shard
+
+    return (args.workers or auto_workers(domains)) if can_shard(args) else 1
+
+
+def _run_in_workers(args: argparse.Namespace, domains: list[str], count: int, printer: _Printer) -> int:
+    """--jsonl over the list dealt to `count` worker processes (wizard.workers), each line printed as it comes."""
+    from wizard.workers import run_workers
+
+    codes, failures, interrupted = run_workers(args, domains, count, printer.take_line)
+    printer.interrupted = interrupted
+    printer.failed = printer.failed or EXIT_FAILED in codes
+    for failure in failures:
+        print(f"{APP_ID}: {failure}", file=sys.stderr)
+    status = printer.finish()
+    if failures and not interrupted:
+        return EXIT_USAGE if EXIT_USAGE in codes else EXIT_FAILED
+    return status
 
 
 class _Printer:
@@ -271,6 +310,14 @@ class _Printer:
             sys.stdout.flush()
         else:
             self.kept.append((index, domain, results))
+        if self.bar is not None:
+            self.bar.update(1)
+
+    def take_line(self, line: str) -> None:
+        """One domain's JSON line as a worker printed it."""
+        self.count += 1
+        sys.stdout.write(line if line.endswith("\n") else line + "\n")
+        sys.stdout.flush()
         if self.bar is not None:
             self.bar.update(1)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import importlib
 import traceback
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Sequence
@@ -112,9 +113,15 @@ def register(
     return wrap
 
 
-def all_checks() -> dict[str, Check]:
-    for module in CHECK_MODULES:
+@functools.cache
+def _import_check_modules(modules: tuple[str, ...]) -> None:
+    """Import the modules (each registers its checks) once: all_checks is asked for every domain of a batch."""
+    for module in modules:
         importlib.import_module(module)
+
+
+def all_checks() -> dict[str, Check]:
+    _import_check_modules(CHECK_MODULES)
     return dict(_REGISTRY)
 
 

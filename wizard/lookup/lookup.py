@@ -11,10 +11,12 @@ import asyncio
 import contextlib
 import copy
 import errno
+import secrets
+import socket
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from functools import partial
+from functools import lru_cache, partial
 from typing import TypeVar
 
 import dns.asyncquery
@@ -31,11 +33,14 @@ import dns.rrset
 import httpx2
 
 from wizard.core.answers import Answer, AuthoritativeView, NameViews, Outcome, SharedFutures, TxtRecord
+from wizard.lookup import wire
 from wizard.lookup.doh import ProxiedDoHNameserver, doh_query
 from wizard.lookup.settings import LookupSettings
+from wizard.lookup.wire import Reply
 
 T = TypeVar("T")
 MAX_CNAME_HOPS = 8
+RESOLVER_CNAME_HOPS = 16  # as dnspython's resolver follows a chain within one reply
 ZONE_MEMORY = 4096  # zone cuts (and server lists, server addresses) one run holds at most
 __all__ = ["AuthoritativeView", "Lookup", "NameViews"]
 
@@ -55,7 +60,10 @@ class _Cut:
     ns: Answer | None = None  # the zone's NS answer, when it was asked alongside the SOA (the name is the apex)
 
 
+@lru_cache(maxsize=ZONE_MEMORY)
 def _absolute(name: str) -> dns.name.Name:
+    """The name as dnspython's absolute Name (kept for the names asked again: a domain's TXT goes to the resolver
+    and to every authoritative server; a Name is immutable)."""
     return dns.name.from_text(name.rstrip(".") + ".")
 
 
@@ -63,21 +71,36 @@ def _text(name: dns.name.Name) -> str:
     return name.to_text(omit_final_dot=True).lower()
 
 
-def _negative_ttl(response: dns.message.Message | None) -> int | None:
+def _negative_ttl(reply: Reply | None) -> int | None:
     """RFC 2308: the negative-caching TTL is the smaller of the SOA's TTL and its MINIMUM field."""
-    if response is None:
+    if reply is None:
         return None
-    for rrset in response.authority:
-        if rrset.rdtype == dns.rdatatype.SOA and len(rrset):
-            return int(min(rrset.ttl, rrset[0].minimum))
+    for rrset in reply.authority:
+        if rrset.rdtype == wire.SOA and len(rrset):
+            return min(rrset.ttl, rrset.minimum)
     return None
 
 
-def _records(rrset: dns.rrset.RRset) -> tuple[tuple[str, ...], tuple[TxtRecord, ...]]:
-    if rrset.rdtype == dns.rdatatype.TXT:
-        txt = tuple(TxtRecord(tuple(rd.strings)) for rd in rrset)
+def _records(rrset: wire.RRset) -> tuple[tuple[str, ...], tuple[TxtRecord, ...]]:
+    if rrset.rdtype == wire.TXT:
+        txt = tuple(TxtRecord(strings) for strings in rrset.strings)
         return tuple(t.text for t in txt), txt
-    return tuple(rd.to_text() for rd in rrset), ()
+    return rrset.values, ()
+
+
+def _chain(reply: Reply, start: str, wanted: int, hops: int) -> tuple[wire.RRset | None, str]:
+    """The wanted rrset along the CNAME chain in the reply's answer section from `start` (a name key), and the
+    name the chain ended at."""
+    current = start
+    for _ in range(hops + 1):
+        rrset = reply.get(reply.answer, current, wanted)
+        if rrset is not None:
+            return rrset, current
+        cname = reply.get(reply.answer, current, wire.CNAME)
+        if cname is None or wanted == wire.CNAME:
+            break
+        current = cname.target
+    return None, current
 
 
 class Lookup:
@@ -94,6 +117,7 @@ class Lookup:
             self._resolver = self._make_resolver()
         except (dns.resolver.NoResolverConfiguration, OSError) as exc:
             self._resolver_error = f"no DNS resolver is configured on this computer ({exc})"
+        self._plain = self._plain_resolvers()
 
     def _new_memory(self) -> None:
         """Where zone cuts, name server lists and name server addresses are shared: while in flight only, or
@@ -127,6 +151,19 @@ class Lookup:
         resolver.retry_servfail = False
         return resolver
 
+    def _plain_resolvers(self) -> tuple[tuple[str, int], ...]:
+        """The resolvers asked over plain DNS by this module's own transport (given, or the system's), in order;
+        empty when dnspython's resolver asks (DNS over HTTPS, or a system configuration of another kind)."""
+        resolver = self._resolver
+        if resolver is None or self.settings.doh:
+            return ()
+        if self.settings.nameservers:
+            return self.settings.nameservers
+        hosts = resolver.nameservers
+        if not all(isinstance(h, str) for h in hosts):
+            return ()
+        return tuple((str(h), resolver.nameserver_ports.get(str(h), resolver.port)) for h in hosts)
+
     @property
     def resolver_label(self) -> str:
         if self.settings.doh:
@@ -148,11 +185,16 @@ class Lookup:
         return await self._shared(("resolve", name.rstrip(".").lower(), rdtype), partial(self._resolve, name, rdtype))
 
     async def _resolve(self, name: str, rdtype: str) -> Answer:
-        answer, _ = await self._resolve_message(name, rdtype)
+        answer, _ = await self._resolve_reply(name, rdtype)
         return answer
 
     async def _resolve_message(self, name: str, rdtype: str) -> tuple[Answer, dns.message.Message | None]:
         """The resolver's answer and the reply it came in (for its authority section), or None without one."""
+        answer, reply = await self._resolve_reply(name, rdtype)
+        return answer, (reply.message() if reply is not None else None)
+
+    async def _resolve_reply(self, name: str, rdtype: str) -> tuple[Answer, Reply | None]:
+        """The resolver's answer and the fields of the reply it came in, or None without one."""
         label = self.resolver_label
         if self._resolver is None:
             return Answer(name, rdtype, Outcome.ERROR, server=label, detail=self._resolver_error), None
@@ -160,17 +202,19 @@ class Lookup:
             qname = _absolute(name)
         except dns.exception.DNSException as exc:
             return Answer(name, rdtype, Outcome.ERROR, server=label, detail=f"not a valid DNS name: {exc}"), None
+        if self._plain:  # every exchange and backoff of it ends by the deadline: no timer of its own needed
+            return await self._resolve_plain(qname, name, rdtype)
         try:
             async with asyncio.timeout(self.settings.timeout + 0.5):
                 result = await self._resolver.resolve(qname, rdtype, raise_on_no_answer=False, search=False)
         except dns.resolver.NXDOMAIN as exc:
             responses: dict[dns.name.Name, dns.message.Message] = exc.responses()  # type: ignore[no-untyped-call]
             response = responses.get(qname) or next(iter(responses.values()), None)
-            answer = Answer(name, rdtype, Outcome.NXDOMAIN, ttl=_negative_ttl(response), server=label)
-            return answer, response
+            reply = Reply.from_message(response) if response is not None else None
+            answer = Answer(name, rdtype, Outcome.NXDOMAIN, ttl=_negative_ttl(reply), server=label)
+            return answer, reply
         except (dns.resolver.LifetimeTimeout, dns.exception.Timeout, TimeoutError):
-            detail = f"no answer within {self.settings.timeout:g} s"
-            return Answer(name, rdtype, Outcome.TIMEOUT, server=label, detail=detail), None
+            return _resolver_timeout(name, rdtype, label, self.settings.timeout), None
         except dns.resolver.NoNameservers as exc:
             outcome, detail = _classify_no_nameservers(exc)
             return Answer(name, rdtype, outcome, server=label, detail=detail), None
@@ -180,17 +224,72 @@ class Lookup:
             return Answer(name, rdtype, Outcome.ERROR, server=label, detail=str(exc)), None
         except OSError as exc:
             return Answer(name, rdtype, _os_outcome(exc), server=label, detail=_os_detail(exc)), None
-        canonical = _text(result.canonical_name)
-        if result.rrset is None:
-            answer = Answer(
-                name, rdtype, Outcome.NODATA, ttl=_negative_ttl(result.response), server=label, canonical=canonical
-            )
-            return answer, result.response
-        values, txt = _records(result.rrset)
-        return Answer(
-            name, rdtype, Outcome.OK, values=values, txt=txt, ttl=int(result.rrset.ttl), server=label,
-            canonical=canonical,
-        ), result.response  # fmt: skip
+        reply = Reply.from_message(result.response)
+        return _resolver_answer(reply, qname, name, rdtype, label), reply
+
+    async def _resolve_plain(self, qname: dns.name.Name, name: str, rdtype: str) -> tuple[Answer, Reply | None]:
+        """The resolver's answer over plain DNS, asked the way dnspython's Resolver asks: each resolver in turn;
+        one that fails (an error rcode, a broken reply, a refused connection) is left out, a silent one asked
+        again after a backoff, until the deadline."""
+        s = self.settings
+        label = self.resolver_label
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + s.timeout
+        servers = list(self._plain)
+        errors: list[tuple[str, object]] = []
+        backoff = 0.1
+        while servers:
+            for host, port in list(servers):
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    return _resolver_timeout(name, rdtype, label, s.timeout), None
+                try:
+                    within = min(s.query_timeout, remaining)
+                    reply = await self._exchange(qname, rdtype, host, port, recursive=True, within=within)
+                except (dns.exception.Timeout, TimeoutError):
+                    continue
+                except (OSError, EOFError, dns.exception.DNSException) as exc:
+                    errors.append((f"Do53:{host}@{port}", exc))
+                    servers.remove((host, port))
+                    continue
+                if reply.rcode in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
+                    return _resolver_answer(reply, qname, name, rdtype, label), reply
+                if reply.rcode == dns.rcode.YXDOMAIN:
+                    detail = "the name is too long after DNAME"
+                    return Answer(name, rdtype, Outcome.ERROR, server=label, detail=detail), None
+                errors.append((f"Do53:{host}@{port}", _rcode_text(reply.rcode)))
+                servers.remove((host, port))
+            if servers:
+                await asyncio.sleep(max(0.0, min(backoff, deadline - loop.time())))
+                backoff = min(backoff * 2, 2.0)
+        outcome, detail = _classify_errors(errors)
+        return Answer(name, rdtype, outcome, server=label, detail=detail), None
+
+    async def _exchange(
+        self, qname: dns.name.Name, rdtype: str, address: str, port: int, *, recursive: bool, within: float
+    ) -> Reply:
+        """One question to one server over UDP, and its reply (asked again over TCP when the reply is truncated).
+
+        The query is built and the reply read by `wire` (a tenth of dnspython's CPU per message); a fresh socket
+        per query keeps the source port random, and a datagram that is not the reply to this query (another ID
+        or question) is ignored, as a stub resolver does.
+        """
+        payload = self.settings.edns_payload
+        query = wire.make_query(secrets.randbits(16), qname, rdtype, recursive=recursive, payload=payload)
+        data = await _udp_exchange(query, address, port, within)
+        if wire.truncated(data):
+            return await self._tcp_exchange(qname, rdtype, address, port, recursive=recursive, within=within)
+        return _reply(data)
+
+    async def _tcp_exchange(
+        self, qname: dns.name.Name, rdtype: str, address: str, port: int, *, recursive: bool, within: float
+    ) -> Reply:
+        """One question over TCP (dnspython: truncated replies and the last try are rare)."""
+        query = dns.message.make_query(qname, rdtype, use_edns=0, payload=self.settings.edns_payload)
+        if not recursive:
+            query.flags &= ~dns.flags.RD
+        response = await dns.asyncquery.tcp(query, address, timeout=within, port=port)
+        return Reply.from_message(response)
 
     # --- one server, asked directly ------------------------------------------------------------------
 
@@ -219,16 +318,9 @@ class Lookup:
         s = self.settings
         udp_tries = max(1, s.retries + 1)
         for attempt in range(udp_tries + 1):
-            query = dns.message.make_query(qname, rdtype, use_edns=0, payload=s.edns_payload)
-            if not recursive:
-                query.flags &= ~dns.flags.RD
+            exchange = self._exchange if attempt < udp_tries else self._tcp_exchange
             try:
-                if attempt < udp_tries:
-                    response, _ = await dns.asyncquery.udp_with_fallback(
-                        query, address, timeout=s.query_timeout, port=port
-                    )
-                else:
-                    response = await dns.asyncquery.tcp(query, address, timeout=s.query_timeout, port=port)
+                response = await exchange(qname, rdtype, address, port, recursive=recursive, within=s.query_timeout)
             except (dns.exception.Timeout, TimeoutError, EOFError):
                 continue
             except OSError as exc:
@@ -528,50 +620,158 @@ async def _settled(tasks: set[asyncio.Task[T]]) -> set[asyncio.Task[T]]:
 
 
 def _interpret(
-    response: dns.message.Message, qname: dns.name.Name, name: str, rdtype: str, server: str, *, recursive: bool
+    response: Reply | dns.message.Message, qname: dns.name.Name, name: str, rdtype: str, server: str, *, recursive: bool
 ) -> Answer:
     """Turn one server's reply into an Answer, following CNAMEs within the reply."""
     received = time.time()
-    rcode = response.rcode()
-    aa = bool(response.flags & dns.flags.AA)
+    reply = response if isinstance(response, Reply) else Reply.from_message(response)
+    rcode = reply.rcode
+    aa = reply.authoritative
     if rcode == dns.rcode.SERVFAIL:
         return Answer(name, rdtype, Outcome.SERVFAIL, server=server, detail="the server answered SERVFAIL")
     if rcode == dns.rcode.REFUSED:
         return Answer(name, rdtype, Outcome.REFUSED, server=server, detail="the server refused the question")
     if rcode not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
-        return Answer(
-            name, rdtype, Outcome.ERROR, server=server, detail=f"the server answered {dns.rcode.to_text(rcode)}"
-        )
-    if not recursive and not aa and (rcode == dns.rcode.NXDOMAIN or response.answer or _is_referral(response)):
+        return Answer(name, rdtype, Outcome.ERROR, server=server, detail=f"the server answered {_rcode_text(rcode)}")
+    if not recursive and not aa and (rcode == dns.rcode.NXDOMAIN or reply.answer or _is_referral(reply)):
         return Answer(
             name, rdtype, Outcome.ERROR, server=server,
             detail="the server is listed for the zone but does not answer for it (lame delegation)",
         )  # fmt: skip
-    current = qname
-    wanted = dns.rdatatype.from_text(rdtype)
-    for _ in range(MAX_CNAME_HOPS + 1):
-        rrset = response.get_rrset(response.answer, current, dns.rdataclass.IN, wanted)
-        if rrset is not None:
-            values, txt = _records(rrset)
-            return Answer(
-                name, rdtype, Outcome.OK, values=values, txt=txt, ttl=int(rrset.ttl), server=server,
-                canonical=_text(current), received_at=received, authoritative=aa,
-            )  # fmt: skip
-        cname = response.get_rrset(response.answer, current, dns.rdataclass.IN, dns.rdatatype.CNAME)
-        if cname is None or wanted == dns.rdatatype.CNAME:
-            break
-        current = cname[0].target
-    if current != qname:
+    start = _text(qname)
+    rrset, current = _chain(reply, start, dns.rdatatype.from_text(rdtype), MAX_CNAME_HOPS)
+    if rrset is not None:
+        values, txt = _records(rrset)
+        return Answer(
+            name, rdtype, Outcome.OK, values=values, txt=txt, ttl=rrset.ttl, server=server,
+            canonical=current, received_at=received, authoritative=aa,
+        )  # fmt: skip
+    if current != start:
         # a CNAME whose target this server does not hold: the caller follows it
         return Answer(
-            name, rdtype, Outcome.OK, server=server, canonical=_text(current), received_at=received,
-            authoritative=aa, detail=f"{name} is an alias of {_text(current)}, held elsewhere",
+            name, rdtype, Outcome.OK, server=server, canonical=current, received_at=received,
+            authoritative=aa, detail=f"{name} is an alias of {current}, held elsewhere",
         )  # fmt: skip
     outcome = Outcome.NXDOMAIN if rcode == dns.rcode.NXDOMAIN else Outcome.NODATA
     return Answer(
-        name, rdtype, outcome, ttl=_negative_ttl(response), server=server, canonical=_text(current),
+        name, rdtype, outcome, ttl=_negative_ttl(reply), server=server, canonical=current,
         received_at=received, authoritative=aa,
     )  # fmt: skip
+
+
+def _resolver_answer(reply: Reply, qname: dns.name.Name, name: str, rdtype: str, label: str) -> Answer:
+    """The resolver view's Answer from a NOERROR or NXDOMAIN reply, as from dnspython's resolver: the CNAME
+    chain within the reply followed; NXDOMAIN and NODATA with the negative-caching TTL."""
+    if reply.rcode == dns.rcode.NXDOMAIN:
+        return Answer(name, rdtype, Outcome.NXDOMAIN, ttl=_negative_ttl(reply), server=label)
+    rrset, canonical = _chain(reply, _text(qname), dns.rdatatype.from_text(rdtype), RESOLVER_CNAME_HOPS)
+    if rrset is None:
+        return Answer(name, rdtype, Outcome.NODATA, ttl=_negative_ttl(reply), server=label, canonical=canonical)
+    values, txt = _records(rrset)
+    return Answer(name, rdtype, Outcome.OK, values=values, txt=txt, ttl=rrset.ttl, server=label, canonical=canonical)
+
+
+def _rcode_text(rcode: int) -> str:
+    return dns.rcode.to_text(dns.rcode.Rcode.make(rcode))
+
+
+def _resolver_timeout(name: str, rdtype: str, label: str, timeout: float) -> Answer:
+    return Answer(name, rdtype, Outcome.TIMEOUT, server=label, detail=f"no answer within {timeout:g} s")
+
+
+def _reply(data: bytes) -> Reply:
+    """A reply's fields: read by `wire`, or by dnspython when it is unusual (a malformed one raises its error)."""
+    reply = wire.read(data)
+    if reply is None:
+        reply = Reply.from_message(dns.message.from_wire(data), data)
+    return reply
+
+
+async def _udp_exchange(query: bytes, address: str, port: int, within: float) -> bytes:
+    """Send the query from a fresh connected UDP socket and wait up to `within` seconds for the datagram that
+    answers it.
+
+    Connected: the kernel drops datagrams from other addresses, and a refused port is an error at once. When the
+    time is up, a reply already waiting in the socket is still taken: it arrived while this process was busy,
+    so it is no timeout (the deadline's timer and the socket can become ready in the same turn of the loop).
+    """
+    loop = asyncio.get_running_loop()
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    with socket.socket(family, socket.SOCK_DGRAM) as sock:
+        sock.setblocking(False)
+        sock.connect((address, port))
+        try:
+            sock.send(query)  # a fresh datagram socket has room: no need for the loop's machinery
+        except BlockingIOError:
+            await loop.sock_sendall(sock, query)
+        done: asyncio.Future[bytes] = loop.create_future()
+
+        def readable() -> None:
+            if done.done():
+                return
+            try:
+                data = _receive(sock, query)
+            except OSError as exc:
+                done.set_exception(exc)
+                return
+            if data is not None:
+                done.set_result(data)
+
+        def expired() -> None:
+            readable()
+            if not done.done():
+                done.set_exception(TimeoutError())
+
+        try:
+            loop.add_reader(sock.fileno(), readable)
+        except NotImplementedError:  # a loop that watches no sockets (Windows' proactor): a datagram transport
+            return await _endpoint_exchange(loop, sock, query, within)
+        timer = loop.call_later(within, expired)
+        try:
+            return await done
+        finally:
+            timer.cancel()
+            loop.remove_reader(sock.fileno())
+
+
+class _Answering(asyncio.DatagramProtocol):
+    """Takes the datagram that answers the query (others are dropped) for loops without add_reader."""
+
+    def __init__(self, query: bytes, done: asyncio.Future[bytes]) -> None:
+        self.query = query
+        self.done = done
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        if not self.done.done() and wire.answers(self.query, data):
+            self.done.set_result(data)
+
+    def error_received(self, exc: Exception) -> None:
+        if not self.done.done():
+            self.done.set_exception(exc)
+
+
+async def _endpoint_exchange(
+    loop: asyncio.AbstractEventLoop, sock: socket.socket, query: bytes, within: float
+) -> bytes:
+    """The reply to the query already sent from `sock`, read through asyncio's datagram transport."""
+    done: asyncio.Future[bytes] = loop.create_future()
+    transport, _ = await loop.create_datagram_endpoint(lambda: _Answering(query, done), sock=sock)
+    try:
+        async with asyncio.timeout(within):
+            return await done
+    finally:
+        transport.close()
+
+
+def _receive(sock: socket.socket, query: bytes) -> bytes | None:
+    """The datagram waiting in the socket that answers the query (others are dropped), or None when none is."""
+    while True:
+        try:
+            data = sock.recv(65535)
+        except (BlockingIOError, InterruptedError):
+            return None
+        if wire.answers(query, data):
+            return data
 
 
 def _zone_named(name: str, answer: Answer, response: dns.message.Message | None) -> str | None:
@@ -614,16 +814,20 @@ def _is_alias_only(answer: Answer) -> bool:
     return answer.ok and not answer.values and answer.canonical not in ("", answer.name.rstrip(".").lower())
 
 
-def _is_referral(response: dns.message.Message) -> bool:
-    return not response.answer and any(r.rdtype == dns.rdatatype.NS for r in response.authority)
+def _is_referral(reply: Reply) -> bool:
+    return not reply.answer and any(r.rdtype == wire.NS for r in reply.authority)
 
 
 def _classify_no_nameservers(exc: dns.resolver.NoNameservers) -> tuple[Outcome, str]:
     errors = exc.kwargs.get("errors", [])
+    return _classify_errors([(entry[0], entry[3] if len(entry) > 3 else entry[-1]) for entry in errors])
+
+
+def _classify_errors(errors: list[tuple[str, object]]) -> tuple[Outcome, str]:
+    """What every resolver failing means, from (server, error or rcode text) as dnspython's resolver lists them."""
     outcome = Outcome.ERROR
     details = []
-    for entry in errors:
-        server, error = entry[0], entry[3] if len(entry) > 3 else entry[-1]
+    for server, error in errors:
         text = str(error)
         details.append(f"{server}: {text}")
         if "SERVFAIL" in text:

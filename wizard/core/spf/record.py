@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property, lru_cache
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_network
 
 from wizard.core.spf.macro import MacroError, MacroString, parse_macro_string
@@ -13,6 +14,7 @@ from wizard.core.txt import split_value, zone_file_value
 
 VERSION = "v=spf1"
 MAX_RECORD_OCTETS = 450  # RFC 7208 3.4: keep the reply within 512 octets
+PARSE_MEMORY = 4096  # distinct record texts whose parse is kept (the vendor includes of a batch, and more)
 
 
 class SpfSyntaxError(ValueError):
@@ -65,9 +67,10 @@ class Mechanism:
     def queries_dns(self) -> bool:
         return self.kind in DNS_KINDS
 
-    @property
+    @cached_property
     def network(self) -> IPv4Network | IPv6Network | None:
-        """The ip4/ip6 range (host bits cleared), or None for other mechanisms."""
+        """The ip4/ip6 range (host bits cleared), or None for other mechanisms (worked out once per term: a
+        vendor's record is parsed once and evaluated for every domain that includes it)."""
         if self.ip is None:
             return None
         length = self.cidr4 if isinstance(self.ip, IPv4Address) else self.cidr6
@@ -159,10 +162,21 @@ def parse(text: str) -> SpfRecord:
 
 
 def parse_lenient(text: str) -> tuple[SpfRecord, list[SpfSyntaxError]]:
-    """Parse what can be parsed: the valid terms, and one error per bad term (for the UI and the composer)."""
+    """Parse what can be parsed: the valid terms, and one error per bad term (for the UI and the composer).
+
+    The parse of a text is remembered (it is pure and the record immutable), so the includes every domain of
+    a batch names (_spf.google.com, _spf.mycimcloud.com, ...) are parsed once. The errors are new each time:
+    a caller may raise one, and a raised exception carries its traceback.
+    """
+    record, errors = _parse_lenient(text)
+    return record, [SpfSyntaxError(e.reason, e.term, e.start) for e in errors]
+
+
+@lru_cache(maxsize=PARSE_MEMORY)
+def _parse_lenient(text: str) -> tuple[SpfRecord, tuple[SpfSyntaxError, ...]]:
     if not is_spf(text):
         first = text.split(" ", 1)[0]
-        return SpfRecord(), [SpfSyntaxError("an SPF record must start with v=spf1 followed by a space", first, 0)]
+        return SpfRecord(), (SpfSyntaxError("an SPF record must start with v=spf1 followed by a space", first, 0),)
     terms: list[Term] = []
     errors: list[SpfSyntaxError] = []
     for term_text, start in split_terms(text):
@@ -176,7 +190,7 @@ def parse_lenient(text: str) -> tuple[SpfRecord, list[SpfSyntaxError]]:
             errors.append(SpfSyntaxError(f"{term_text.split('=')[0]}= may appear only once", term_text, start))
             continue
         terms.append(term)
-    return SpfRecord(tuple(terms)), errors
+    return SpfRecord(tuple(terms)), tuple(errors)
 
 
 def _has_modifier(terms: list[Term], name: str) -> bool:
