@@ -6,7 +6,6 @@ The headless path imports no Qt, so it starts fast and runs where there is no di
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import sys
 from collections.abc import AsyncGenerator, Sequence
@@ -14,16 +13,18 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, NoReturn
 
 from wizard import APP_ID, __version__
-from wizard.checks import DEFAULT_CONCURRENCY, DEFAULT_SPF_INCLUDE, CheckOptions
+from wizard.checks import DEFAULT_CONCURRENCY, DEFAULT_SPF_INCLUDE
 from wizard.core.names import DomainError, normalize_domain
-from wizard.lookup.settings import LookupSettings, parse_doh_url, parse_port, parse_server
 
+# Only what building the parser needs is imported here (`--version` and `--help` stop there); each command
+# imports what it runs, when it runs (see tests/test_startup.py).
 if TYPE_CHECKING:
     from tqdm import tqdm
 
     from wizard.checks import DomainResults
     from wizard.core.proof import ActivationProof
     from wizard.lookup.lookup import Lookup
+    from wizard.lookup.settings import LookupSettings
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 MAX_CONCURRENCY = 1000
@@ -39,6 +40,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _server(text: str) -> tuple[str, int]:
+    from wizard.lookup.settings import parse_server
+
     try:
         return parse_server(text)
     except ValueError as exc:
@@ -46,6 +49,8 @@ def _server(text: str) -> tuple[str, int]:
 
 
 def _doh(text: str) -> str:
+    from wizard.lookup.settings import parse_doh_url
+
     try:
         return parse_doh_url(text)
     except ValueError as exc:
@@ -53,6 +58,8 @@ def _doh(text: str) -> str:
 
 
 def _port(text: str) -> int:
+    from wizard.lookup.settings import parse_port
+
     try:
         return parse_port(text)
     except ValueError as exc:
@@ -176,6 +183,8 @@ def run_proof_command(args: argparse.Namespace) -> int:
 
 
 def settings_from(args: argparse.Namespace) -> LookupSettings:
+    from wizard.lookup.settings import LookupSettings
+
     timeout = getattr(args, "timeout", 10.0)
     return LookupSettings(
         nameservers=tuple(args.nameserver),
@@ -215,7 +224,9 @@ def _domains(texts: Sequence[str]) -> list[str]:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from wizard.checks import stream_domains
+    import asyncio
+
+    from wizard.checks import CheckOptions, stream_domains
     from wizard.lookup.lookup import Lookup
 
     listed = _read_domains_file(args.domains_file) if args.domains_file else []
@@ -305,6 +316,8 @@ def _progress_bar(total: int) -> tqdm[NoReturn] | None:
 
 def _proofs(args: argparse.Namespace, lookup: Lookup) -> list[ActivationProof]:
     """The activation proofs in the files given with --message and --reports (bad input: exit status 2)."""
+    import asyncio
+
     from wizard.checks.proofs import gather_proofs
     from wizard.commands import InputError, read_input
     from wizard.core.dmarc.aggregate import MAX_FILE_BYTES
