@@ -126,7 +126,8 @@ async def _address(source: Source, host: str) -> str:
 
 def http_client(**options: Any) -> httpx2.AsyncClient:
     """An httpx2 client that trusts the OS store (+ SSL_CERT_FILE) and goes through HTTPS_PROXY when it is set."""
-    return httpx2.AsyncClient(verify=trust_context(), trust_env=True, follow_redirects=False, **options)
+    context = trust_context(http2=bool(options.get("http2")))
+    return httpx2.AsyncClient(verify=context, trust_env=True, follow_redirects=False, **options)
 
 
 async def _get(host: str, address: str, port: int, path: str, limits: FetchLimits) -> tuple[httpx2.Response, bytes]:
