@@ -95,7 +95,7 @@ async def cancel_all(loop: asyncio.AbstractEventLoop) -> None:
 
 
 # Loaded by the checks only when first needed (so `check` starts fast): the HTTPS stack for MTA-STS policies
-# and DoH, cryptography for DKIM keys, the public suffix list for DMARC's organizational domain.
+# and DoH, cryptography for DKIM keys (and the public suffix list for DMARC's organizational domain, below).
 WARM_MODULES = (
     "wizard.lookup.https",
     "httpcore2._backends.anyio",
@@ -104,7 +104,6 @@ WARM_MODULES = (
     "cryptography.hazmat.primitives.serialization",
     "cryptography.hazmat.primitives.asymmetric.rsa",
     "cryptography.hazmat.primitives.asymmetric.ed25519",
-    "publicsuffixlist",
     # dnspython imports its asyncio backend on the first query, and the class of each record type on the
     # first answer that holds one
     "dns._asyncio_backend",
@@ -126,12 +125,14 @@ def warm_up() -> threading.Thread:
 
 
 def _warm() -> None:
+    # The public suffix list first: resuming saved work builds the DMARC page, which needs it, at once.
+    with contextlib.suppress(Exception):  # the check that needs it reports the failure
+        _warm_suffix_list()
     for name in WARM_MODULES:
         with contextlib.suppress(ImportError):
             importlib.import_module(name)
-    for step in (_warm_trust, _warm_suffix_list):
-        with contextlib.suppress(Exception):  # the check that needs it reports the failure
-            step()
+    with contextlib.suppress(Exception):
+        _warm_trust()
 
 
 def _warm_trust() -> None:

@@ -95,7 +95,7 @@ class EmailAuthWizard(QWizard):
         self._closing = False
         welcome = WelcomePage(self.session)
         self._add_page(Pages.WELCOME, welcome)
-        self._after_paint = _AfterFirstPaint(welcome, self._settle)
+        self._after_paint = _AfterFirstPaint(self, self._settle)
 
     # --- pages -------------------------------------------------------------------------------------
 
