@@ -95,7 +95,8 @@ class EmailAuthWizard(QWizard):
         self._closing = False
         welcome = WelcomePage(self.session)
         self._add_page(Pages.WELCOME, welcome)
-        self._after_paint = _AfterFirstPaint(self, self._settle)
+        # Welcome is what paints first, unless a resumed session leaves it at once: then the window does.
+        self._after_paint = _AfterFirstPaint((welcome, self), self._settle)
 
     # --- pages -------------------------------------------------------------------------------------
 
@@ -263,16 +264,20 @@ def _page_class(page_id: Pages) -> Callable[[Session], Page]:
 
 
 class _AfterFirstPaint(QObject):
-    """Calls `then` once, on the event loop's next turn after `widget` is first painted (an event filter that
-    removes itself): work that the first sight of the window need not wait for."""
+    """Calls `then` once, on the event loop's next turn after the first of `widgets` is painted (an event filter
+    that removes itself): work that the first sight of the window need not wait for."""
 
-    def __init__(self, widget: QWidget, then: Callable[[], None]) -> None:
-        super().__init__(widget)
+    def __init__(self, widgets: tuple[QWidget, ...], then: Callable[[], None]) -> None:
+        super().__init__(widgets[-1])
         self._then = then
-        widget.installEventFilter(self)
+        self._widgets = widgets
+        for widget in widgets:
+            widget.installEventFilter(self)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Paint:
-            watched.removeEventFilter(self)
-            QTimer.singleShot(0, self, self._then)  # not called once the widget (and so this filter) is gone
+        if event.type() == QEvent.Type.Paint and self._widgets:
+            for widget in self._widgets:
+                widget.removeEventFilter(self)
+            self._widgets = ()
+            QTimer.singleShot(0, self, self._then)  # not called once the window (and so this filter) is gone
         return False
