@@ -6,7 +6,6 @@ The headless path imports no Qt, so it starts fast and runs where there is no di
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import os
 import sys
@@ -15,16 +14,18 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, NoReturn
 
 from wizard import APP_ID, __version__
-from wizard.checks import DEFAULT_CONCURRENCY, DEFAULT_SPF_INCLUDE, CheckOptions
+from wizard.checks import DEFAULT_CONCURRENCY, DEFAULT_SPF_INCLUDE
 from wizard.core.names import DomainError, normalize_domain
-from wizard.lookup.settings import LookupSettings, parse_doh_url, parse_port, parse_server
 
+# Only what building the parser needs is imported here (`--version` and `--help` stop there); each command
+# imports what it runs, when it runs (see tests/test_startup.py).
 if TYPE_CHECKING:
     from tqdm import tqdm
 
     from wizard.checks import DomainResults
     from wizard.core.proof import ActivationProof
     from wizard.lookup.lookup import Lookup
+    from wizard.lookup.settings import LookupSettings
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 MAX_CONCURRENCY = 1000
@@ -40,6 +41,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _server(text: str) -> tuple[str, int]:
+    from wizard.lookup.settings import parse_server
+
     try:
         return parse_server(text)
     except ValueError as exc:
@@ -47,6 +50,8 @@ def _server(text: str) -> tuple[str, int]:
 
 
 def _doh(text: str) -> str:
+    from wizard.lookup.settings import parse_doh_url
+
     try:
         return parse_doh_url(text)
     except ValueError as exc:
@@ -54,6 +59,8 @@ def _doh(text: str) -> str:
 
 
 def _port(text: str) -> int:
+    from wizard.lookup.settings import parse_port
+
     try:
         return parse_port(text)
     except ValueError as exc:
@@ -189,6 +196,8 @@ def run_proof_command(args: argparse.Namespace) -> int:
 
 
 def settings_from(args: argparse.Namespace) -> LookupSettings:
+    from wizard.lookup.settings import LookupSettings
+
     timeout = getattr(args, "timeout", 10.0)
     return LookupSettings(
         nameservers=tuple(args.nameserver),
@@ -228,6 +237,8 @@ def _domains(texts: Sequence[str]) -> list[str]:
 
 
 def run_check(args: argparse.Namespace) -> int:
+    from wizard.checks import CheckOptions
+
     listed = _read_domains_file(args.domains_file) if args.domains_file else []
     domains = _domains([*args.domains, *listed])
     try:
@@ -243,6 +254,8 @@ def run_check(args: argparse.Namespace) -> int:
     count = _workers_for(args, len(domains))
     if count > 1:  # before the lookup layer is loaded: this process only passes the workers' lines on
         return _run_in_workers(args, domains, count, printer)
+    import asyncio
+
     from wizard.checks import stream_domains
     from wizard.lookup.lookup import Lookup
 
@@ -353,6 +366,8 @@ def _progress_bar(total: int) -> tqdm[NoReturn] | None:
 
 def _proofs(args: argparse.Namespace, lookup: Lookup) -> list[ActivationProof]:
     """The activation proofs in the files given with --message and --reports (bad input: exit status 2)."""
+    import asyncio
+
     from wizard.checks.proofs import gather_proofs
     from wizard.commands import InputError, read_input
     from wizard.core.dmarc.aggregate import MAX_FILE_BYTES

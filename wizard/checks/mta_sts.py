@@ -12,7 +12,6 @@ from wizard.core.fetched import FetchResult
 from wizard.core.mta_sts.policy import StsPolicy, mx_hosts, uncovered_mx
 from wizard.core.mta_sts.record import POLICY_PATH, policy_host, policy_url
 from wizard.core.mta_sts.rules import fetched_findings, record_findings
-from wizard.lookup.https import FetchLimits, fetch_https
 
 CHECK = "mta_sts"
 MAX_STAGE_SECONDS = 5.0
@@ -37,6 +36,8 @@ async def check_mta_sts(ctx: CheckContext) -> MtaStsResult:
     if record_text is None:
         return MtaStsResult(tuple(findings), ctx.domain)
     await prepare.ready(prepare.HTTPS)
+    from wizard.lookup.https import FetchLimits, fetch_https  # the HTTPS stack: only once a policy is to be fetched
+
     settings = ctx.lookup.settings
     stage = min(MAX_STAGE_SECONDS, settings.timeout / 2)  # so a stalled handshake is named as such
     limits = FetchLimits(connect=stage, handshake=stage, total=settings.timeout)

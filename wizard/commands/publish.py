@@ -11,17 +11,17 @@ success, 1 when the server refused or verification failed, 2 for bad input (one 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wizard import APP_ID
-from wizard.core.dkim.paste import normalize
-from wizard.core.dmarc.record import is_dmarc_record
 from wizard.core.names import DomainError, normalize_domain
-from wizard.core.publish import Plan, Wanted, diff_lines, record_problem
-from wizard.core.records import Kind
+
+# add_parser runs for every command line (the `check` and `--version` ones too): what publishing needs is
+# imported by the functions that publish.
+if TYPE_CHECKING:
+    from wizard.core.publish import Plan, Wanted
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 RFC2136 = "rfc2136"
@@ -68,6 +68,11 @@ def add_parser(
 
 def wanted_records(args: argparse.Namespace, domain: str) -> list[Wanted]:
     """The records asked for: SPF always (CIMcloud's include plus --spf-include), DKIM and DMARC when given."""
+    from wizard.core.dkim.paste import normalize
+    from wizard.core.dmarc.record import is_dmarc_record
+    from wizard.core.publish import Wanted, record_problem
+    from wizard.core.records import Kind
+
     includes = []
     for text in args.spf_include:
         try:
@@ -94,6 +99,8 @@ def wanted_records(args: argparse.Namespace, domain: str) -> list[Wanted]:
 
 
 def run(args: argparse.Namespace) -> int:
+    import asyncio
+
     from wizard.lookup.publish import PublishError
 
     try:
@@ -147,6 +154,7 @@ async def _lexicon_backend(args: argparse.Namespace, lookup: Any, domain: str, p
 
 async def _run(args: argparse.Namespace, domain: str, wanted: list[Wanted]) -> int:
     from wizard.cli import settings_from
+    from wizard.core.publish import diff_lines
     from wizard.lookup import publish
     from wizard.lookup.lookup import Lookup
 
@@ -173,6 +181,8 @@ async def _run(args: argparse.Namespace, domain: str, wanted: list[Wanted]) -> i
 
 async def _verify(lookup: Any, plan: Plan) -> list[str]:
     """Verification, asked again a few times: a provider's secondaries may take a moment to copy the change."""
+    import asyncio
+
     from wizard.lookup import publish
 
     problems: list[str] = []

@@ -6,8 +6,6 @@ import re
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-import idna
-
 if TYPE_CHECKING:
     from publicsuffixlist import PublicSuffixList
 
@@ -71,6 +69,8 @@ def _to_ascii_label(raw: str, label: str) -> str:
     if label.isascii():
         ascii_label = label.lower()
     else:
+        import idna  # its tables load for the first international name, not for every start-up
+
         try:
             ascii_label = idna.encode(label, uts46=True).decode("ascii")
         except idna.IDNAError as exc:
@@ -89,6 +89,8 @@ def _to_ascii_label(raw: str, label: str) -> str:
 
 def to_unicode(name: str) -> str:
     """The display form of an ASCII name (xn-- labels decoded), for showing to people."""
+    import idna
+
     try:
         return ".".join(idna.decode(label) if label.startswith("xn--") else label for label in name.split("."))
     except idna.IDNAError:

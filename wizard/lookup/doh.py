@@ -1,27 +1,43 @@
-"""DNS over HTTPS (RFC 8484) with dnspython, sent through our HTTP client: the OS trust store and HTTPS_PROXY.
+"""DNS over HTTPS (RFC 8484): dnspython builds and reads the DNS messages, our HTTP client carries them.
 
 dnspython's own DoH transport resolves the server's name itself and ignores proxies; a locked-down network
-often allows web traffic only through its proxy, so every DoH query goes through wizard.lookup.https's client.
+often allows web traffic only through its proxy, so every DoH query goes through wizard.lookup.https's client
+(the OS trust store and HTTPS_PROXY). What is left of RFC 8484 is one POST of the query's wire form and the
+reply's status check, done here, so that dnspython's DoH support can stay off (see wizard.lookup) and the
+HTTPS stack is imported on the first DoH query rather than by every run at start-up.
 """
 
 from __future__ import annotations
 
+import asyncio
+
 import dns._asyncbackend
-import dns.asyncquery
 import dns.message
 import dns.nameserver
+import dns.query
 
-from wizard.lookup.https import http_client
+DNS_MESSAGE = "application/dns-message"
 
 
 async def doh_query(query: dns.message.Message, url: str, seconds: float) -> dns.message.Message:
     """Send one query to the DoH server at `url` (POST, HTTP/2 or HTTP/1.1) and return its reply.
 
-    Raises what dnspython and httpx2 raise (dns.exception.Timeout, httpx2.HTTPError, ValueError for a status
-    other than 2xx, dns.exception.DNSException for a malformed reply): the lookup layer turns them into Answers.
+    Raises TimeoutError after `seconds`, what httpx2 raises (httpx2.HTTPError), ValueError for a status other
+    than 2xx, and dns.exception.DNSException for a malformed or unrelated reply: the lookup layer turns them
+    into Answers.
     """
-    async with http_client(http2=True, timeout=seconds) as client:
-        return await dns.asyncquery.https(query, url, timeout=seconds, client=client)
+    from wizard.lookup.https import http_client  # the HTTPS stack: only a run that uses DoH loads it
+
+    wire = query.to_wire()
+    headers = {"accept": DNS_MESSAGE, "content-type": DNS_MESSAGE}
+    async with asyncio.timeout(seconds), http_client(http2=True, timeout=seconds) as client:
+        response = await client.post(url, content=wire, headers=headers)
+    if not 200 <= response.status_code <= 299:  # RFC 8484 4.2.1: any 2xx carries a DNS reply
+        raise ValueError(f"{url} responded with HTTP status {response.status_code}")
+    reply = dns.message.from_wire(response.content)
+    if not query.is_response(reply):
+        raise dns.query.BadResponse
+    return reply
 
 
 class ProxiedDoHNameserver(dns.nameserver.DoHNameserver):

@@ -127,7 +127,7 @@ async def _address(source: Source, host: str) -> str:
 def http_client(*, verify: ssl.SSLContext | None = None, **options: Any) -> httpx2.AsyncClient:
     """An httpx2 client that trusts the OS store (+ SSL_CERT_FILE) and goes through HTTPS_PROXY when it is set
     (`verify`: that trust, already built)."""
-    context = verify if verify is not None else trust_context()
+    context = verify if verify is not None else trust_context(http2=bool(options.get("http2")))
     return httpx2.AsyncClient(verify=context, trust_env=True, follow_redirects=False, **options)
 
 

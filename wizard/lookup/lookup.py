@@ -30,7 +30,6 @@ import dns.rcode
 import dns.rdatatype
 import dns.resolver
 import dns.rrset
-import httpx2
 
 from wizard.core.answers import Answer, AuthoritativeView, NameViews, Outcome, SharedFutures, TxtRecord
 from wizard.lookup import wire
@@ -565,6 +564,8 @@ class Lookup:
         return await self._shared(key, partial(self._query_doh, url, name, rdtype.upper(), label or url))
 
     async def _query_doh(self, url: str, name: str, rdtype: str, server: str) -> Answer:
+        import httpx2  # loaded by the first DoH query, not by every run's start-up
+
         s = self.settings
         try:
             qname = _absolute(name)

@@ -3,11 +3,17 @@
 The rule: the coroutine only awaits the lookup layer and returns data; it never touches a widget.
 Results come back through Qt signals, on the GUI thread. Starting again cancels the previous run;
 the run is cancelled when the owner is destroyed, when its page is left, or when the window closes.
+
+`warm_up()` is the one piece of work on a thread of its own: what the first checks would otherwise load on
+the GUI thread, where each import or trust-store read freezes the window (see its docstring).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import importlib
+import threading
 import traceback
 from collections.abc import Coroutine
 from typing import Any
@@ -86,3 +92,57 @@ async def cancel_all(loop: asyncio.AbstractEventLoop) -> None:
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
+
+
+# Loaded by the checks only when first needed (so `check` starts fast): the HTTPS stack for MTA-STS policies
+# and DoH, cryptography for DKIM keys (and the public suffix list for DMARC's organizational domain, below).
+WARM_MODULES = (
+    "wizard.lookup.https",
+    "httpcore2._backends.anyio",
+    "anyio._backends._asyncio",
+    "cryptography.exceptions",
+    "cryptography.hazmat.primitives.serialization",
+    "cryptography.hazmat.primitives.asymmetric.rsa",
+    "cryptography.hazmat.primitives.asymmetric.ed25519",
+    # dnspython imports its asyncio backend on the first query, and the class of each record type on the
+    # first answer that holds one
+    "dns._asyncio_backend",
+    *(f"dns.rdtypes.IN.{rdtype}" for rdtype in ("A", "AAAA")),
+    *(f"dns.rdtypes.ANY.{rdtype}" for rdtype in ("CNAME", "MX", "NS", "SOA", "TXT", "PTR")),
+)
+
+
+def warm_up() -> threading.Thread:
+    """Load, on a background thread, what the first verification would otherwise load on the GUI thread:
+    the modules above, the trust store's TLS contexts and the public suffix list (each a few to a hundred
+    milliseconds: a frozen window). Python's imports are thread-safe; a check that needs a module while it
+    loads waits for that one module. Nothing here touches a widget; a step that fails is left for the check
+    that needs it to report.
+    """
+    thread = threading.Thread(target=_warm, name="warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
+def _warm() -> None:
+    # The public suffix list first: resuming saved work builds the DMARC page, which needs it, at once.
+    with contextlib.suppress(Exception):  # the check that needs it reports the failure
+        _warm_suffix_list()
+    for name in WARM_MODULES:
+        with contextlib.suppress(ImportError):
+            importlib.import_module(name)
+    with contextlib.suppress(Exception):
+        _warm_trust()
+
+
+def _warm_trust() -> None:
+    from wizard.lookup.trust import trust_context
+
+    trust_context(http2=False)
+    trust_context(http2=True)
+
+
+def _warm_suffix_list() -> None:
+    from wizard.core.names import organizational_domain
+
+    organizational_domain("www.example.com")

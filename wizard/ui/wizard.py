@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from enum import IntEnum
 
 import shiboken6
-from PySide6.QtCore import QByteArray, Qt, QTimer
+from PySide6.QtCore import QByteArray, QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QMessageBox, QWidget, QWizard
 
@@ -14,15 +16,10 @@ from wizard.lookup.settings import LookupSettings
 from wizard.store import Store
 
 from wizard.ui.page import DomainPage, Page
-from wizard.ui.pages.dkim import DkimPage
-from wizard.ui.pages.dmarc import DmarcPage
-from wizard.ui.pages.domains import DomainsPage
-from wizard.ui.pages.mta_sts import MtaStsPage
-from wizard.ui.pages.spf import SpfPage
-from wizard.ui.pages.summary import SummaryPage
 from wizard.ui.pages.welcome import WelcomePage
 from wizard.ui.session import Session
 from wizard.ui.steps import Step, StepList
+from wizard.ui.tasks import warm_up
 from wizard.ui.tooltips import wrap_tooltips
 from wizard.ui.wheel import WheelGuard, guard_wheel
 from wizard.ui.widgets import icon
@@ -82,32 +79,58 @@ class EmailAuthWizard(QWizard):
         self.setOption(QWizard.WizardOption.HaveHelpButton, True)
         self.setButtonText(QWizard.WizardButton.HelpButton, "&Preferences…")
         self.helpRequested.connect(self.open_preferences)
-        self.pages: dict[Pages, Page] = {
-            Pages.WELCOME: WelcomePage(self.session),
-            Pages.DOMAINS: DomainsPage(self.session),
-            Pages.SPF: SpfPage(self.session),
-            Pages.DKIM: DkimPage(self.session),
-            Pages.DMARC: DmarcPage(self.session),
-            Pages.MTA_STS: MtaStsPage(self.session),
-            Pages.SUMMARY: SummaryPage(self.session),
-        }
+        self.pages: dict[Pages, Page] = {}
         self.wheel_guard = WheelGuard(self)
-        for page_id, page in self.pages.items():
-            self.setPage(page_id, page)
-            guard_wheel(page, self.wheel_guard)
         self._shown: Page | None = None
         self._resume_to: int | None = None
         self.step_list = StepList(STEPS, self)
         self.setSideWidget(self.step_list)
         self.currentIdChanged.connect(self._page_changed)
         self.session.progress_changed.connect(self.show_steps)
-        for page in self.pages.values():
-            if isinstance(page, DomainPage):
-                page.domain_box.currentIndexChanged.connect(self.show_steps)
         QShortcut(QKeySequence.StandardKey.Preferences, self, self.open_preferences)
         self.setMinimumSize(720, 560)
         self._restore_geometry()
         wrap_tooltips(self)
+        self.warm_up: threading.Thread | None = None
+        self._closing = False
+        welcome = WelcomePage(self.session)
+        self._add_page(Pages.WELCOME, welcome)
+        # Welcome is what paints first, unless a resumed session leaves it at once: then the window does.
+        self._after_paint = _AfterFirstPaint((welcome, self), self._settle)
+
+    # --- pages -------------------------------------------------------------------------------------
+
+    def _settle(self) -> None:
+        """After the first paint: the checks' heavy modules load on a background thread, and the other pages
+        are built on the GUI thread, one per turn of the event loop so that the window keeps responding."""
+        if self._closing:
+            return
+        if self.warm_up is None:
+            self.warm_up = warm_up()
+        if self._build_next_page():
+            QTimer.singleShot(0, self, self._settle)
+
+    def build_pages(self) -> None:
+        """Every page now (Next needs the page it goes to, even before they are all built after the first paint)."""
+        while self._build_next_page():
+            pass
+
+    def _build_next_page(self) -> bool:
+        """Build the first page not yet built (its module imported here); False when none was left."""
+        missing = [page_id for page_id in Pages if page_id not in self.pages]
+        if not missing:
+            return False
+        page = _page_class(missing[0])(self.session)
+        self._add_page(missing[0], page)
+        wrap_tooltips(page)
+        return True
+
+    def _add_page(self, page_id: Pages, page: Page) -> None:
+        self.pages[page_id] = page
+        self.setPage(page_id, page)
+        guard_wheel(page, self.wheel_guard)
+        if isinstance(page, DomainPage):
+            page.domain_box.currentIndexChanged.connect(self.show_steps)
 
     # --- order -------------------------------------------------------------------------------------
 
@@ -117,6 +140,7 @@ class EmailAuthWizard(QWizard):
     def validateCurrentPage(self) -> bool:
         """Leaving Welcome with "Continue" remembers where to return, so the pages between are walked through and
         Back follows the same path as in a fresh start (a jump would leave Back nothing but Welcome)."""
+        self.build_pages()  # Next needs the page it goes to
         if not super().validateCurrentPage():
             return False
         welcome = self.pages[Pages.WELCOME]
@@ -191,10 +215,14 @@ class EmailAuthWizard(QWizard):
             self.resize(860, 680)
 
     def stop_live_work(self) -> None:
-        """Cancel every check in progress and stop the timers (the window is closing)."""
+        """Cancel every check in progress and stop the timers (the window is closing); the warm-up, which
+        cannot be cancelled, is waited for (it is short, and no thread outlives the window)."""
+        self._closing = True  # no more pages are built
         for page in self.pages.values():
             page.left()
         self._shown = None
+        if self.warm_up is not None:
+            self.warm_up.join()
 
     def done(self, result: int) -> None:
         self.stop_live_work()
@@ -205,3 +233,51 @@ class EmailAuthWizard(QWizard):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.stop_live_work()
         super().closeEvent(event)
+
+
+def _page_class(page_id: Pages) -> Callable[[Session], Page]:
+    """The class of a page after Welcome, its module imported only now (not before the window first shows)."""
+    if page_id == Pages.DOMAINS:
+        from wizard.ui.pages.domains import DomainsPage
+
+        return DomainsPage
+    if page_id == Pages.SPF:
+        from wizard.ui.pages.spf import SpfPage
+
+        return SpfPage
+    if page_id == Pages.DKIM:
+        from wizard.ui.pages.dkim import DkimPage
+
+        return DkimPage
+    if page_id == Pages.DMARC:
+        from wizard.ui.pages.dmarc import DmarcPage
+
+        return DmarcPage
+    if page_id == Pages.MTA_STS:
+        from wizard.ui.pages.mta_sts import MtaStsPage
+
+        return MtaStsPage
+    from wizard.ui.pages.summary import SummaryPage
+
+    assert page_id == Pages.SUMMARY, page_id
+    return SummaryPage
+
+
+class _AfterFirstPaint(QObject):
+    """Calls `then` once, on the event loop's next turn after the first of `widgets` is painted (an event filter
+    that removes itself): work that the first sight of the window need not wait for."""
+
+    def __init__(self, widgets: tuple[QWidget, ...], then: Callable[[], None]) -> None:
+        super().__init__(widgets[-1])
+        self._then = then
+        self._widgets = widgets
+        for widget in widgets:
+            widget.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint and self._widgets:
+            for widget in self._widgets:
+                widget.removeEventFilter(self)
+            self._widgets = ()
+            QTimer.singleShot(0, self, self._then)  # not called once the window (and so this filter) is gone
+        return False

@@ -1,0 +1,66 @@
+"""Start-up: a run imports what it needs when it needs it. `--version` loads no DNS, HTTPS, crypto, public
+suffix list or Qt; `check` sends its first query before any of the heavy optional modules is loaded, and a
+domain that needs none of them never loads them. (Which modules, not how long: timings are the bench's.)"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.lab import Lab
+
+ROOT = Path(__file__).resolve().parent.parent
+# Each is tens of milliseconds or more to import; none is needed before a first DNS query.
+HEAVY = ("httpx2", "httpcore2", "h2", "anyio", "cryptography", "publicsuffixlist", "PySide6", "qasync")
+
+
+def loaded(tmp_path: Path, *args: str) -> dict[str, Any]:
+    """The modules a fresh `email-auth-wizard ARGS` process had loaded at its first DNS query and at its end."""
+    out = tmp_path / "modules.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.startup_probe", str(out), *args],
+        cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert "Traceback" not in done.stderr, done.stderr
+    result: dict[str, Any] = json.loads(out.read_text())
+    return result
+
+
+def heavy(modules: list[str] | None) -> set[str]:
+    assert modules is not None, "the run sent no DNS query at all"
+    return {m.split(".")[0] for m in modules} & set(HEAVY)
+
+
+def lab_args(lab: Lab) -> list[str]:
+    return [
+        "--nameserver", f"127.0.0.1:{lab.resolver_port}", "--dns-port", str(lab.port), "--no-public-resolvers",
+    ]  # fmt: skip
+
+
+def test_version_loads_no_dns_https_crypto_psl_or_qt(tmp_path: Path) -> None:
+    modules = loaded(tmp_path, "--version")
+    assert modules["at_first_query"] is None
+    assert heavy(modules["at_exit"]) == set()
+    assert "dns" not in {m.split(".")[0] for m in modules["at_exit"]}
+
+
+@pytest.mark.lab
+def test_check_sends_its_first_query_before_loading_any_heavy_module(dns_lab: Lab, tmp_path: Path) -> None:
+    modules = loaded(tmp_path, "check", "sts-good.test", "dkim-good.test", "--dkim", "cimcloud-aaa", *lab_args(dns_lab))
+    assert heavy(modules["at_first_query"]) == set()
+    # the same run needs them later (the policy fetch, the DKIM key, the Qt-free CLI never): the probe sees them
+    assert {"httpx2", "cryptography"} <= heavy(modules["at_exit"]) and "PySide6" not in heavy(modules["at_exit"])
+
+
+@pytest.mark.lab
+def test_check_without_a_dkim_selector_never_loads_crypto(dns_lab: Lab, tmp_path: Path) -> None:
+    modules = loaded(tmp_path, "check", "example.test", *lab_args(dns_lab))
+    # It has no DMARC record (the org domain's is asked: the suffix list) and may publish MTA-STS (the HTTPS
+    # stack is loaded in the background while the first questions are in flight, wizard.checks.prepare); with
+    # no DKIM selector or record given there is no key to read.
+    assert heavy(modules["at_exit"]) <= {"publicsuffixlist", "httpx2"}
