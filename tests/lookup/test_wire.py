@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import struct
 
+import dns.exception
 import dns.flags
 import dns.message
 import dns.name
@@ -13,6 +14,8 @@ import dns.rrset
 import dns.tsig
 import dns.tsigkeyring
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.lab import Lab
 from wizard.lookup import wire
@@ -199,3 +202,28 @@ def test_every_lab_reply_reads_as_dnspython_reads_it(dns_lab: Lab) -> None:
             assert fast == Reply.from_message(dns.message.from_wire(data), data), (name, rdtype, recursive)
             read += fast is not None
     assert read == len(servers) * len(questions), "every ordinary reply is read without dnspython"
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    case=st.sampled_from(sorted(CASES)),
+    edits=st.lists(st.tuples(st.integers(min_value=0), st.integers(0, 255)), min_size=1, max_size=6),
+    cut=st.integers(min_value=0, max_value=600),
+)
+def test_a_damaged_reply_is_read_as_dnspython_reads_it_or_left_to_dnspython(
+    case: str, edits: list[tuple[int, int]], cut: int
+) -> None:
+    """A lying or broken server: bytes changed and the message cut anywhere. The lean reader never raises and
+    never reads a reply dnspython would refuse or read differently."""
+    data = bytearray(CASES[case])
+    for where, byte in edits:
+        data[where % len(data)] = byte
+    damaged = bytes(data[: max(12, len(data) - cut % len(data))])
+    fast = wire.read(damaged)
+    if fast is None:
+        return
+    try:
+        expected = Reply.from_message(dns.message.from_wire(damaged), damaged)
+    except dns.exception.DNSException:
+        pytest.fail("the lean reader read a reply that dnspython refuses")
+    assert fast == expected
