@@ -6,10 +6,12 @@ import asyncio
 import contextlib
 import datetime
 import http.server
+import socket
 import ssl
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import trustme
@@ -110,8 +112,16 @@ def serving_in_thread(body: bytes, context: ssl.SSLContext, port: int = 0) -> It
         def log_message(self, format: str, *args: object) -> None:  # quiet
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Policy)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
+    class Server(http.server.ThreadingHTTPServer):
+        def get_request(self) -> tuple[socket.socket, Any]:
+            # The TLS handshake happens in the request's thread, bounded: a client that gives up half-way (a
+            # check cancelled mid-handshake) must not hold the accepting thread, or shutdown() waits forever.
+            connection, address = self.socket.accept()
+            connection.settimeout(1.0)
+            return connection, address
+
+    server = Server(("127.0.0.1", port), Policy)
+    server.socket = context.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -74,6 +74,9 @@ def qloop(qapp: QApplication) -> Iterator[asyncio.AbstractEventLoop]:
         asyncio.events._set_running_loop(None)
         asyncio.set_event_loop(None)
         leftover = [t for t in set(threading.enumerate()) - threads_before if t.is_alive()]
+        for thread in leftover:  # a pool's worker already told to stop (anyio's, after a TLS wrap) ends on its own
+            thread.join(timeout=2)
+        leftover = [t for t in leftover if t.is_alive()]
         assert not pending, f"tasks still running when the test ended: {pending}"
         assert not leftover, f"threads left running: {leftover}"
 
