@@ -16,7 +16,6 @@ import compileall
 import json
 import os
 import platform
-import shutil
 import statistics
 import subprocess
 import sys
@@ -33,6 +32,7 @@ from typing import Any
 from bench.delay_proxy import DelayProxy
 from tests.lab import Lab
 from tests.lab.bind import free_port
+from tests.lab.plugin import copy_zones
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -77,9 +77,7 @@ _dmarc IN TXT "v=DMARC1; p=none; rua=mailto:dmarc@{name}"
 
 
 def write_zones(folder: Path, batch: int) -> list[str]:
-    folder.mkdir(parents=True)
-    for vendor in VENDORS:
-        shutil.copy(ROOT / "tests" / "zones" / f"{vendor}.zone", folder)
+    copy_zones(folder, VENDORS)
     (folder / f"{REALISTIC}.zone").write_text(realistic_zone())
     names = [f"b{i:04d}.test" for i in range(batch)]
     for name in names:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import resource
-import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -21,6 +20,7 @@ from pathlib import Path
 from bench.delay_proxy import DelayProxy
 from tests.lab import Lab
 from tests.lab.bind import free_port
+from tests.lab.plugin import copy_zones
 from wizard.checks import CheckOptions, run_domains
 from wizard.lookup.lookup import Lookup
 
@@ -35,8 +35,7 @@ VENDOR_ZONES = ("mycimcloud.com", "google.com")  # the lab's stand-ins, so every
 
 
 def write_zones(folder: Path, count: int) -> list[str]:
-    for vendor in VENDOR_ZONES:
-        shutil.copy(Path(__file__).resolve().parent.parent / "tests" / "zones" / f"{vendor}.zone", folder)
+    copy_zones(folder, VENDOR_ZONES)
     names = [f"d{i:03d}.test" for i in range(count)]
     for name in names:
         (folder / f"{name}.zone").write_text(ZONE.format(name=name))

@@ -4,20 +4,19 @@ every domain gets the findings its zone warrants, and results stream in as each 
 from __future__ import annotations
 
 import asyncio
-import shutil
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from tests.lab import Lab
+from tests.lab.plugin import copy_zones
 from wizard import checks
 from wizard.checks import CheckOptions, DomainResults, entries, run_domains, stream_domains
 from wizard.lookup.lookup import Lookup
 
 pytestmark = pytest.mark.lab
 
-ZONES = Path(__file__).resolve().parent.parent / "zones"
 VENDORS = ("mycimcloud.com", "google.com")
 ZONE = """@ IN TXT "v=spf1 include:_spf.google.com include:_spf.mycimcloud.com ~all"
 @ IN MX 10 mx.{name}.
@@ -28,9 +27,7 @@ _dmarc IN TXT "v=DMARC1; p=none; rua=mailto:dmarc@{name}"
 
 def batch_zones(folder: Path, count: int) -> list[str]:
     """`count` zones alike but for their names, and the vendor zones their SPF includes."""
-    folder.mkdir()
-    for vendor in VENDORS:
-        shutil.copy(ZONES / f"{vendor}.zone", folder)
+    copy_zones(folder, VENDORS)
     names = [f"b{i:04d}.test" for i in range(count)]
     for name in names:
         (folder / f"{name}.zone").write_text(ZONE.format(name=name))

@@ -4,15 +4,14 @@ each case gives its finding, and no check crashes."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.lab.plugin import copy_zones
 from wizard.cli import main
 
-ZONES = Path(__file__).resolve().parent.parent / "zones"
 RFC_ZONES = Path(__file__).resolve().parent.parent / "data" / "rfc-zones"
 NAMES = ("lower", "indent", "pct", "spbad", "rf", "inc", "redir", "voids", "hsha1", "others", "pkcs1", "upper")
 
@@ -21,9 +20,8 @@ NAMES = ("lower", "indent", "pct", "spbad", "rf", "inc", "redir", "voids", "hsha
 def lab_zone_dir(tmp_path: Path) -> Path:
     """rfc.test and CIMcloud's include (mycimcloud.com), nothing else: a small lab that starts quickly."""
     folder = tmp_path / "zones"
-    folder.mkdir()
-    shutil.copy(RFC_ZONES / "rfc.test.zone", folder)
-    shutil.copy(ZONES / "mycimcloud.com.zone", folder)
+    copy_zones(folder, ["rfc.test"], RFC_ZONES)
+    copy_zones(folder, ["mycimcloud.com"])
     return folder
 
 

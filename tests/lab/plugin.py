@@ -14,7 +14,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import shutil
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,14 @@ from .lab import Lab
 from .pdns import PowerDns
 
 ZONES = Path(__file__).resolve().parent.parent / "zones"
+
+
+def copy_zones(folder: Path, names: Iterable[str], source: Path = ZONES) -> None:
+    """Put the zones `names` (``<name>.zone`` in `source`, tests/zones by default: the vendors' SPF stand-ins
+    and the shared test zones) into the zone folder `folder`, made if it is missing."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        shutil.copy(source / f"{name}.zone", folder)
 
 
 @pytest.fixture

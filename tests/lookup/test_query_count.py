@@ -4,14 +4,13 @@ realistic domain, checked in-process through a proxy that answers in waves: see 
 from __future__ import annotations
 
 import asyncio
-import shutil
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from bench.__main__ import REALISTIC, SELECTOR, VENDORS, realistic_zone
+from bench.__main__ import REALISTIC, SELECTOR, write_zones
 from tests.lab import Lab
 from tests.lab.bind import free_port
 from tests.lookup.lockstep_proxy import LockstepProxy
@@ -20,7 +19,6 @@ from wizard.lookup.lookup import Lookup
 
 pytestmark = pytest.mark.lab
 
-ZONES = Path(__file__).resolve().parent.parent / "zones"
 # The longest chains of questions that depend on each other for the realistic domain: the domain's NS (asked
 # with its SOA), the name servers' addresses, then the authoritative servers; and the SPF tree: the domain's TXT,
 # _spf.google.com, the _netblocks names it includes (or TXT, MX, the MX host's address for `mx`).
@@ -30,10 +28,7 @@ CRITICAL_PATH = 3
 @pytest.fixture
 def lab_zone_dir(tmp_path: Path) -> Path:
     folder = tmp_path / "zones"
-    folder.mkdir()
-    for vendor in VENDORS:
-        shutil.copy(ZONES / f"{vendor}.zone", folder)
-    (folder / f"{REALISTIC}.zone").write_text(realistic_zone())
+    write_zones(folder, 0)  # scenario A's zones, as the bench serves them
     return folder
 
 

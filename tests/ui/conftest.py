@@ -4,7 +4,6 @@ links captured instead of opening a browser, and a check that no task or thread 
 from __future__ import annotations
 
 import asyncio
-import shutil
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,6 +15,7 @@ from PySide6.QtCore import QObject, QUrl, Slot
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QApplication
 
+from tests.lab.plugin import copy_zones
 from wizard.lookup.settings import LookupSettings
 from wizard.store import Store
 
@@ -26,7 +26,6 @@ UI_ZONES = Path(__file__).resolve().parent / "zones"
 # The vendors' SPF stand-ins (tests/zones), so a composed record's includes resolve as on the internet: the
 # spf check judges the whole tree, and an include that does not exist is a problem, never "verified".
 VENDOR_ZONES = ("mycimcloud.com", "google.com", "outlook.com", "sendgrid.net", "amazonses.com")
-SHARED_ZONES = Path(__file__).resolve().parent.parent / "zones"
 # Settings for tests without the lab: every query goes to a closed local port, never to the internet.
 OFFLINE = LookupSettings(nameservers=(("127.0.0.1", 9),), dns_port=9, public_resolvers=False, timeout=1.0, retries=0)
 
@@ -42,8 +41,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def lab_zone_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The wizard's tests serve their own small set of zones (tests/ui/zones) and the vendors' stand-ins."""
     folder = tmp_path_factory.mktemp("ui-zones")
-    for zone in [*UI_ZONES.glob("*.zone"), *(SHARED_ZONES / f"{name}.zone" for name in VENDOR_ZONES)]:
-        shutil.copy(zone, folder / zone.name)
+    copy_zones(folder, (zone.stem for zone in UI_ZONES.glob("*.zone")), UI_ZONES)
+    copy_zones(folder, VENDOR_ZONES)
     return folder
 
 

@@ -7,7 +7,6 @@ The test asserts behaviour, not a time limit; the longest gap it saw between a 1
 
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 
@@ -17,12 +16,13 @@ from pytestqt.qtbot import QtBot
 from PySide6.QtCore import QElapsedTimer, Qt, QTimer
 
 from tests.lab.lab import Lab
+from tests.lab.plugin import copy_zones
 from wizard.store import CheckRecord, CheckState, Progress, Store
 
 from wizard.ui.pages.summary import SummaryPage
 from wizard.ui.wizard import Pages
 
-from .conftest import SHARED_ZONES, VENDOR_ZONES
+from .conftest import VENDOR_ZONES
 from .helpers import MakeWizard, resume
 
 DOMAINS = [f"msp{i:02d}.test" for i in range(20)]
@@ -54,9 +54,7 @@ def zone(domain: str) -> str:
 def lab_zone_dir(tmp_path: Path) -> Path:
     """Twenty customer zones, and the vendors' stand-ins their SPF includes."""
     folder = tmp_path / "zones"
-    folder.mkdir()
-    for name in VENDOR_ZONES:
-        shutil.copy(SHARED_ZONES / f"{name}.zone", folder)
+    copy_zones(folder, VENDOR_ZONES)
     for domain in DOMAINS:
         (folder / f"{domain}.zone").write_text(zone(domain))
     return folder
