@@ -27,11 +27,17 @@ HTTPS = "https"  # the HTTP client and what its first connection imports
 _HTTPS_MODULES = (
     "wizard.lookup.https",
     "httpcore2",
+    "httpcore2._backends.anyio",
     "anyio._backends._asyncio",
     "anyio.streams.tls",
     "h11",
 )
-_KEY_MODULES = ("cryptography.exceptions", "cryptography.hazmat.primitives.serialization")
+_KEY_MODULES = (
+    "cryptography.exceptions",
+    "cryptography.hazmat.primitives.serialization",
+    "cryptography.hazmat.primitives.asymmetric.rsa",
+    "cryptography.hazmat.primitives.asymmetric.ed25519",
+)
 
 
 def _load_psl() -> None:
@@ -60,12 +66,24 @@ _lock = threading.Lock()
 def start(*pieces: str) -> None:
     """Load the pieces not yet started, in this order, in one daemon thread (so a run that ends first never
     waits for it at exit). Each piece is loaded at most once per process."""
+    todo = _claim(pieces)
+    if todo:
+        threading.Thread(target=_load, args=(todo,), name="wizard-prepare", daemon=True).start()
+
+
+def load_here(*pieces: str) -> None:
+    """Load the pieces not yet started, in this order, in the calling thread: for a caller with a background
+    thread of its own that it joins (the wizard's warm-up). Checks awaiting `ready` wait for them meanwhile."""
+    _load(_claim(pieces))
+
+
+def _claim(pieces: tuple[str, ...]) -> list[str]:
+    """The pieces nobody has started yet, now marked as started by the caller."""
     with _lock:
         todo = [piece for piece in dict.fromkeys(pieces) if piece not in _started]
         for piece in todo:
             _started[piece] = concurrent.futures.Future()
-    if todo:
-        threading.Thread(target=_load, args=(todo,), name="wizard-prepare", daemon=True).start()
+    return todo
 
 
 def _load(pieces: list[str]) -> None:

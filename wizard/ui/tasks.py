@@ -94,18 +94,10 @@ async def cancel_all(loop: asyncio.AbstractEventLoop) -> None:
     await asyncio.gather(*tasks, return_exceptions=True)
 
 
-# Loaded by the checks only when first needed (so `check` starts fast): the HTTPS stack for MTA-STS policies
-# and DoH, cryptography for DKIM keys (and the public suffix list for DMARC's organizational domain, below).
+# Besides what the checks load when first needed (wizard.checks.prepare: the public suffix list, the HTTPS
+# stack, cryptography), dnspython imports its asyncio backend on the first query, and the class of each record
+# type on the first answer that holds one.
 WARM_MODULES = (
-    "wizard.lookup.https",
-    "httpcore2._backends.anyio",
-    "anyio._backends._asyncio",
-    "cryptography.exceptions",
-    "cryptography.hazmat.primitives.serialization",
-    "cryptography.hazmat.primitives.asymmetric.rsa",
-    "cryptography.hazmat.primitives.asymmetric.ed25519",
-    # dnspython imports its asyncio backend on the first query, and the class of each record type on the
-    # first answer that holds one
     "dns._asyncio_backend",
     *(f"dns.rdtypes.IN.{rdtype}" for rdtype in ("A", "AAAA")),
     *(f"dns.rdtypes.ANY.{rdtype}" for rdtype in ("CNAME", "MX", "NS", "SOA", "TXT", "PTR")),
@@ -114,10 +106,10 @@ WARM_MODULES = (
 
 def warm_up() -> threading.Thread:
     """Load, on a background thread, what the first verification would otherwise load on the GUI thread:
-    the modules above, the trust store's TLS contexts and the public suffix list (each a few to a hundred
-    milliseconds: a frozen window). Python's imports are thread-safe; a check that needs a module while it
-    loads waits for that one module. Nothing here touches a widget; a step that fails is left for the check
-    that needs it to report.
+    the checks' pieces (wizard.checks.prepare), the modules above and the trust store's TLS contexts (each a
+    few to a hundred milliseconds: a frozen window). Python's imports are thread-safe; a check that needs a
+    module while it loads waits for that one module. Nothing here touches a widget; a step that fails is left
+    for the check that needs it to report.
     """
     thread = threading.Thread(target=_warm, name="warm-up", daemon=True)
     thread.start()
@@ -125,9 +117,11 @@ def warm_up() -> threading.Thread:
 
 
 def _warm() -> None:
-    # The public suffix list first: resuming saved work builds the DMARC page, which needs it, at once.
-    with contextlib.suppress(Exception):  # the check that needs it reports the failure
-        _warm_suffix_list()
+    # The public suffix list first: resuming saved work builds the DMARC page, which needs it, at once. A piece
+    # that fails is loaded again, and its failure reported, by the check that needs it.
+    from wizard.checks import prepare
+
+    prepare.load_here(prepare.PSL, prepare.HTTPS, prepare.KEYS)
     for name in WARM_MODULES:
         with contextlib.suppress(ImportError):
             importlib.import_module(name)
@@ -140,9 +134,3 @@ def _warm_trust() -> None:
 
     trust_context(http2=False)
     trust_context(http2=True)
-
-
-def _warm_suffix_list() -> None:
-    from wizard.core.names import organizational_domain
-
-    organizational_domain("www.example.com")
