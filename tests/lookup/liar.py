@@ -39,17 +39,31 @@ def truncated(query: bytes) -> bytes:
     return response.to_wire()
 
 
+def _bound_pair() -> tuple[socket.socket, socket.socket]:
+    """A UDP and a TCP socket bound to the same free port of 127.0.0.1. The port the kernel picks for UDP may be
+    held for TCP (a connection's local port): then another is tried, both sockets held, so no race remains."""
+    for _ in range(50):
+        udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        udp.bind(("127.0.0.1", 0))
+        tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            tcp.bind(("127.0.0.1", udp.getsockname()[1]))
+        except OSError:
+            udp.close()
+            tcp.close()
+            continue
+        return udp, tcp
+    raise OSError("no port of 127.0.0.1 was free for both UDP and TCP")
+
+
 class Liar:
     """UDP answers with `reply`; TCP connections are accepted and closed at once."""
 
     def __init__(self, reply: Reply) -> None:
         self.reply = reply
-        self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.udp.bind(("127.0.0.1", 0))
+        self.udp, self.tcp = _bound_pair()
         self.port = int(self.udp.getsockname()[1])
-        self.tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.tcp.bind(("127.0.0.1", self.port))
         self.tcp.listen(8)
         self.udp.settimeout(0.1)
         self.tcp.settimeout(0.1)
