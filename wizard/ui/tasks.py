@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import importlib
 import threading
 import traceback
@@ -111,9 +112,23 @@ def warm_up() -> threading.Thread:
     module while it loads waits for that one module. Nothing here touches a widget; a step that fails is left
     for the check that needs it to report.
     """
-    thread = threading.Thread(target=_warm, name="warm-up", daemon=True)
+    gc.collect()  # here, on the GUI thread: see _without_collection
+    was_enabled = gc.isenabled()
+    gc.disable()
+    thread = threading.Thread(target=_without_collection, args=(was_enabled,), name="warm-up", daemon=True)
     thread.start()
     return thread
+
+
+def _without_collection(was_enabled: bool) -> None:
+    """The warm-up with automatic garbage collection off, as for lexicon's worker (wizard.lookup.lexicon): the
+    imports and the suffix list allocate enough to trigger a collection in this thread, which could free a Qt
+    object off the GUI thread and crash the wizard."""
+    try:
+        _warm()
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _warm() -> None:
