@@ -44,3 +44,25 @@ def test_a_piece_is_loaded_once_however_often_it_is_asked_for(monkeypatch: pytes
 
 def test_nothing_started_means_ready_at_once() -> None:
     asyncio.run(asyncio.wait_for(prepare.ready("never-started-for-test"), 1))
+
+
+def test_a_planned_piece_a_check_needs_is_loaded_then_in_the_background(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A check whose answer came in before the plan's delay ran out gets its piece loaded off the event loop
+    (that piece first), not in line on the loop; once the run ends, nothing planned is left behind."""
+    loads: list[tuple[str, str]] = []
+    for piece in ("first-for-test", "needed-for-test"):
+        monkeypatch.setitem(
+            prepare._WORK, piece, lambda piece=piece: loads.append((piece, threading.current_thread().name))
+        )
+
+    async def run() -> None:
+        plan = prepare.Plan(["first-for-test", "needed-for-test"], after=30.0)
+        try:
+            await asyncio.wait_for(prepare.ready("needed-for-test"), 5)
+            await asyncio.wait_for(prepare.ready("first-for-test"), 5)
+        finally:
+            plan.cancel()
+
+    asyncio.run(run())
+    assert loads == [("needed-for-test", "wizard-prepare"), ("first-for-test", "wizard-prepare")]
+    assert prepare._planned["needed-for-test"] == 0

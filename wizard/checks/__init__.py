@@ -16,7 +16,6 @@ import importlib
 import traceback
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from wizard.checks import prepare
@@ -235,11 +234,7 @@ async def stream_domains(
     run = lookup.for_run()
     pending: set[asyncio.Task[tuple[int, str, DomainResults]]] = set()
     all_checks()  # imported before the background loading starts: the two would only slow each other down
-    # Started once the first domain's questions have left: begun at once, its imports took the GIL from the
-    # first questions and delayed them by 0.25 s on a busy machine.
-    loader = asyncio.get_running_loop().call_later(
-        PREPARE_AFTER, partial(prepare.start, *pieces_needed(options or CheckOptions()))
-    )
+    loader = prepare.Plan(pieces_needed(options or CheckOptions()), PREPARE_AFTER)
 
     async def one(index: int, domain: str) -> tuple[int, str, DomainResults]:
         return index, domain, await run_domain(domain, run, options)

@@ -7,11 +7,11 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
-from wizard.checks import CheckContext, CheckOptions, Result, register
+from wizard.checks import CheckContext, CheckOptions, Result, prepare, register
 from wizard.core.dkim.key import validate
 from wizard.core.dkim.paste import excerpt, normalize, normalize_name
 from wizard.core.dkim.record import verification_link
-from wizard.core.dkim.verify import DkimVerification, verify
+from wizard.core.dkim.verify import DkimVerification, Views, ViewSource, verify
 from wizard.core.findings import Finding
 
 CHECK = "dkim"
@@ -80,9 +80,20 @@ def _other_domain(findings: tuple[Finding, ...]) -> bool:
 async def _check_one(ctx: CheckContext, target: Target) -> DkimResult:
     if any(f.code == "dkim.bad-name" for f in target.findings):
         return DkimResult(target.findings, target.selector)
-    result = await verify(ctx.lookup, ctx.domain, target.selector, target.expected)
+    result = await verify(_Keyed(ctx.lookup), ctx.domain, target.selector, target.expected)
     findings = list(target.findings) + _given_findings(target, result) + list(result.findings)
     return DkimResult(tuple(findings), target.selector, result)
+
+
+@dataclass(frozen=True)
+class _Keyed:
+    """A view source whose views are handed over once the key parser is loaded (wizard.checks.prepare, off the
+    event loop): verification reads the key as soon as the views are in."""
+
+    source: ViewSource
+
+    async def views(self, name: str, rdtype: str) -> Views:
+        return await prepare.after(prepare.KEYS, self.source.views(name, rdtype))
 
 
 def _given_findings(target: Target, result: DkimVerification) -> list[Finding]:

@@ -31,17 +31,14 @@ class DmarcResult(Result):
 
 @dataclass(frozen=True)
 class _After:
-    """A source whose answers are handed over once `ready` is done: the questions leave at once, and the
-    discovery, which reads the Public Suffix List as soon as its answers are in, finds it loaded (by
-    wizard.checks.prepare, off the event loop) instead of parsing it on the loop."""
+    """A source whose answers are handed over once the Public Suffix List is loaded (wizard.checks.prepare, off
+    the event loop): the questions leave at once, and the discovery, which reads the list as soon as its answers
+    are in, finds it parsed instead of parsing it on the loop."""
 
     source: Source
-    ready: asyncio.Future[None]
 
     async def resolve(self, name: str, rdtype: str) -> Answer:
-        answer = await self.source.resolve(name, rdtype)
-        await asyncio.shield(self.ready)
-        return answer
+        return await prepare.after(prepare.PSL, self.source.resolve(name, rdtype))
 
 
 def dkim_state(output: CheckOutput | None) -> DkimState:
@@ -54,11 +51,7 @@ def dkim_state(output: CheckOutput | None) -> DkimState:
 
 
 async def check_dmarc(ctx: CheckContext) -> DmarcResult:
-    psl = asyncio.ensure_future(prepare.ready(prepare.PSL))
-    try:
-        discovery, dkim = await asyncio.gather(discover_policy(_After(ctx.lookup, psl), ctx.domain), ctx.result("dkim"))
-    finally:
-        psl.cancel()
+    discovery, dkim = await asyncio.gather(discover_policy(_After(ctx.lookup), ctx.domain), ctx.result("dkim"))
     auths: list[ReportAuthorization] = []
     if discovery.record is not None and discovery.policy_domain is not None:
         uris = [*discovery.record.rua, *discovery.record.ruf]

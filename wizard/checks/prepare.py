@@ -6,9 +6,11 @@ anyio, h11/h2, for the MTA-STS policy: 150-230 ms) happens once per process. Don
 blocked it just as the first answers came in, and every question that waited on those answers waited with it:
 most of a one-domain check's time beyond its round trips.
 
-Whoever checks domains in bulk starts the work (`start`); a check awaits `ready(...)` before it needs one piece.
-`ready` returns at once when nothing was started (a page's single check, a test): the piece is then loaded in
-line on first use, as before. A piece that fails to load here is loaded, and its error reported, in line.
+Whoever checks domains in bulk plans the work (`planned`): it starts a little after the run, once the first
+questions are out, or as soon as a check needs a piece, whichever comes first. A check that has its answer and
+needs a piece awaits `ready(...)` (or gets the answer through `after`). `ready` returns at once when nothing was
+planned or started (a page's single check, a test): the piece is then loaded in line on first use. A piece that
+fails to load here is loaded, and its error reported, in line.
 """
 
 from __future__ import annotations
@@ -18,7 +20,11 @@ import concurrent.futures
 import contextlib
 import importlib
 import threading
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+T = TypeVar("T")
 
 PSL = "psl"  # the Public Suffix List, parsed
 KEYS = "keys"  # cryptography's key loading
@@ -60,7 +66,27 @@ _WORK: dict[str, Callable[[], None]] = {
     HTTPS: _importer(_HTTPS_MODULES),
 }
 _started: dict[str, concurrent.futures.Future[None]] = {}
+_planned: Counter[str] = Counter()  # pieces a run now going on will need (how many runs plan each)
 _lock = threading.Lock()
+
+
+class Plan:
+    """The pieces a bulk run will need, loaded in the background `after` seconds into it, or as soon as a check
+    awaits one of them in `ready`, whichever comes first; `cancel` when the run ends. Started at once, the
+    loading took the interpreter from the run's first questions (0.25 s later on a busy machine); waiting the
+    whole delay, a check whose answer came in first loaded its piece on the event loop instead (scenario A:
+    the HTTPS stack, 0.1 s, delayed every question of the second wave)."""
+
+    def __init__(self, pieces: list[str], after: float) -> None:
+        self.pieces = pieces
+        self._timer: asyncio.TimerHandle | None = asyncio.get_running_loop().call_later(after, start, *pieces)
+        _planned.update(pieces)
+
+    def cancel(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+            _planned.subtract(self.pieces)
 
 
 def start(*pieces: str) -> None:
@@ -100,9 +126,20 @@ def _load(pieces: list[str]) -> None:
 
 
 async def ready(piece: str) -> None:
-    """Wait until `piece` is loaded, when it is being loaded in the background; at once otherwise."""
+    """Wait until `piece` is loaded, when it is being loaded in the background or a run plans it (its loading
+    then starts now, that piece first); at once otherwise."""
+    if piece not in _started and _planned[piece] > 0:
+        start(piece, *(other for other, runs in _planned.items() if runs > 0))
     future = _started.get(piece)
     if future is None:
         return
     with contextlib.suppress(Exception):
         await asyncio.shield(asyncio.wrap_future(future))
+
+
+async def after(piece: str, answer: Awaitable[T]) -> T:
+    """The answer once `piece` is ready too: the question leaves at once, and the code that reads the answer and
+    needs the piece finds it loaded (off the event loop) instead of loading it on the loop."""
+    result = await answer
+    await ready(piece)
+    return result
