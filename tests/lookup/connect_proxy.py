@@ -12,8 +12,9 @@ import pytest
 class ConnectProxy:
     """Tunnels each CONNECT to its target and records the targets asked for."""
 
-    def __init__(self) -> None:
+    def __init__(self, refuse: bool = False) -> None:
         self.targets: list[str] = []
+        self.refuse = refuse  # answer every CONNECT with 403, as a proxy whose policy forbids the target
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -27,6 +28,9 @@ class ConnectProxy:
                 writer.write(b"HTTP/1.1 405 Method Not Allowed\r\n\r\n")
                 return
             self.targets.append(target)
+            if self.refuse:
+                writer.write(b"HTTP/1.1 403 Forbidden\r\n\r\n")
+                return
             host, _, port = target.rpartition(":")
             up_reader, up_writer = await asyncio.open_connection(host.strip("[]"), int(port))
             writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
@@ -49,9 +53,9 @@ async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
 
 
 @contextlib.asynccontextmanager
-async def proxying(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[ConnectProxy]:
+async def proxying(monkeypatch: pytest.MonkeyPatch, *, refuse: bool = False) -> AsyncIterator[ConnectProxy]:
     """Run a CONNECT proxy and point HTTPS_PROXY at it (no NO_PROXY exceptions) while in the block."""
-    proxy = ConnectProxy()
+    proxy = ConnectProxy(refuse)
     server = await asyncio.start_server(proxy.handle, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy", "https_proxy"):

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+import threading
+import time
 
 import pytest
 import trustme
@@ -202,3 +204,52 @@ def test_policy_is_fetched_through_the_https_proxy(trusted: trustme.CA, monkeypa
     result, targets = asyncio.run(main())
     assert result.ok and result.body == POLICY, result
     assert targets == [f"127.0.0.1:{result.url.split(':')[2].split('/')[0]}"]
+
+
+def test_a_refusing_proxy_is_a_connection_failure_that_says_so(
+    trusted: trustme.CA, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def main() -> FetchResult:
+        async with (
+            proxying(monkeypatch, refuse=True),
+            serving(replying(response()), server_context(trusted, HOST)) as port,
+        ):
+            source = MemorySource()
+            source.add(HOST, "A", "127.0.0.1")
+            return await fetch_https(source, HOST, PATH, port, LIMITS)
+
+    result = asyncio.run(main())
+    assert result.outcome is FetchOutcome.CONNECT_FAILED
+    assert "proxy refused" in result.detail and "403" in result.detail, result.detail
+
+
+def test_no_proxy_for_the_policy_host_goes_direct(trusted: trustme.CA, monkeypatch: pytest.MonkeyPatch) -> None:
+    async def main() -> tuple[FetchResult, list[str]]:
+        async with proxying(monkeypatch) as proxy, serving(replying(response()), server_context(trusted, HOST)) as port:
+            monkeypatch.setenv("NO_PROXY", "example.test")
+            source = MemorySource()
+            source.add(HOST, "A", "127.0.0.1")
+            return await fetch_https(source, HOST, PATH, port, LIMITS), proxy.targets
+
+    result, targets = asyncio.run(main())
+    assert result.ok and targets == []
+
+
+def test_a_cancelled_fetch_ends_at_once_and_leaves_no_thread(trusted: trustme.CA) -> None:
+    """Leaving the page while a server stalls: the fetch (a worker thread) is cut short, not left to run out
+    its 10 s, and no thread of it is left behind."""
+
+    async def main() -> float:
+        async with serving(stalling, server_context(trusted, HOST)) as port:
+            source = MemorySource()
+            source.add(HOST, "A", "127.0.0.1")
+            task = asyncio.ensure_future(fetch_https(source, HOST, PATH, port, FetchLimits(total=10.0)))
+            await asyncio.sleep(0.5)  # connected, handshake done, waiting for the response
+            started = time.monotonic()
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            return time.monotonic() - started
+
+    assert asyncio.run(main()) < 5.0
+    assert not [t for t in threading.enumerate() if t.name == "wizard-https"]

@@ -36,7 +36,7 @@ async def check_mta_sts(ctx: CheckContext) -> MtaStsResult:
     if record_text is None:
         return MtaStsResult(tuple(findings), ctx.domain)
     await prepare.ready(prepare.HTTPS)
-    from wizard.lookup.https import FetchLimits, fetch_https  # the HTTPS stack: only once a policy is to be fetched
+    from wizard.lookup.https import FetchLimits, fetch_https  # h11 and truststore: only once a policy is to be fetched
 
     settings = ctx.lookup.settings
     stage = min(MAX_STAGE_SECONDS, settings.timeout / 2)  # so a stalled handshake is named as such

@@ -1,12 +1,12 @@
 """One-time work of a run, done in a worker thread while the run's first questions are in flight.
 
 Loading the Public Suffix List (DMARC's organizational domain: about 20 ms of CPU), the key parser
-(cryptography, for DKIM: 20-40 ms) and the HTTPS stack (httpx2 and what its first connection imports: httpcore,
-anyio, h11/h2, for the MTA-STS policy: 150-230 ms) happens once per process. Done on the event loop, each
+(cryptography, for DKIM: 20-40 ms) and the MTA-STS policy fetch (h11 and truststore: about 20 ms) happens once
+per process. Done on the event loop, each
 blocked it just as the first answers came in, and every question that waited on those answers waited with it:
 most of a one-domain check's time beyond its round trips.
 
-Whoever checks domains in bulk plans the work (`planned`): it starts a little after the run, once the first
+Whoever checks domains in bulk plans the work (`Plan`): it starts a little after the run, once the first
 questions are out, or as soon as a check needs a piece, whichever comes first. A check that has its answer and
 needs a piece awaits `ready(...)` (or gets the answer through `after`). `ready` returns at once when nothing was
 planned or started (a page's single check, a test): the piece is then loaded in line on first use. A piece that
@@ -28,16 +28,9 @@ T = TypeVar("T")
 
 PSL = "psl"  # the Public Suffix List, parsed
 KEYS = "keys"  # cryptography's key loading
-HTTPS = "https"  # the HTTP client and what its first connection imports
+HTTPS = "https"  # the MTA-STS policy fetch (wizard.lookup.https)
 
-_HTTPS_MODULES = (
-    "wizard.lookup.https",
-    "httpcore2",
-    "httpcore2._backends.anyio",
-    "anyio._backends._asyncio",
-    "anyio.streams.tls",
-    "h11",
-)
+_HTTPS_MODULES = ("wizard.lookup.https",)  # h11 and truststore, the policy fetch's
 _KEY_MODULES = (
     "cryptography.exceptions",
     "cryptography.hazmat.primitives.serialization",

@@ -1,8 +1,8 @@
 """DNS over HTTPS (RFC 8484): dnspython builds and reads the DNS messages, our HTTP client carries them.
 
 dnspython's own DoH transport resolves the server's name itself and ignores proxies; a locked-down network
-often allows web traffic only through its proxy, so every DoH query goes through wizard.lookup.https's client
-(the OS trust store and HTTPS_PROXY). What is left of RFC 8484 is one POST of the query's wire form and the
+often allows web traffic only through its proxy, so every DoH query goes through httpx2 here (the OS trust
+store and HTTPS_PROXY). What is left of RFC 8484 is one POST of the query's wire form and the
 reply's status check, done here, so that dnspython's DoH support can stay off (see wizard.lookup) and the
 HTTPS stack is imported on the first DoH query rather than by every run at start-up.
 """
@@ -26,11 +26,15 @@ async def doh_query(query: dns.message.Message, url: str, seconds: float) -> dns
     than 2xx, and dns.exception.DNSException for a malformed or unrelated reply: the lookup layer turns them
     into Answers.
     """
-    from wizard.lookup.https import http_client  # the HTTPS stack: only a run that uses DoH loads it
+    import httpx2  # the HTTPS stack: only a run that uses DoH loads it
+
+    from wizard.lookup.trust import trust_context
 
     wire = query.to_wire()
     headers = {"accept": DNS_MESSAGE, "content-type": DNS_MESSAGE}
-    async with asyncio.timeout(seconds), http_client(http2=True, timeout=seconds) as client:
+    # trust_env: HTTPS_PROXY (and Windows'/macOS' proxy settings) apply, as for the policy fetch
+    client = httpx2.AsyncClient(verify=trust_context(http2=True), http2=True, trust_env=True, timeout=seconds)
+    async with asyncio.timeout(seconds), client:
         response = await client.post(url, content=wire, headers=headers)
     if not 200 <= response.status_code <= 299:  # RFC 8484 4.2.1: any 2xx carries a DNS reply
         raise ValueError(f"{url} responded with HTTP status {response.status_code}")

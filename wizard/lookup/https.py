@@ -1,30 +1,47 @@
-"""The HTTPS GET for MTA-STS policies (RFC 8461 3.3), on httpx2: strict, bounded, and never raising.
+"""The HTTPS GET for MTA-STS policies (RFC 8461 3.3): strict, bounded, and never raising.
 
 The host is resolved through the lookup layer (so a lab's or company's resolver applies) and that address is
 connected to, with SNI and certificate checks for the policy host; the certificate is validated against the
-OS trust store plus SSL_CERT_FILE (wizard.lookup.trust); HTTPS_PROXY is honoured; redirects are not followed;
-the connection, the TLS handshake, the whole exchange and the body size are all limited. A body whose end
-cannot be told from a cut connection (neither Content-Length nor chunked) is refused: a policy truncated by
-a dropped TLS connection would otherwise lose its mx: lines and still parse.
+OS trust store plus SSL_CERT_FILE (wizard.lookup.trust); the system's HTTPS proxy (HTTPS_PROXY, or Windows'
+and macOS' settings) is honoured; redirects are not followed; the connection, the TLS handshake, the whole
+exchange and the body size are all limited. A body whose end cannot be told from a cut connection (neither
+Content-Length nor chunked) is refused: a policy truncated by a dropped TLS connection would otherwise lose
+its mx: lines and still parse.
+
+HTTP/1.1 is spoken by h11 (python-hyper's sans-I/O protocol library, the one httpcore is built on) over a
+blocking TLS socket in a worker thread (wizard.lookup.threads). One GET of a small text file needs nothing of
+HTTP/2, redirects, cookies or content decoding, and importing httpx2 and its transport stack (httpcore2, anyio,
+h2) cost about 0.2 s of CPU per process, more than the rest of a one-domain check. In the thread, the
+handshake and truststore's certificate check (the OS's own APIs on Windows and macOS, the CA bundle OpenSSL
+reads on Linux) never hold up the event loop, the wizard's GUI thread included.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import contextlib
+import os
+import socket
 import ssl
-from dataclasses import dataclass
-from typing import Any, TypeVar
+import sys
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from urllib.parse import unquote, urlsplit
 
-import httpx2
+import h11
 
 from wizard.core.answers import Source
 from wizard.core.fetched import FetchOutcome, FetchResult
-from wizard.lookup.trust import trust_context, trust_context_in_thread
+from wizard.lookup.threads import in_thread
+from wizard.lookup.trust import trust_context
 
 __all__ = ["FetchLimits", "FetchOutcome", "FetchResult", "fetch_https"]
 MAX_BODY = 64 * 1024  # RFC 8461 policies are a few hundred bytes; 64 KiB is generous
+MAX_HEAD = 16 * 1024  # the status line and headers
 USER_AGENT = "email-auth-wizard (MTA-STS check)"
-_E = TypeVar("_E", bound=BaseException)
+_PROXY_VARIABLES = ("https_proxy", "all_proxy")  # as urllib reads them, in either case
 
 
 @dataclass(frozen=True)
@@ -37,63 +54,32 @@ class FetchLimits:
     max_body: int = MAX_BODY
 
 
+@dataclass(frozen=True)
+class _Head:
+    """A response's status and headers (names in lower case; of a repeated header, the first)."""
+
+    status: int
+    headers: dict[str, str] = field(default_factory=dict)
+
+
 class _Failure(Exception):
     """Ends a fetch early with an outcome (internal: fetch_https turns it into a FetchResult)."""
 
-    def __init__(self, outcome: FetchOutcome, detail: str, response: httpx2.Response | None = None) -> None:
+    def __init__(self, outcome: FetchOutcome, detail: str, head: _Head | None = None) -> None:
         super().__init__(detail)
         self.outcome = outcome
         self.detail = detail
-        self.response = response
+        self.head = head
 
 
 def _result(
-    url: str, outcome: FetchOutcome, detail: str, address: str, response: httpx2.Response | None, *, body: bytes = b""
+    url: str, outcome: FetchOutcome, detail: str, address: str, head: _Head | None, *, body: bytes = b""
 ) -> FetchResult:
-    if response is None:
+    if head is None:
         return FetchResult(url, outcome, detail, address, body=body)
-    headers = {name.lower(): value for name, value in reversed(list(response.headers.multi_items()))}  # first wins
-    return FetchResult(
-        url,
-        outcome,
-        detail,
-        address,
-        response.status_code,
-        headers.get("content-type", ""),
-        headers.get("location", ""),
-        body,
-        headers,
-    )
-
-
-class _Stages:
-    """The connect and handshake deadlines, kept by following httpcore's trace of the connection's stages.
-
-    One asyncio.timeout is moved as the stages begin: `connect` seconds for TCP, `handshake` for TLS, and
-    then only the total deadline. `stage` tells what was going on when something failed.
-    """
-
-    def __init__(self, limits: FetchLimits) -> None:
-        self.limits = limits
-        self.timer: asyncio.Timeout | None = None
-        self.stage = "connect"
-
-    def _reschedule(self, seconds: float | None) -> None:
-        if self.timer is not None:
-            when = None if seconds is None else asyncio.get_running_loop().time() + seconds
-            self.timer.reschedule(when)
-
-    async def trace(self, event: str, info: dict[str, Any]) -> None:
-        """httpcore's trace callback: `event` is e.g. "connection.start_tls.started"."""
-        if event.endswith("connect_tcp.started"):
-            self.stage = "connect"
-            self._reschedule(self.limits.connect)
-        elif event.endswith("start_tls.started"):
-            self.stage = "tls"
-            self._reschedule(self.limits.handshake)
-        elif event.endswith("start_tls.complete"):
-            self.stage = "exchange"
-            self._reschedule(None)
+    headers = head.headers
+    content_type, location = headers.get("content-type", ""), headers.get("location", "")
+    return FetchResult(url, outcome, detail, address, head.status, content_type, location, body, headers)
 
 
 async def fetch_https(
@@ -102,16 +88,22 @@ async def fetch_https(
     """GET https://host:port/path with the address from `source`; every problem is a FetchResult outcome."""
     limits = limits or FetchLimits()
     url = f"https://{host}{'' if port == 443 else f':{port}'}{path}"
+    deadline = time.monotonic() + limits.total
     address = ""
     try:
         async with asyncio.timeout(limits.total):
             address = await _address(source, host)
-            response, body = await _get(host, address, port, path, limits)
+        exchange = _Exchange(host, address, port, path, limits=limits, deadline=deadline)
+        head, body = await in_thread(exchange.run, "wizard-https", on_cancel=exchange.abort)
     except _Failure as failure:
-        return _result(url, failure.outcome, failure.detail, address, failure.response)
+        return _result(url, failure.outcome, failure.detail, address, failure.head)
     except TimeoutError:
-        return FetchResult(url, FetchOutcome.TIMEOUT, f"no complete answer within {limits.total:g} s", address)
-    return _result(url, FetchOutcome.OK, "", address, response, body=body)
+        return FetchResult(url, FetchOutcome.TIMEOUT, _no_answer(limits), address)
+    return _result(url, FetchOutcome.OK, "", address, head, body=body)
+
+
+def _no_answer(limits: FetchLimits) -> str:
+    return f"no complete answer within {limits.total:g} s"
 
 
 async def _address(source: Source, host: str) -> str:
@@ -124,113 +116,230 @@ async def _address(source: Source, host: str) -> str:
     raise _Failure(FetchOutcome.DNS_FAILED, f"{host} has no address in DNS")
 
 
-def http_client(*, verify: ssl.SSLContext | None = None, **options: Any) -> httpx2.AsyncClient:
-    """An httpx2 client that trusts the OS store (+ SSL_CERT_FILE) and goes through HTTPS_PROXY when it is set
-    (`verify`: that trust, already built)."""
-    context = verify if verify is not None else trust_context(http2=bool(options.get("http2")))
-    return httpx2.AsyncClient(verify=context, trust_env=True, follow_redirects=False, **options)
+@dataclass(frozen=True)
+class _Proxy:
+    host: str
+    port: int
+    authorization: str | None  # a Proxy-Authorization value, from user:password in the proxy's URL
+    url: str  # for messages, without the password
 
 
-async def _get(host: str, address: str, port: int, path: str, limits: FetchLimits) -> tuple[httpx2.Response, bytes]:
-    """Connect to `address` (TLS for `host`), send the GET and read the body within the limits."""
-    target = f"[{address}]" if ":" in address else address
-    headers = {"Host": host if port == 443 else f"{host}:{port}", "User-Agent": USER_AGENT}
-    headers |= {"Accept": "text/plain", "Accept-Encoding": "identity"}
-    stages = _Stages(limits)
-    context = await trust_context_in_thread()
-    try:
-        async with asyncio.timeout(None) as timer:
-            stages.timer = timer
-            async with http_client(verify=context, timeout=limits.total) as client:
-                request = client.build_request(
-                    "GET",
-                    f"https://{target}:{port}{path}",
-                    headers=headers,
-                    extensions={"sni_hostname": host, "trace": stages.trace},
-                )
-                return await _send(client, request, limits.max_body)
-    except TimeoutError:  # the stage's deadline (the total one is raised by the caller's asyncio.timeout)
-        if stages.stage == "connect":
+def proxy_for(host: str, address: str) -> _Proxy | None:
+    """The HTTPS proxy the system sets for this host, or None (no proxy, or NO_PROXY / the bypass list names
+    the host or its address). On Linux only the environment can set one, so urllib (30 ms to import) is read
+    only when one of its variables is set; Windows' and macOS' settings are read by urllib itself."""
+    if sys.platform not in ("win32", "darwin") and not any(name.lower() in _PROXY_VARIABLES for name in os.environ):
+        return None
+    import urllib.request
+
+    proxies = urllib.request.getproxies()
+    url = proxies.get("https") or proxies.get("all")
+    if not url or urllib.request.proxy_bypass(host) or urllib.request.proxy_bypass(address):
+        return None
+    parts = urlsplit(url if "://" in url else f"http://{url}")
+    shown = f"{parts.scheme}://{parts.hostname}{f':{parts.port}' if parts.port else ''}"
+    if parts.scheme != "http" or not parts.hostname:
+        raise _Failure(
+            FetchOutcome.CONNECT_FAILED,
+            f"the HTTPS proxy {shown} is not an http:// proxy address, the only kind this check can use",
+        )
+    authorization = None
+    if parts.username is not None:
+        pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
+        authorization = "Basic " + base64.b64encode(pair).decode("ascii")
+    return _Proxy(parts.hostname, parts.port or 80, authorization, shown)
+
+
+class _Exchange:
+    """One fetch on a blocking socket, run in a worker thread: connect (through the proxy's tunnel when there
+    is one), TLS, then the GET through h11. Each stage's socket timeout is its own limit or what is left of the
+    total, whichever is less; `abort` (from the event loop's thread) shuts the socket to end it early."""
+
+    def __init__(self, host: str, address: str, port: int, path: str, *, limits: FetchLimits, deadline: float) -> None:
+        self.host, self.address, self.port, self.path = host, address, port, path
+        self.limits, self.deadline = limits, deadline
+        self.sock: socket.socket | None = None
+        self.aborted = False
+
+    def abort(self) -> None:
+        self.aborted = True
+        sock = self.sock
+        if sock is not None:
+            with _suppressed():
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def run(self) -> tuple[_Head, bytes]:
+        try:
+            plain = self._connect()
+            tls = self._handshake(plain)
+            return self._get(tls)
+        finally:
+            if self.sock is not None:
+                with _suppressed():
+                    self.sock.close()
+
+    def _within(self, limit: float | None) -> tuple[float, bool]:
+        """The timeout for a stage of `limit` seconds (None: no limit of its own), and whether the stage's limit
+        (not the total) is what it ends on."""
+        left = self.deadline - time.monotonic()
+        if self.aborted or left <= 0:
+            raise TimeoutError
+        if limit is not None and limit < left:
+            return limit, True
+        return left, False
+
+    def _connect(self) -> socket.socket:
+        proxy = proxy_for(self.host, self.address)
+        target = (proxy.host, proxy.port) if proxy else (self.address, self.port)
+        where = f"the HTTPS proxy {proxy.url}" if proxy else f"{self.address}:{self.port}"
+        seconds, staged = self._within(self.limits.connect)
+        try:
+            self.sock = socket.create_connection(target, timeout=seconds)
+            if proxy is not None:
+                self._tunnel(self.sock, proxy)
+        except TimeoutError:
+            if not staged:
+                raise
             raise _Failure(
-                FetchOutcome.CONNECT_FAILED, f"cannot connect to {address}:{port}: no connection within the limit"
+                FetchOutcome.CONNECT_FAILED, f"cannot connect to {where}: no connection within the limit"
             ) from None
-        raise _Failure(FetchOutcome.TLS_FAILED, "the TLS handshake did not finish in time") from None
-    except httpx2.HTTPError as exc:
-        raise _classify(exc, stages.stage, host, address, port) from None
+        except OSError as exc:
+            detail = exc.strerror or str(exc) or type(exc).__name__
+            raise _Failure(FetchOutcome.CONNECT_FAILED, f"cannot connect to {where}: {detail}") from None
+        return self.sock
+
+    def _tunnel(self, sock: socket.socket, proxy: _Proxy) -> None:
+        """CONNECT to the policy host's address through the proxy (the stage's timeout is already set)."""
+        target = f"[{self.address}]:{self.port}" if ":" in self.address else f"{self.address}:{self.port}"
+        headers = [("Host", target), *([("Proxy-Authorization", proxy.authorization)] if proxy.authorization else [])]
+        conn = h11.Connection(h11.CLIENT, max_incomplete_event_size=MAX_HEAD)
+        sock.sendall(conn.send(h11.Request(method="CONNECT", target=target, headers=headers)) or b"")
+        sock.sendall(conn.send(h11.EndOfMessage()) or b"")
+        try:
+            event = _response_head(conn, sock)
+        except h11.RemoteProtocolError as exc:
+            raise _Failure(
+                FetchOutcome.CONNECT_FAILED, f"the HTTPS proxy {proxy.url} did not answer in HTTP: {exc}"
+            ) from None
+        if not 200 <= event.status_code < 300:
+            reason = event.reason.decode("latin-1", "replace")
+            detail = f"the HTTPS proxy refused the connection: HTTP {event.status_code} {reason}".rstrip()
+            raise _Failure(FetchOutcome.CONNECT_FAILED, detail)
+
+    def _handshake(self, plain: socket.socket) -> ssl.SSLSocket:
+        seconds, staged = self._within(self.limits.handshake)
+        plain.settimeout(seconds)
+        try:
+            tls = trust_context().wrap_socket(plain, server_hostname=self.host)
+        except ssl.SSLCertVerificationError as exc:
+            message = exc.verify_message or str(exc)
+            raise _Failure(
+                FetchOutcome.CERT_INVALID, f"the certificate is not valid for {self.host}: {message}"
+            ) from None
+        except TimeoutError:
+            if not staged:
+                raise
+            raise _Failure(FetchOutcome.TLS_FAILED, "the TLS handshake did not finish in time") from None
+        except OSError as exc:  # ssl.SSLError included
+            raise _Failure(FetchOutcome.TLS_FAILED, str(exc) or "the TLS handshake failed") from None
+        self.sock = tls
+        return tls
+
+    def _get(self, tls: ssl.SSLSocket) -> tuple[_Head, bytes]:
+        """Send the GET and read the response within the total limit and the body limit."""
+        host_header = self.host if self.port == 443 else f"{self.host}:{self.port}"
+        headers = [("Host", host_header), ("User-Agent", USER_AGENT), ("Accept", "text/plain")]
+        headers += [("Accept-Encoding", "identity"), ("Connection", "close")]
+        conn = h11.Connection(h11.CLIENT, max_incomplete_event_size=MAX_HEAD)
+        try:
+            tls.settimeout(self._within(None)[0])
+            tls.sendall(
+                (conn.send(h11.Request(method="GET", target=self.path, headers=headers)) or b"")
+                + (conn.send(h11.EndOfMessage()) or b"")
+            )
+            event = _response_head(conn, tls, self._within)
+            head = _Head(event.status_code, _headers(event.headers))
+            framed = _check_head(head, self.limits.max_body)
+            body = _read_body(conn, tls, head, self.limits.max_body, self._within)
+        except h11.RemoteProtocolError as exc:
+            raise _Failure(FetchOutcome.BAD_RESPONSE, f"not a complete HTTP response: {exc}") from None
+        except TimeoutError:
+            raise
+        except OSError as exc:
+            detail = exc.strerror or str(exc) or type(exc).__name__
+            raise _Failure(FetchOutcome.BAD_RESPONSE, f"the connection failed during the exchange: {detail}") from None
+        if not framed:
+            raise _Failure(
+                FetchOutcome.BAD_RESPONSE,
+                "the server sent neither Content-Length nor chunked encoding, so a body cut short cannot be told "
+                "from a complete one",
+                head,
+            )
+        return head, body
 
 
-async def _send(client: httpx2.AsyncClient, request: httpx2.Request, max_body: int) -> tuple[httpx2.Response, bytes]:
-    response = await client.send(request, stream=True)
-    try:
-        framed = _check_head(response, max_body)
-        body = await _read_body(response, max_body, framed=framed)
-    finally:
-        await response.aclose()
-    return response, body
-
-
-def _check_head(response: httpx2.Response, max_body: int) -> bool:
+def _check_head(head: _Head, max_body: int) -> bool:
     """Refuse redirects, other statuses and a declared length over the limit; True when the body is framed."""
-    status = response.status_code
+    status = head.status
     if 300 <= status < 400:
-        location = response.headers.get("location", "?")
-        raise _Failure(FetchOutcome.REDIRECT, f"HTTP {status} redirect to {location}", response)
+        location = head.headers.get("location", "?")
+        raise _Failure(FetchOutcome.REDIRECT, f"HTTP {status} redirect to {location}", head)
     if status != 200:
-        raise _Failure(FetchOutcome.HTTP_ERROR, f"HTTP {status}", response)
-    length = response.headers.get("content-length")
-    if length is not None and length.isascii() and length.isdigit():
+        raise _Failure(FetchOutcome.HTTP_ERROR, f"HTTP {status}", head)
+    length = head.headers.get("content-length")
+    if length is not None:  # h11 has checked that it is all ASCII digits
         digits = length.lstrip("0") or "0"
         if len(digits) > len(str(max_body)) or int(digits) > max_body:
             detail = f"the body is {digits[:30]} bytes; the limit is {max_body}"
-            raise _Failure(FetchOutcome.TOO_LARGE, detail, response)
-    # HTTP/2 frames every body; HTTP/1 read-until-close does not: a TLS connection cut short (no close_notify)
-    # would look like the end of the body.
-    chunked = "chunked" in response.headers.get("transfer-encoding", "").lower()
-    return length is not None or chunked or not response.http_version.startswith("HTTP/1")
+            raise _Failure(FetchOutcome.TOO_LARGE, detail, head)
+    # A read-until-close body is not framed: a TLS connection cut short (no close_notify) looks like its end.
+    return length is not None or "chunked" in head.headers.get("transfer-encoding", "").lower()
 
 
-async def _read_body(response: httpx2.Response, max_body: int, *, framed: bool) -> bytes:
-    """Read at most max_body bytes; more is TOO_LARGE, and an unframed body is refused once read (see above)."""
+Within = Callable[[float | None], tuple[float, bool]]
+
+
+def _next_event(conn: h11.Connection, sock: socket.socket, within: Within | None = None) -> object:
+    """h11's next event, reading from the socket as it needs (each read within what is left of the total)."""
+    while (event := conn.next_event()) is h11.NEED_DATA:
+        if within is not None:
+            sock.settimeout(within(None)[0])
+        conn.receive_data(sock.recv(65536))
+    return event
+
+
+def _response_head(conn: h11.Connection, sock: socket.socket, within: Within | None = None) -> h11.Response:
+    """The final response's head (1xx responses skipped); a connection closed before it is a protocol error."""
+    while True:
+        event = _next_event(conn, sock, within)
+        if isinstance(event, h11.Response):
+            return event
+        if not isinstance(event, h11.InformationalResponse):
+            raise h11.RemoteProtocolError("the connection closed before a response")
+
+
+def _read_body(conn: h11.Connection, sock: socket.socket, head: _Head, max_body: int, within: Within) -> bytes:
+    """Read the body to its end; more than max_body bytes is TOO_LARGE (nothing more is read)."""
     body = bytearray()
-    async for chunk in response.aiter_raw():
-        body += chunk
-        if len(body) > max_body:
-            raise _Failure(FetchOutcome.TOO_LARGE, f"the body is larger than {max_body} bytes", response)
-    if not framed:
-        raise _Failure(
-            FetchOutcome.BAD_RESPONSE,
-            "the server sent neither Content-Length nor chunked encoding, so a body cut short cannot be told "
-            "from a complete one",
-            response,
-        )
-    return bytes(body)
+    while True:
+        event = _next_event(conn, sock, within)
+        if isinstance(event, h11.Data):
+            body += event.data
+            if len(body) > max_body:
+                raise _Failure(FetchOutcome.TOO_LARGE, f"the body is larger than {max_body} bytes", head)
+        elif isinstance(event, h11.EndOfMessage):
+            return bytes(body)
+        else:
+            raise h11.RemoteProtocolError("the connection closed before the end of the body")
 
 
-def _classify(exc: httpx2.HTTPError, stage: str, host: str, address: str, port: int) -> _Failure:
-    """The outcome of an httpx2 error, by the stage it happened in."""
-    verify = _cause(exc, ssl.SSLCertVerificationError)
-    if verify is not None:
-        return _Failure(FetchOutcome.CERT_INVALID, f"the certificate is not valid for {host}: {verify.verify_message}")
-    if isinstance(exc, httpx2.ProxyError):
-        return _Failure(FetchOutcome.CONNECT_FAILED, f"the HTTPS proxy refused the connection: {exc}")
-    if isinstance(exc, httpx2.TimeoutException):
-        return _Failure(FetchOutcome.TIMEOUT, f"the server stopped answering ({type(exc).__name__})")
-    if stage == "connect":
-        reason = _cause(exc, OSError)
-        detail = (reason.strerror if reason is not None else None) or str(exc) or type(exc).__name__
-        return _Failure(FetchOutcome.CONNECT_FAILED, f"cannot connect to {address}:{port}: {detail}")
-    if stage == "tls":
-        return _Failure(FetchOutcome.TLS_FAILED, str(exc) or "the TLS handshake failed")
-    return _Failure(FetchOutcome.BAD_RESPONSE, f"not a complete HTTP response: {exc or type(exc).__name__}")
+def _headers(headers: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
+    """The response's headers by lower-case name (h11 gives them so); of a repeated one, the first."""
+    named: dict[str, str] = {}
+    for name, value in headers:
+        named.setdefault(name.decode("ascii"), value.decode("latin-1"))
+    return named
 
 
-def _cause(exc: BaseException, kind: type[_E]) -> _E | None:
-    """The first exception of `kind` in exc's chain of causes."""
-    seen: BaseException | None = exc
-    for _ in range(10):
-        if seen is None:
-            return None
-        if isinstance(seen, kind):
-            return seen
-        seen = seen.__cause__ or seen.__context__
-    return None
+def _suppressed() -> contextlib.suppress:
+    return contextlib.suppress(OSError)

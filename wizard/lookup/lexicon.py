@@ -9,11 +9,10 @@ take several (GoDaddy's `auth_key`/`auth_secret`, Route 53's `auth_access_key`/`
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import gc
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import dns.exception
@@ -24,6 +23,7 @@ import dns.rdatatype
 from wizard.core.publish import Change, Strings, to_strings
 from wizard.core.txt import join_strings
 from wizard.lookup.publish import Failure, PublishError
+from wizard.lookup.threads import in_thread
 
 # Providers whose TXT content is zone-file text: several quoted strings are kept as several strings.
 ZONE_TEXT_CONTENT = frozenset({"powerdns"})
@@ -191,19 +191,9 @@ class LexiconBackend:
 
 
 async def _in_thread(fn: Any, *args: Any) -> Any:
-    """Run lexicon's blocking HTTP calls in a worker thread, with the garbage collector off meanwhile.
-
-    A collection in the worker could free a Qt object off the GUI thread and crash the wizard: garbage is
-    collected here (the event loop's thread) first, and automatic collection resumes once the worker is done.
-    """
-    gc.collect()
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        return await asyncio.to_thread(fn, *args)
-    finally:
-        if was_enabled:
-            gc.enable()
+    """Run lexicon's blocking HTTP calls in a worker thread, with the garbage collector paused meanwhile
+    (wizard.lookup.threads: a collection in the worker could free a Qt object off the GUI thread)."""
+    return await in_thread(partial(fn, *args), "wizard-lexicon")
 
 
 def _same_name(record: Mapping[str, Any], name: str) -> bool:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import importlib
 import threading
 import traceback
@@ -21,6 +20,8 @@ from typing import Any
 
 import shiboken6
 from PySide6.QtCore import QObject, QTimer, Signal
+
+from wizard.lookup.threads import pause_collection, resume_collection
 
 # A check that takes longer than this shows a progress indicator.
 BUSY_DELAY_MS = 300
@@ -112,23 +113,20 @@ def warm_up() -> threading.Thread:
     module while it loads waits for that one module. Nothing here touches a widget; a step that fails is left
     for the check that needs it to report.
     """
-    gc.collect()  # here, on the GUI thread: see _without_collection
-    was_enabled = gc.isenabled()
-    gc.disable()
-    thread = threading.Thread(target=_without_collection, args=(was_enabled,), name="warm-up", daemon=True)
+    pause_collection()  # collected here, on the GUI thread; off until the warm-up ends (wizard.lookup.threads)
+    thread = threading.Thread(target=_without_collection, name="warm-up", daemon=True)
     thread.start()
     return thread
 
 
-def _without_collection(was_enabled: bool) -> None:
-    """The warm-up with automatic garbage collection off, as for lexicon's worker (wizard.lookup.lexicon): the
-    imports and the suffix list allocate enough to trigger a collection in this thread, which could free a Qt
-    object off the GUI thread and crash the wizard."""
+def _without_collection() -> None:
+    """The warm-up with automatic garbage collection off, as for every worker thread (wizard.lookup.threads):
+    the imports and the suffix list allocate enough to trigger a collection in this thread, which could free a
+    Qt object off the GUI thread and crash the wizard."""
     try:
         _warm()
     finally:
-        if was_enabled:
-            gc.enable()
+        resume_collection()
 
 
 def _warm() -> None:

@@ -1,0 +1,79 @@
+"""Blocking work in a worker thread, with Python's garbage collector paused while any such thread runs.
+
+A collection triggered in a worker thread can free a Qt object there, off the GUI thread, and crash the wizard
+(PySide6 objects must die on the thread that owns them). So garbage is collected on the caller's thread (the
+event loop's: the GUI thread in the wizard) before a worker starts, and automatic collection stays off until
+the last worker running has finished. Pauses nest: two workers at once resume collection only when both end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import gc
+import threading
+from collections.abc import Callable
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+class _Pauses:
+    """How many pauses are in force, and whether collection was on before the first."""
+
+    lock = threading.Lock()
+    count = 0
+    was_enabled = False
+
+
+def pause_collection() -> None:
+    """Collect now (on this thread), then keep automatic collection off until the matching resume."""
+    gc.collect()
+    with _Pauses.lock:
+        if _Pauses.count == 0:
+            _Pauses.was_enabled = gc.isenabled()
+            gc.disable()
+        _Pauses.count += 1
+
+
+def resume_collection() -> None:
+    """End one pause; automatic collection is back (if it was on) once every pause has ended."""
+    with _Pauses.lock:
+        _Pauses.count -= 1
+        if _Pauses.count == 0 and _Pauses.was_enabled:
+            gc.enable()
+
+
+async def in_thread(work: Callable[[], T], name: str, *, on_cancel: Callable[[], None] | None = None) -> T:
+    """Run `work` in a daemon thread of its own and return its result (or raise what it raised).
+
+    Cancelled, it calls `on_cancel` (which should make the work end soon, e.g. by shutting its socket) and waits
+    for the thread to end, so a cancelled fetch leaves no thread behind; without `on_cancel` (work that cannot
+    be cut short, such as a provider's API call) it returns at once and the thread finishes on its own.
+    """
+    done: concurrent.futures.Future[T] = concurrent.futures.Future()
+
+    def run() -> None:
+        try:
+            done.set_result(work())
+        except BaseException as exc:  # handed to the caller
+            done.set_exception(exc)
+        finally:
+            resume_collection()
+
+    pause_collection()
+    try:
+        threading.Thread(target=run, name=name, daemon=True).start()
+    except BaseException:
+        resume_collection()
+        raise
+    waited = asyncio.wrap_future(done)
+    try:
+        return await asyncio.shield(waited)
+    except asyncio.CancelledError:
+        if on_cancel is not None:
+            on_cancel()
+            with contextlib.suppress(BaseException):
+                await waited
+        raise
