@@ -13,13 +13,10 @@ their own (a shared one could offer h2 to a client that must not use it).
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import contextlib
 import functools
 import os
 import ssl
-import threading
 
 import truststore
 
@@ -47,29 +44,3 @@ def _context(extra: str, changed: int, *, http2: bool) -> ssl.SSLContext:
         with contextlib.suppress(ssl.SSLError, OSError, ValueError):
             context.load_verify_locations(cafile=extra)
     return context
-
-
-async def trust_context_in_thread() -> ssl.SSLContext:
-    """trust_context(), built in a short-lived thread of its own.
-
-    OpenSSL parses the certificate bundles with the GIL released, which takes 50-250 ms on this kind of
-    machine when SSL_CERT_FILE names the system bundle: time in which the event loop keeps reading DNS answers
-    instead of standing still. (Not the loop's default executor: its idle threads would outlive the check.)
-    """
-    built: concurrent.futures.Future[ssl.SSLContext] = concurrent.futures.Future()
-
-    def build() -> None:
-        try:
-            built.set_result(trust_context())
-        except BaseException as exc:  # handed to the caller, who reports it as a failed fetch
-            built.set_exception(exc)
-
-    threading.Thread(target=build, name="wizard-trust", daemon=True).start()
-    waited = asyncio.wrap_future(built)
-    try:
-        return await asyncio.shield(waited)
-    except asyncio.CancelledError:
-        # a cancelled check still lets the thread finish (a few hundred ms at most): none outlives it
-        with contextlib.suppress(BaseException):
-            await waited
-        raise

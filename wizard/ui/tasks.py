@@ -113,7 +113,7 @@ def warm_up() -> threading.Thread:
     module while it loads waits for that one module. Nothing here touches a widget; a step that fails is left
     for the check that needs it to report.
     """
-    pause_collection()  # collected here, on the GUI thread; off until the warm-up ends (wizard.lookup.threads)
+    pause_collection()  # off until the warm-up ends (wizard.lookup.threads)
     thread = threading.Thread(target=_without_collection, name="warm-up", daemon=True)
     thread.start()
     return thread
