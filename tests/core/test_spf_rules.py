@@ -8,7 +8,7 @@ import asyncio
 import pytest
 
 from wizard.core.findings import Finding, Severity
-from wizard.core.spf.compose import CIMCLOUD_INCLUDE
+from wizard.core.spf import CIMCLOUD_INCLUDE
 from wizard.core.spf.rules import spf_findings
 from wizard.core.spf.tree import analyze, authorization
 from wizard.lookup.memory import MemorySource

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from wizard.checks import prepare
 from wizard.core.findings import Finding, Severity, Status, error, status_of
 from wizard.core.proof import ActivationProof
-from wizard.core.spf.compose import CIMCLOUD_INCLUDE
+from wizard.core.spf import CIMCLOUD_INCLUDE
 
 if TYPE_CHECKING:
     from wizard.lookup.lookup import Lookup

@@ -2,9 +2,9 @@
 
 Two things happen before any other dnspython module is imported (this package's __init__ runs first):
 
-- dnspython's DoH support (and DoQ's, never used here), when httpx2 is installed, makes `import dns.query` (which every DNS module here
+- dnspython's DoH support, when httpx2 is installed, makes `import dns.query` (which every DNS module here
   imports) load the whole HTTPS stack, about 0.2 s of start-up for every run. wizard.lookup.doh sends DoH
-  through its own client and needs none of it, so it stays off.
+  through its own client and needs none of it, so it stays off; so does DoQ (never used here).
 - dnspython decides its optional features by asking importlib.metadata for package versions, and imports
   importlib.metadata (15-30 ms: email, zipfile, csv...) whether or not a question is asked. A stand-in takes
   its place until first used, and the one feature every run asks about (idna, by dns.name) is answered from

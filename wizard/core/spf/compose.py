@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from wizard.core.spf import CIMCLOUD_INCLUDE
 from wizard.core.spf.record import (
     MAX_RECORD_OCTETS,
     Kind,
@@ -18,8 +19,6 @@ from wizard.core.spf.record import (
     parse_lenient,
     parse_term,
 )
-
-CIMCLOUD_INCLUDE = "_spf.mycimcloud.com"
 
 
 @dataclass(frozen=True)

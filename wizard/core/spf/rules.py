@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from wizard.core.findings import Finding, error, info, warning
-from wizard.core.spf.compose import CIMCLOUD_INCLUDE
+from wizard.core.spf import CIMCLOUD_INCLUDE
 from wizard.core.spf.evaluate import MAX_LOOKUPS, MAX_VOID_LOOKUPS
 from wizard.core.spf.record import MAX_RECORD_OCTETS, Kind, Mechanism, Qualifier, SpfRecord
 from wizard.core.spf.tree import Authorization, NodeStatus, SpfNode, TermCost, TreeAnalysis

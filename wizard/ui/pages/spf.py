@@ -29,7 +29,8 @@ from wizard.checks.spf import SpfResult, spf_result
 from wizard.checks.verify import Target, Verdict
 from wizard.core.answers import Source
 from wizard.core.records import Kind
-from wizard.core.spf.compose import CIMCLOUD_INCLUDE, Composition, compose, included
+from wizard.core.spf import CIMCLOUD_INCLUDE
+from wizard.core.spf.compose import Composition, compose, included
 from wizard.core.spf.evaluate import MAX_LOOKUPS
 from wizard.core.spf.record import Qualifier, is_spf
 from wizard.core.spf.rules import spf_findings
