@@ -187,11 +187,6 @@ class Lookup:
         answer, _ = await self._resolve_reply(name, rdtype)
         return answer
 
-    async def _resolve_message(self, name: str, rdtype: str) -> tuple[Answer, dns.message.Message | None]:
-        """The resolver's answer and the reply it came in (for its authority section), or None without one."""
-        answer, reply = await self._resolve_reply(name, rdtype)
-        return answer, (reply.message() if reply is not None else None)
-
     async def _resolve_reply(self, name: str, rdtype: str) -> tuple[Answer, Reply | None]:
         """The resolver's answer and the fields of the reply it came in, or None without one."""
         label = self.resolver_label
@@ -403,10 +398,10 @@ class Lookup:
         apex = _likely_apex(name)
         ns = asyncio.ensure_future(self.resolve(apex, "NS")) if apex else None
         try:
-            answer, response = await self._resolve_message(name, "SOA")
+            answer, reply = await self._resolve_reply(name, "SOA")
             if answer.outcome.is_failure:
                 return _Cut(None, answer.outcome, f"could not find the zone of {name}: {_answer_detail(answer)}")
-            zone = _zone_named(name, answer, response)
+            zone = _zone_named(name, answer, reply)
             if zone == apex and ns is not None:
                 return _Cut(zone, ns=await ns)
         finally:
@@ -775,20 +770,28 @@ def _receive(sock: socket.socket, query: bytes) -> bytes | None:
             return data
 
 
-def _zone_named(name: str, answer: Answer, response: dns.message.Message | None) -> str | None:
+def _zone_named(name: str, answer: Answer, reply: Reply | None) -> str | None:
     """The zone a reply to `name`'s SOA question names: the name itself when its SOA is the answer, else the
-    owner of the SOA in the authority section. None for an alias (its zone is the parent's) or without SOA."""
-    if response is None:
+    owner of the SOA in the authority section. None for an alias (its zone is the parent's) or without SOA.
+
+    Read from the reply's fields (`wire`), not a dnspython message: parsing the whole reply again cost more CPU
+    than the rest of the zone's discovery."""
+    if reply is None:
         return None
-    qname = _absolute(name)
-    if any(r.name == qname and r.rdtype in (dns.rdatatype.CNAME, dns.rdatatype.DNAME) for r in response.answer):
+    key = name.rstrip(".").lower()
+    if any(r.name == key and r.rdtype in (wire.CNAME, wire.DNAME) for r in reply.answer):
         return None
     if answer.ok:
         return name if answer.canonical in ("", name) else None
-    for rrset in response.authority:
-        if rrset.rdtype == dns.rdatatype.SOA and qname.is_subdomain(rrset.name):
-            return _text(rrset.name)
+    for rrset in reply.authority:
+        if rrset.rdtype == wire.SOA and _is_subdomain(key, rrset.name):
+            return rrset.name
     return None
+
+
+def _is_subdomain(key: str, owner: str) -> bool:
+    """Whether the name `key` is `owner` or under it (both as name keys: lower case, no final dot; "@" the root)."""
+    return owner in ("@", key) or key.endswith("." + owner)
 
 
 def _likely_apex(name: str) -> str:
