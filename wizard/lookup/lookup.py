@@ -111,6 +111,7 @@ class Lookup:
         self._resolver_error = ""
         self._in_flight: SharedFutures[Answer] = SharedFutures()
         self._run = False
+        self._answered: dict[tuple[str, str], Answer] | None = None  # one domain's resolver answers (for_domain)
         self._new_memory()
         try:
             self._resolver = self._make_resolver()
@@ -135,6 +136,15 @@ class Lookup:
         run._run = True
         run._new_memory()
         return run
+
+    def for_domain(self) -> Lookup:
+        """This run's lookup for the checks of one domain: a question the resolver already answered for one of
+        them (the domain's MX, asked by the SPF and the MTA-STS checks) is answered the same for the others
+        instead of being asked again. Only for that domain's checks: the next domain, or the next check of the
+        same domain in a later run, asks DNS again."""
+        domain = copy.copy(self.for_run())
+        domain._answered = {}
+        return domain
 
     def _make_resolver(self) -> dns.asyncresolver.Resolver:
         s = self.settings
@@ -181,7 +191,14 @@ class Lookup:
     async def resolve(self, name: str, rdtype: str) -> Answer:
         """Ask the resolver (system configuration or the configured addresses), following CNAMEs."""
         rdtype = rdtype.upper()
-        return await self._shared(("resolve", name.rstrip(".").lower(), rdtype), partial(self._resolve, name, rdtype))
+        key = (name.rstrip(".").lower(), rdtype)
+        answered = self._answered
+        if answered is not None and (answer := answered.get(key)) is not None:
+            return answer
+        answer = await self._shared(("resolve", *key), partial(self._resolve, name, rdtype))
+        if answered is not None:
+            answered[key] = answer
+        return answer
 
     async def _resolve(self, name: str, rdtype: str) -> Answer:
         answer, _ = await self._resolve_reply(name, rdtype)
