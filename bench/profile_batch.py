@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import pstats
 import re
+import resource
 import sys
 import tempfile
+import threading
 from collections import Counter
 from pathlib import Path
 from typing import ClassVar
 
-import dns.message
+import dns.name
 import dns.rdatatype
 
 import bench.__main__ as bench
@@ -45,20 +48,96 @@ GROUPS = (
 )
 
 
+_BATCH_NAME = re.compile(r"(x\d+\.)?b\d{4}\.test")
+
+
 class Logged(FirstQuery):
     """FirstQuery that also counts the questions by name (the batch domain's own name written as D) and type."""
 
-    asked: ClassVar[Counter[str]] = Counter()
+    asked: ClassVar[Counter[tuple[bytes, int]]] = Counter()
 
     def __call__(self, wire: bytes) -> None:
         super().__call__(wire)
+        Logged.asked[_question(wire)] += 1  # named and typed after the run: this runs on the proxies' thread
+
+
+def _question(wire: bytes) -> tuple[bytes, int]:
+    """A query's name (wire labels) and type, read without dnspython (the proxies' thread must stay cheap: its
+    CPU is measured too); (b"", -1) for what is no plain query (a TCP length prefix, a malformed one)."""
+    offset = 12
+    try:
+        while wire[offset]:
+            offset += 1 + wire[offset]
+        return wire[12:offset], int.from_bytes(wire[offset + 1 : offset + 3], "big")
+    except IndexError:
+        return b"", -1
+
+
+def question_label(question: tuple[bytes, int]) -> str:
+    """`D TXT`, `_dmarc.D TXT`, ... (the batch domain's own name written as D)."""
+    labels, rdtype = question
+    if rdtype < 0:
+        return "(unparsed)"
+    try:
+        name = dns.name.from_wire(labels + b"\x00", 0)[0].to_text(omit_final_dot=True).lower()
+    except Exception:
+        return "(unparsed)"
+    return f"{_BATCH_NAME.sub('D', name)} {dns.rdatatype.to_text(dns.rdatatype.RdataType.make(rdtype))}"
+
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_of(pid: int) -> float | None:
+    """A process's own CPU seconds so far (user + system, its children not included), None once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def children_of(pid: int) -> list[int]:
+    kids: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
         try:
-            question = dns.message.from_wire(wire).question[0]
-        except Exception:  # a TCP length prefix or a malformed query: counted as such
-            Logged.asked["(unparsed)"] += 1
-            return
-        name = re.sub(r"(x\d+\.)?b\d{4}\.test", "D", question.name.to_text(omit_final_dot=True).lower())
-        Logged.asked[f"{name} {dns.rdatatype.to_text(question.rdtype)}"] += 1
+            kids += [int(k) for k in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return kids
+
+
+class ProcessCpu:
+    """Samples the CPU of the check process and of its workers while a run lasts (Linux /proc): the last
+    reading of each before it exits, so the parent's own CPU is told from its workers'."""
+
+    def __init__(self, exclude: set[int]) -> None:
+        self.exclude = exclude
+        self.last: dict[int, float] = {}
+        self.role: dict[int, str] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> ProcessCpu:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.02):
+            for check in (k for k in children_of(os.getpid()) if k not in self.exclude):
+                self._note(check, "check (parent)")
+                for worker in children_of(check):
+                    self._note(worker, "worker")
+
+    def _note(self, pid: int, role: str) -> None:
+        cpu = cpu_of(pid)
+        if cpu is not None:
+            self.last[pid] = cpu
+            self.role.setdefault(pid, role)
 
 
 def _parses(line: str) -> bool:
@@ -126,22 +205,45 @@ def main() -> None:
         profile = args.keep or Path(tmp) / "check.prof"
         lab_dir = Path(tmp) / "lab"
         with Lab.start(Path(tmp) / "zones", lab_dir, timeout=300) as lab, delayed(lab, args.rtt_ms / 1000) as net:
+            named = {s.role: s.process.pid for s in (*lab.auth, lab.resolver) if s.process is not None}
             command = ours(net, "--domains-file", str(listing), "--jsonl", *args.extra)
             if args.spy:
                 spy = Path(sys.executable).parent / "py-spy"
                 command = [str(spy), "record", "-r", "250", "-f", "raw", "-o", str(profile), "--", *command]
             elif not args.no_profile:
-                command[1:3] = ["-m", "cProfile", "-o", str(profile), "-m", "wizard"]
-            run = timed(command, net)
+                # main(), not the entry point: that ends `check` with os._exit, before cProfile writes its file
+                run_main = (
+                    f"import cProfile, sys; from wizard.cli import main; cProfile.run('main()', {str(profile)!r})"
+                )
+                command[1:3] = ["-c", run_main]
+            named_before = {role: cpu_of(pid) or 0.0 for role, pid in named.items()}
+            own_before = resource.getrusage(resource.RUSAGE_SELF)
+            with ProcessCpu(set(named.values())) as processes:
+                run = timed(command, net)
+            own_after = resource.getrusage(resource.RUSAGE_SELF)
+            named_cpu = {role: (cpu_of(pid) or 0.0) - named_before[role] for role, pid in named.items()}
         sets = finding_sets("\n".join(line for line in run.stdout.splitlines() if _parses(line)))
         n = len(names)
         print(f"{n} domains at {args.rtt_ms:g} ms: {run.wall:.1f} s, {n / run.wall:.0f} domains/s, "
               f"{run.cpu / n * 1000:.2f} ms CPU/domain{'' if args.no_profile else ' (profiled)'}, "
               f"{run.max_rss_mib:.0f} MiB, {run.queries / n:.1f} queries/domain, exit {run.returncode}")  # fmt: skip
         print(f"finding sets: {dict(sets.most_common(3))}")
+        proxy = own_after.ru_utime + own_after.ru_stime - own_before.ru_utime - own_before.ru_stime
+        print("CPU seconds by process during the run (sampled from /proc every 20 ms):")
+        workers = 0.0
+        for pid, cpu in processes.last.items():
+            print(f"  {cpu:6.2f} s  {processes.role[pid]} {pid}")
+            workers += cpu if processes.role[pid] == "worker" else 0.0
+        print(f"  {run.cpu:6.2f} s  check, all processes (wait4); workers {workers:.2f} s")
+        print(f"  {proxy:6.2f} s  bench process (the delay proxies' threads; counting queries by name here)")
+        for role, cpu in named_cpu.items():
+            print(f"  {cpu:6.2f} s  BIND {role}")
         print("queries per domain by name and type (D: the domain):")
-        for question, count in Logged.asked.most_common(40):
-            print(f"  {count / n:6.2f}  {question}")
+        by_label: Counter[str] = Counter()
+        for question, count in Logged.asked.items():
+            by_label[question_label(question)] += count
+        for label, count in by_label.most_common(40):
+            print(f"  {count / n:6.2f}  {label}")
         if args.no_profile:
             return
         if args.spy:

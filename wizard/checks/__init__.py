@@ -204,11 +204,12 @@ DEFAULT_CONCURRENCY = 50  # domains checked at the same time: enough to overlap 
 async def run_domain(domain: str, lookup: Lookup, options: CheckOptions | None = None) -> DomainResults:
     """Run every registered check (or options.only) for one domain concurrently.
 
-    The checks share one run of the lookup: the domain's zone and name servers are found once for all of them.
+    The checks share one run of the lookup: the domain's zone and name servers are found once for all of them, and
+    a question the resolver answered for one check is not asked again for another (Lookup.for_domain).
     """
     options = options or CheckOptions()
     checks = all_checks()
-    ctx = CheckContext(domain, lookup.for_run(), options, checks)
+    ctx = CheckContext(domain, lookup.for_run().for_domain(), options, checks)
     wanted = [name for name in checks if not options.only or name in options.only]
     tasks = {name: ctx.start(name) for name in wanted}
     try:

@@ -111,6 +111,7 @@ class Lookup:
         self._resolver_error = ""
         self._in_flight: SharedFutures[Answer] = SharedFutures()
         self._run = False
+        self._answered: dict[tuple[str, str], Answer] | None = None  # one domain's resolver answers (for_domain)
         self._new_memory()
         try:
             self._resolver = self._make_resolver()
@@ -135,6 +136,15 @@ class Lookup:
         run._run = True
         run._new_memory()
         return run
+
+    def for_domain(self) -> Lookup:
+        """This run's lookup for the checks of one domain: a question the resolver already answered for one of
+        them (the domain's MX, asked by the SPF and the MTA-STS checks) is answered the same for the others
+        instead of being asked again. Only for that domain's checks: the next domain, or the next check of the
+        same domain in a later run, asks DNS again."""
+        domain = copy.copy(self.for_run())
+        domain._answered = {}
+        return domain
 
     def _make_resolver(self) -> dns.asyncresolver.Resolver:
         s = self.settings
@@ -181,16 +191,18 @@ class Lookup:
     async def resolve(self, name: str, rdtype: str) -> Answer:
         """Ask the resolver (system configuration or the configured addresses), following CNAMEs."""
         rdtype = rdtype.upper()
-        return await self._shared(("resolve", name.rstrip(".").lower(), rdtype), partial(self._resolve, name, rdtype))
+        key = (name.rstrip(".").lower(), rdtype)
+        answered = self._answered
+        if answered is not None and (answer := answered.get(key)) is not None:
+            return answer
+        answer = await self._shared(("resolve", *key), partial(self._resolve, name, rdtype))
+        if answered is not None:
+            answered[key] = answer
+        return answer
 
     async def _resolve(self, name: str, rdtype: str) -> Answer:
         answer, _ = await self._resolve_reply(name, rdtype)
         return answer
-
-    async def _resolve_message(self, name: str, rdtype: str) -> tuple[Answer, dns.message.Message | None]:
-        """The resolver's answer and the reply it came in (for its authority section), or None without one."""
-        answer, reply = await self._resolve_reply(name, rdtype)
-        return answer, (reply.message() if reply is not None else None)
 
     async def _resolve_reply(self, name: str, rdtype: str) -> tuple[Answer, Reply | None]:
         """The resolver's answer and the fields of the reply it came in, or None without one."""
@@ -403,10 +415,10 @@ class Lookup:
         apex = _likely_apex(name)
         ns = asyncio.ensure_future(self.resolve(apex, "NS")) if apex else None
         try:
-            answer, response = await self._resolve_message(name, "SOA")
+            answer, reply = await self._resolve_reply(name, "SOA")
             if answer.outcome.is_failure:
                 return _Cut(None, answer.outcome, f"could not find the zone of {name}: {_answer_detail(answer)}")
-            zone = _zone_named(name, answer, response)
+            zone = _zone_named(name, answer, reply)
             if zone == apex and ns is not None:
                 return _Cut(zone, ns=await ns)
         finally:
@@ -775,20 +787,28 @@ def _receive(sock: socket.socket, query: bytes) -> bytes | None:
             return data
 
 
-def _zone_named(name: str, answer: Answer, response: dns.message.Message | None) -> str | None:
+def _zone_named(name: str, answer: Answer, reply: Reply | None) -> str | None:
     """The zone a reply to `name`'s SOA question names: the name itself when its SOA is the answer, else the
-    owner of the SOA in the authority section. None for an alias (its zone is the parent's) or without SOA."""
-    if response is None:
+    owner of the SOA in the authority section. None for an alias (its zone is the parent's) or without SOA.
+
+    Read from the reply's fields (`wire`), not a dnspython message: parsing the whole reply again cost more CPU
+    than the rest of the zone's discovery."""
+    if reply is None:
         return None
-    qname = _absolute(name)
-    if any(r.name == qname and r.rdtype in (dns.rdatatype.CNAME, dns.rdatatype.DNAME) for r in response.answer):
+    key = name.rstrip(".").lower()
+    if any(r.name == key and r.rdtype in (wire.CNAME, wire.DNAME) for r in reply.answer):
         return None
     if answer.ok:
         return name if answer.canonical in ("", name) else None
-    for rrset in response.authority:
-        if rrset.rdtype == dns.rdatatype.SOA and qname.is_subdomain(rrset.name):
-            return _text(rrset.name)
+    for rrset in reply.authority:
+        if rrset.rdtype == wire.SOA and _is_subdomain(key, rrset.name):
+            return rrset.name
     return None
+
+
+def _is_subdomain(key: str, owner: str) -> bool:
+    """Whether the name `key` is `owner` or under it (both as name keys: lower case, no final dot; "@" the root)."""
+    return owner in ("@", key) or key.endswith("." + owner)
 
 
 def _likely_apex(name: str) -> str:

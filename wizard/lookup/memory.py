@@ -93,3 +93,7 @@ class MemorySource:
     def for_run(self) -> MemorySource:
         """The same zone data for a run of checks (there is nothing to share: it answers at once)."""
         return self
+
+    def for_domain(self) -> MemorySource:
+        """The same zone data for one domain's checks (each question is still counted in `queries`)."""
+        return self

@@ -160,15 +160,21 @@ def _read(wire: bytes) -> Reply:
     for _ in range(arcount):
         start = offset
         offset = _skip_name(wire, offset)
-        rdtype, _, ttl, rdlength = _FIXED.unpack_from(wire, offset)
-        offset += 10 + rdlength
+        rdtype, rdclass, ttl, rdlength = _FIXED.unpack_from(wire, offset)
+        offset += 10
+        end = offset + rdlength
+        if end > len(wire):
+            raise Unusual
         if rdtype == OPT:
-            if seen_opt or wire[start] != 0:
+            if seen_opt or wire[start] != 0 or rdlength:  # EDNS options (a cookie, an error): left to dnspython
                 raise Unusual
             seen_opt = True
             rcode |= (ttl >> 24) << 4
-        elif rdtype == 250:  # TSIG: dnspython checks it
-            raise Unusual
+        elif rdtype in _READ_TYPES and rdclass == 1:
+            _rdata(wire, offset, end, rdtype)  # glue: dnspython reads it too, and refuses a malformed one
+        else:
+            raise Unusual  # TSIG, another type or class: dnspython reads (and checks) what it is
+        offset = end
     if offset != len(wire):
         raise Unusual  # trailing junk, or a record running past the end
     return Reply(rcode, bool(flags & _AA), answer, authority, wire)
