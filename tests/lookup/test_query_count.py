@@ -14,7 +14,7 @@ from bench.__main__ import REALISTIC, SELECTOR, write_zones
 from tests.lab import Lab
 from tests.lab.bind import free_port
 from tests.lookup.lockstep_proxy import LockstepProxy
-from wizard.checks import CheckOptions, pieces_needed, prepare, run_domain
+from wizard.checks import CheckOptions, first_questions, pieces_needed, prepare, run_domain
 from wizard.lookup.lookup import Lookup
 
 pytestmark = pytest.mark.lab
@@ -109,3 +109,13 @@ def test_one_record_checked_alone_finds_its_servers_in_the_same_three_waves(
     report = "\n".join(f"{q.wave} {q.server} {q.name} {q.rdtype}" for q in proxy.questions)
     assert proxy.waves <= CRITICAL_PATH, report
     assert {(q.name, q.rdtype) for q in proxy.in_wave(0)} >= {(f"_dmarc.{REALISTIC}", "SOA"), (REALISTIC, "NS")}
+
+
+def test_the_questions_asked_before_the_checks_load_are_the_checks_own(waves: tuple[LockstepProxy, Lookup]) -> None:
+    """run_domain sends first_questions() while the check modules are imported: each must be one the checks ask
+    (else it is a query for nothing), asked once."""
+    proxy, lookup = waves
+    _run(lookup)
+    resolver = Counter((q.name, q.rdtype) for q in proxy.questions if q.server == proxy_resolver(proxy))
+    for question in first_questions(REALISTIC, OPTIONS):
+        assert resolver[question] == 1, question

@@ -35,7 +35,9 @@ async def check_mta_sts(ctx: CheckContext) -> MtaStsResult:
     findings, record_text = record_findings(ctx.domain, txt)
     if record_text is None:
         return MtaStsResult(tuple(findings), ctx.domain)
-    await prepare.ready(prepare.HTTPS)
+    # The policy host's address is asked while the fetch's modules load; the fetch then finds the answer (the
+    # domain's checks share the resolver's answers: Lookup.for_domain).
+    await asyncio.gather(prepare.ready(prepare.HTTPS), ctx.lookup.resolve(policy_host(ctx.domain), "A"))
     from wizard.lookup.https import FetchLimits, fetch_https  # h11 and truststore: only once a policy is to be fetched
 
     settings = ctx.lookup.settings
