@@ -19,6 +19,7 @@ import platform
 import statistics
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import threading
 import time
@@ -37,6 +38,10 @@ from tests.lab.plugin import copy_zones
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results"
 CHECKDMARC_VENV = Path(__file__).resolve().parent / ".venv-checkdmarc"
+PROGRAM_VENV = Path(__file__).resolve().parent / ".venv-program"
+# How a measured run starts the program: the copy `pip install .` made in PROGRAM_VENV (install_program), or,
+# until then (bench.profile_batch, a failed install), this checkout's sources through the development venv.
+PROGRAM = [sys.executable, "-m", "wizard"]
 VENDORS = ("mycimcloud.com", "google.com", "outlook.com", "sendgrid.net")
 KEY = (ROOT / "tests" / "data" / "dkim" / "rsa2048-a.b64").read_text().strip()
 REALISTIC = "realistic.test"
@@ -192,9 +197,36 @@ def timed(command: list[str], net: Net) -> Run:
 
 def ours(net: Net, *args: str) -> list[str]:
     return [
-        sys.executable, "-m", "wizard", "check", *args, "--nameserver", f"127.0.0.1:{net.resolver}",
+        *PROGRAM, "check", *args, "--nameserver", f"127.0.0.1:{net.resolver}",
         "--dns-port", str(net.auth_port), "--no-public-resolvers",
     ]  # fmt: skip
+
+
+def install_program() -> list[str] | None:
+    """This checkout installed as a user installs it (`pip install .`, compiled bytecode, no editable-install
+    import hook: that hook, which the development venv loads at every start, alone costs 15-20 ms), in
+    bench/.venv-program; its dependencies come from the development venv (a .pth line naming its
+    site-packages), so nothing is downloaded. Reinstalled on every run: it measures the code as it is now.
+    Returns the command that starts it, or None (the sources are measured then, and the JSON says so)."""
+    python = PROGRAM_VENV / "bin" / "python"
+    try:
+        if not python.exists():
+            subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(PROGRAM_VENV)], check=True)
+        site = subprocess.run(
+            [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            check=True, capture_output=True, text=True,
+        ).stdout.strip()  # fmt: skip
+        Path(site, "bench-dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+        subprocess.run(
+            [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall",
+             "--target", site, "--upgrade", str(ROOT)],
+            check=True, timeout=300, env=child_env(),
+        )  # fmt: skip
+        compileall.compile_dir(Path(site) / "wizard", quiet=1)
+    except (subprocess.SubprocessError, OSError) as exc:
+        print(f"the program could not be installed for the bench ({exc}); measuring the sources", file=sys.stderr)
+        return None
+    return [str(python), "-I", "-m", "wizard"]  # -I: this checkout (the working directory) is not on sys.path
 
 
 def checkdmarc_command(net: Net, domain: str) -> list[str] | None:
@@ -213,7 +245,7 @@ def scenario_a(lab: Lab, rtt: float, repeat: int) -> dict[str, Any]:
     args = [REALISTIC, "--json", "--dkim", SELECTOR, "--https-port", str(closed)]
     with delayed(lab, 0.0) as fast:
         timed(ours(fast, *args), fast)  # not measured: writes the bytecode (child_env) and warms the disk cache
-        version = [timed([sys.executable, "-m", "wizard", "--version"], fast).wall for _ in range(repeat)]
+        version = [timed([*PROGRAM, "--version"], fast).wall for _ in range(repeat)]
         command = checkdmarc_command(fast, REALISTIC)
         if command:
             timed(command, fast)
@@ -385,7 +417,9 @@ def main() -> None:
     if not args.no_checkdmarc and "A" in only:
         ensure_checkdmarc()
     compile_program()
-    results: dict[str, Any] = {"machine": machine()}
+    installed = install_program() if only & set("AB") else None
+    PROGRAM[:] = installed or PROGRAM
+    results: dict[str, Any] = {"machine": machine(), "program": "pip install ." if installed else "sources"}
     with tempfile.TemporaryDirectory() as tmp:
         names = write_zones(Path(tmp) / "zones", args.batch if "B" in only else 1)
         with Lab.start(Path(tmp) / "zones", Path(tmp) / "lab", timeout=300) as lab:
