@@ -272,7 +272,7 @@ def run_check(args: argparse.Namespace) -> int:
 
 def _workers_for(args: argparse.Namespace, domains: int) -> int:
     """How many worker processes check the list: 1 (this process) unless --jsonl can be dealt out."""
-    if args.workers == 1:
+    if args.workers == 1 or not args.jsonl:  # only --jsonl is ever dealt out (workers.can_shard): not loaded then
         return 1
     from wizard.workers import auto_workers, can_shard
 

@@ -21,10 +21,10 @@ from typing import TYPE_CHECKING, Any
 
 from wizard.checks import prepare
 from wizard.core.findings import Finding, Severity, Status, error, status_of
-from wizard.core.proof import ActivationProof
 from wizard.core.spf import CIMCLOUD_INCLUDE
 
 if TYPE_CHECKING:
+    from wizard.core.proof import ActivationProof
     from wizard.lookup.lookup import Lookup
 
 DEFAULT_SPF_INCLUDE = CIMCLOUD_INCLUDE  # the include --expect-include checks unless told otherwise
