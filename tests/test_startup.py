@@ -47,6 +47,8 @@ def test_version_loads_no_dns_https_crypto_psl_or_qt(tmp_path: Path) -> None:
     assert modules["at_first_query"] is None
     assert heavy(modules["at_exit"]) == set()
     assert "dns" not in {m.split(".")[0] for m in modules["at_exit"]}
+    # nor the checks (asyncio, the core's rules): the parser's defaults live outside them
+    assert not {"asyncio", "wizard.checks", "wizard.report"} & set(modules["at_exit"])
 
 
 @pytest.mark.lab

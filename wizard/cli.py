@@ -13,9 +13,9 @@ from collections.abc import AsyncGenerator, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, NoReturn
 
-from wizard import APP_ID, __version__
-from wizard.checks import DEFAULT_CONCURRENCY, DEFAULT_SPF_INCLUDE
+from wizard import APP_ID, DEFAULT_CONCURRENCY, __version__
 from wizard.core.names import DomainError, normalize_domain
+from wizard.core.spf import CIMCLOUD_INCLUDE
 
 # Only what building the parser needs is imported here (`--version` and `--help` stop there); each command
 # imports what it runs, when it runs (see tests/test_startup.py).
@@ -144,8 +144,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--timeout", type=_seconds, default=10.0, metavar="SECONDS", help="deadline for each lookup (default 10)"
     )
     check.add_argument(
-        "--expect-include", default=DEFAULT_SPF_INCLUDE, metavar="NAME",
-        help=f"the SPF include that must be authorized (default {DEFAULT_SPF_INCLUDE})",
+        "--expect-include", default=CIMCLOUD_INCLUDE, metavar="NAME",
+        help=f"the SPF include that must be authorized (default {CIMCLOUD_INCLUDE})",
     )  # fmt: skip
     check.add_argument("--dkim", action="append", default=[], metavar="SELECTOR", help="DKIM selector to check")
     check.add_argument(

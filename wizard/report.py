@@ -7,10 +7,10 @@ judges a record again.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 from wizard.checks import Check, CheckOutput, Result, all_checks, entries, output_status
-from wizard.core.findings import Finding, Status
+from wizard.core.findings import Status, finding_lines
 
 JSON_VERSION = 1
 DomainResults = Sequence[tuple[str, dict[str, CheckOutput]]]
@@ -44,16 +44,6 @@ def to_json_line(domain: str, checks: dict[str, CheckOutput]) -> str:
 
 def any_failed(results: DomainResults) -> bool:
     return any(output_status(out) is Status.FAIL for _, checks in results for out in checks.values())
-
-
-def finding_lines(findings: Iterable[Finding], indent: str = "  ") -> list[str]:
-    """Findings as every command prints them: severity, code and message, then the fix."""
-    lines = []
-    for finding in findings:
-        lines.append(f"{indent}{finding.severity.upper():<7} {finding.code}: {finding.message}")
-        if finding.fix:
-            lines.append(f"{indent}        fix: {finding.fix}")
-    return lines
 
 
 def _result_lines(check: Check, result: Result, indent: str) -> list[str]:

@@ -19,6 +19,7 @@ from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Seque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from wizard import DEFAULT_CONCURRENCY
 from wizard.checks import prepare
 from wizard.core.findings import Finding, Severity, Status, error, status_of
 from wizard.core.spf import CIMCLOUD_INCLUDE
@@ -198,8 +199,6 @@ DomainResults = dict[str, CheckOutput]
 # are imported and the first wave of questions is out, so the loading thread does not compete with them for the
 # interpreter (scenario A at 50 ms per query, 2 x 5 runs alternating: 0.02 s gave 0.74 s, 0.15 s gave 0.66 s).
 PREPARE_AFTER = 0.15
-DEFAULT_CONCURRENCY = 50  # domains checked at the same time: enough to overlap round trips, few enough that
-# the CPU keeps up with the answers (a deadline must never run out while an answer waits unread)
 
 
 async def run_domain(domain: str, lookup: Lookup, options: CheckOptions | None = None) -> DomainResults:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 
 from wizard import APP_ID
-from wizard.report import finding_lines
+from wizard.core.findings import finding_lines
 
 __all__ = [
     "EXIT_FAILED",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -64,3 +65,13 @@ def status_of(findings: list[Finding]) -> Status:
     if Severity.WARNING in severities:
         return Status.WARN
     return Status.PASS
+
+
+def finding_lines(findings: Iterable[Finding], indent: str = "  ") -> list[str]:
+    """Findings as every command prints them: severity, code and message, then the fix."""
+    lines = []
+    for finding in findings:
+        lines.append(f"{indent}{finding.severity.upper():<7} {finding.code}: {finding.message}")
+        if finding.fix:
+            lines.append(f"{indent}        fix: {finding.fix}")
+    return lines
