@@ -49,6 +49,29 @@ Servers = tuple[str | None, list[tuple[str, str]], Outcome, str]
 Found = tuple[str | None, list[tuple[str, str]], Outcome, str, bool]
 
 
+class _AskAgain(Exception):
+    """The caller that asked a shared question was cancelled: whoever still waits for it asks again."""
+
+
+class _Flight:
+    """A question in flight: the futures of the callers that joined the one asking."""
+
+    __slots__ = ("followers",)
+
+    def __init__(self) -> None:
+        self.followers: list[asyncio.Future[Answer]] = []
+
+    def answer(self, answer: Answer) -> None:
+        for joined in self.followers:
+            if not joined.done():
+                joined.set_result(answer)
+
+    def fail(self, exc: BaseException) -> None:
+        for joined in self.followers:
+            if not joined.done():
+                joined.set_exception(exc)
+
+
 @dataclass(frozen=True)
 class _Cut:
     """The zone a name belongs to (None when it could not be found: outcome and detail say why)."""
@@ -109,7 +132,7 @@ class Lookup:
         self.settings = settings or LookupSettings()
         self._resolver: dns.asyncresolver.Resolver | None = None
         self._resolver_error = ""
-        self._in_flight: SharedFutures[Answer] = SharedFutures()
+        self._in_flight: dict[tuple[object, ...], _Flight] = {}
         self._run = False
         self._answered: dict[tuple[str, str], Answer] | None = None  # one domain's resolver answers (for_domain)
         self._new_memory()
@@ -185,8 +208,38 @@ class Lookup:
 
     async def _shared(self, key: tuple[object, ...], make: Callable[[], Awaitable[Answer]]) -> Answer:
         """Run one question once while it is in flight: callers asking the same thing at the same time share
-        the answer. Nothing is kept after it arrives, so a later check asks DNS again (no cache)."""
-        return await self._in_flight.get((id(asyncio.get_running_loop()), *key), make, keep=False)
+        the answer. Nothing is kept after it arrives, so a later check asks DNS again (no cache).
+
+        The first caller asks in its own task (no task or shield of its own per question: most questions have
+        no second caller, and those cost a fifth of a batch run's CPU); a caller that joins waits on a future of
+        its own, so its cancellation touches nobody else. When the first caller is cancelled before the answer
+        came, each caller still waiting asks again itself.
+        """
+        loop = asyncio.get_running_loop()
+        key = (id(loop), *key)
+        while (flight := self._in_flight.get(key)) is not None:
+            joined: asyncio.Future[Answer] = loop.create_future()
+            flight.followers.append(joined)
+            try:
+                return await joined
+            except _AskAgain:
+                continue
+        return await self._lead(key, make)
+
+    async def _lead(self, key: tuple[object, ...], make: Callable[[], Awaitable[Answer]]) -> Answer:
+        """Ask for everyone who joins meanwhile, and give each the answer (or tell them to ask again)."""
+        flight = self._in_flight[key] = _Flight()
+        try:
+            answer = await make()
+        except BaseException as exc:
+            if self._in_flight.get(key) is flight:
+                del self._in_flight[key]
+            flight.fail(exc if isinstance(exc, Exception) else _AskAgain())  # cancelled (or interrupted)
+            raise
+        if self._in_flight.get(key) is flight:
+            del self._in_flight[key]
+        flight.answer(answer)
+        return answer
 
     async def resolve(self, name: str, rdtype: str) -> Answer:
         """Ask the resolver (system configuration or the configured addresses), following CNAMEs."""
