@@ -788,16 +788,80 @@ async def _udp_exchange(query: bytes, address: str, port: int, within: float) ->
             if not done.done():
                 done.set_exception(TimeoutError())
 
-        try:
-            loop.add_reader(sock.fileno(), readable)
-        except NotImplementedError:  # a loop that watches no sockets (Windows' proactor): a datagram transport
-            return await _endpoint_exchange(loop, sock, query, within)
+        readers = _Readers.of(loop)
+        if readers is None:
+            try:
+                loop.add_reader(sock.fileno(), readable)
+            except NotImplementedError:  # a loop that watches no sockets (Windows' proactor): a datagram transport
+                return await _endpoint_exchange(loop, sock, query, within)
+        else:
+            readers.add(sock.fileno(), readable)
         timer = loop.call_later(within, expired)
         try:
             return await done
         finally:
             timer.cancel()
-            loop.remove_reader(sock.fileno())
+            if readers is None:
+                loop.remove_reader(sock.fileno())
+            else:
+                readers.remove(sock.fileno())
+
+
+class _Readers:
+    """The query sockets of one event loop in an epoll set of this module's own, which the loop watches as one
+    file descriptor (Linux, asyncio's own selector loop).
+
+    asyncio's add_reader/remove_reader cost 17 us of CPU per socket (its selector's keys and handles, a weak
+    dictionary of transports): 10 % of a batch run's CPU, for sockets that each live one round trip. Registering
+    in an epoll set directly costs 3 us. The set lives while queries are in flight on the loop and is closed
+    with the last one, so no file descriptor outlives a run.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        import select  # (here, not at the top: only Linux has epoll, only this class uses it)
+
+        self.loop = loop
+        self.epoll = select.epoll()
+        self.flag = select.EPOLLIN
+        self.watching: dict[int, Callable[[], None]] = {}
+        loop.add_reader(self.epoll.fileno(), self._ready)
+
+    @staticmethod
+    def of(loop: asyncio.AbstractEventLoop) -> _Readers | None:
+        """The loop's set (made for the first query in flight), or None where there is none: not Linux, or
+        another kind of loop (Qt's, Windows' proactor: add_reader is then asked directly)."""
+        readers = _READERS.get(id(loop))
+        if readers is not None and readers.loop is loop:
+            return readers
+        import select
+
+        if type(loop) is not asyncio.SelectorEventLoop or not hasattr(select, "epoll"):
+            return None
+        readers = _READERS[id(loop)] = _Readers(loop)
+        return readers
+
+    def add(self, fd: int, readable: Callable[[], None]) -> None:
+        self.watching[fd] = readable
+        self.epoll.register(fd, self.flag)
+
+    def remove(self, fd: int) -> None:
+        """Stop watching `fd` (before its socket is closed); the last one closes the set."""
+        del self.watching[fd]
+        self.epoll.unregister(fd)
+        if not self.watching:
+            if _READERS.get(id(self.loop)) is self:
+                del _READERS[id(self.loop)]
+            self.loop.remove_reader(self.epoll.fileno())
+            self.epoll.close()
+
+    def _ready(self) -> None:
+        for fd, _ in self.epoll.poll(0):
+            readable = self.watching.get(fd)
+            if readable is not None:
+                readable()
+
+
+_READERS: dict[int, _Readers] = {}  # by id() of the loop
 
 
 class _Answering(asyncio.DatagramProtocol):
