@@ -29,7 +29,7 @@ _READ_TYPES = frozenset({A, AAAA, TXT, MX, SOA, *_NAME_TYPES})
 _PLAIN = bytes(c for c in range(0x21, 0x7F) if c not in b'"().;\\@$')
 _HEADER = struct.Struct("!HHHHHH")
 _FIXED = struct.Struct("!HHIH")
-_QR, _TC, _AA = 0x8000, 0x0200, 0x0400
+_QR, _OPCODE, _TC, _AA = 0x8000, 0x7800, 0x0200, 0x0400
 
 
 class Unusual(Exception):
@@ -150,8 +150,8 @@ def truncated(wire: bytes) -> bool:
 
 def _read(wire: bytes) -> Reply:
     _qid, flags, qdcount, ancount, nscount, arcount = _HEADER.unpack_from(wire)
-    if not flags & _QR or flags & _TC or qdcount != 1:
-        raise Unusual
+    if not flags & _QR or flags & _TC or flags & _OPCODE or qdcount != 1:
+        raise Unusual  # not a reply, truncated, another opcode (dnspython reads an UPDATE's sections its own way)
     offset = _skip_name(wire, 12) + 4
     answer, offset = _section(wire, offset, ancount)
     authority, offset = _section(wire, offset, nscount)
