@@ -83,14 +83,10 @@ class _Cut:
 
 
 @lru_cache(maxsize=ZONE_MEMORY)
-def _absolute(name: str) -> dns.name.Name:
-    """The name as dnspython's absolute Name (kept for the names asked again: a domain's TXT goes to the resolver
-    and to every authoritative server; a Name is immutable)."""
-    return dns.name.from_text(name.rstrip(".") + ".")
-
-
-def _text(name: dns.name.Name) -> str:
-    return name.to_text(omit_final_dot=True).lower()
+def _absolute(name: str) -> wire.QName:
+    """The name to ask about (kept for the names asked again: a domain's TXT goes to the resolver and to every
+    authoritative server; a QName is immutable)."""
+    return wire.query_name(name)
 
 
 def _negative_ttl(reply: Reply | None) -> int | None:
@@ -270,10 +266,10 @@ class Lookup:
             return await self._resolve_plain(qname, name, rdtype)
         try:
             async with asyncio.timeout(self.settings.timeout + 0.5):
-                result = await self._resolver.resolve(qname, rdtype, raise_on_no_answer=False, search=False)
+                result = await self._resolver.resolve(qname.name, rdtype, raise_on_no_answer=False, search=False)
         except dns.resolver.NXDOMAIN as exc:
             responses: dict[dns.name.Name, dns.message.Message] = exc.responses()  # type: ignore[no-untyped-call]
-            response = responses.get(qname) or next(iter(responses.values()), None)
+            response = responses.get(qname.name) or next(iter(responses.values()), None)
             reply = Reply.from_message(response) if response is not None else None
             answer = Answer(name, rdtype, Outcome.NXDOMAIN, ttl=_negative_ttl(reply), server=label)
             return answer, reply
@@ -291,7 +287,7 @@ class Lookup:
         reply = Reply.from_message(result.response)
         return _resolver_answer(reply, qname, name, rdtype, label), reply
 
-    async def _resolve_plain(self, qname: dns.name.Name, name: str, rdtype: str) -> tuple[Answer, Reply | None]:
+    async def _resolve_plain(self, qname: wire.QName, name: str, rdtype: str) -> tuple[Answer, Reply | None]:
         """The resolver's answer over plain DNS, asked the way dnspython's Resolver asks: each resolver in turn;
         one that fails (an error rcode, a broken reply, a refused connection) is left out, a silent one asked
         again after a backoff, until the deadline."""
@@ -330,7 +326,7 @@ class Lookup:
         return Answer(name, rdtype, outcome, server=label, detail=detail), None
 
     async def _exchange(
-        self, qname: dns.name.Name, rdtype: str, address: str, port: int, *, recursive: bool, within: float
+        self, qname: wire.QName, rdtype: str, address: str, port: int, *, recursive: bool, within: float
     ) -> Reply:
         """One question to one server over UDP, and its reply (asked again over TCP when the reply is truncated).
 
@@ -346,10 +342,10 @@ class Lookup:
         return _reply(data)
 
     async def _tcp_exchange(
-        self, qname: dns.name.Name, rdtype: str, address: str, port: int, *, recursive: bool, within: float
+        self, qname: wire.QName, rdtype: str, address: str, port: int, *, recursive: bool, within: float
     ) -> Reply:
         """One question over TCP (dnspython: truncated replies and the last try are rare)."""
-        query = dns.message.make_query(qname, rdtype, use_edns=0, payload=self.settings.edns_payload)
+        query = dns.message.make_query(qname.name, rdtype, use_edns=0, payload=self.settings.edns_payload)
         if not recursive:
             query.flags &= ~dns.flags.RD
         response = await dns.asyncquery.tcp(query, address, timeout=within, port=port)
@@ -636,7 +632,7 @@ class Lookup:
             qname = _absolute(name)
         except dns.exception.DNSException as exc:
             return Answer(name, rdtype, Outcome.ERROR, server=server, detail=f"not a valid DNS name: {exc}")
-        query = dns.message.make_query(qname, rdtype, use_edns=0, payload=s.edns_payload)
+        query = dns.message.make_query(qname.name, rdtype, use_edns=0, payload=s.edns_payload)
         try:
             response = await doh_query(query, url, s.timeout)
         except (dns.exception.Timeout, TimeoutError, httpx2.TimeoutException):
@@ -686,7 +682,13 @@ async def _settled(tasks: set[asyncio.Task[T]]) -> set[asyncio.Task[T]]:
 
 
 def _interpret(
-    response: Reply | dns.message.Message, qname: dns.name.Name, name: str, rdtype: str, server: str, *, recursive: bool
+    response: Reply | dns.message.Message,
+    qname: wire.QName | dns.name.Name,
+    name: str,
+    rdtype: str,
+    server: str,
+    *,
+    recursive: bool,
 ) -> Answer:
     """Turn one server's reply into an Answer, following CNAMEs within the reply."""
     received = time.time()
@@ -704,7 +706,7 @@ def _interpret(
             name, rdtype, Outcome.ERROR, server=server,
             detail="the server is listed for the zone but does not answer for it (lame delegation)",
         )  # fmt: skip
-    start = _text(qname)
+    start = qname.key if isinstance(qname, wire.QName) else wire.name_key(qname)
     rrset, current = _chain(reply, start, dns.rdatatype.from_text(rdtype), MAX_CNAME_HOPS)
     if rrset is not None:
         values, txt = _records(rrset)
@@ -725,12 +727,12 @@ def _interpret(
     )  # fmt: skip
 
 
-def _resolver_answer(reply: Reply, qname: dns.name.Name, name: str, rdtype: str, label: str) -> Answer:
+def _resolver_answer(reply: Reply, qname: wire.QName, name: str, rdtype: str, label: str) -> Answer:
     """The resolver view's Answer from a NOERROR or NXDOMAIN reply, as from dnspython's resolver: the CNAME
     chain within the reply followed; NXDOMAIN and NODATA with the negative-caching TTL."""
     if reply.rcode == dns.rcode.NXDOMAIN:
         return Answer(name, rdtype, Outcome.NXDOMAIN, ttl=_negative_ttl(reply), server=label)
-    rrset, canonical = _chain(reply, _text(qname), dns.rdatatype.from_text(rdtype), RESOLVER_CNAME_HOPS)
+    rrset, canonical = _chain(reply, qname.key, dns.rdatatype.from_text(rdtype), RESOLVER_CNAME_HOPS)
     if rrset is None:
         return Answer(name, rdtype, Outcome.NODATA, ttl=_negative_ttl(reply), server=label, canonical=canonical)
     values, txt = _records(rrset)
