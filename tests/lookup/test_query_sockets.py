@@ -51,3 +51,23 @@ def test_no_query_socket_outlives_its_query() -> None:
         answers, none_left = asyncio.run(scenario())
     assert {a.outcome for a in answers} == {Outcome.OK}
     assert none_left, "a socket (or the set watching them) stayed open after its query"
+
+
+def test_a_shorter_deadline_set_after_a_longer_one_still_ends_on_time() -> None:
+    with Liar(answering) as liar:
+        server = (("127.0.0.1", liar.port),)
+        patient = Lookup(LookupSettings(nameservers=server, public_resolvers=False, timeout=3, query_timeout=3))
+        hasty = Lookup(LookupSettings(nameservers=server, public_resolvers=False, timeout=0.3, query_timeout=0.3))
+
+        async def scenario() -> tuple[Answer, float, Answer]:
+            loop = asyncio.get_running_loop()
+            slow = asyncio.ensure_future(patient.resolve("a.silent.test", "TXT"))
+            await asyncio.sleep(0.05)
+            start = loop.time()
+            quick = await hasty.resolve("b.silent.test", "TXT")
+            took = loop.time() - start
+            return quick, took, await slow
+
+        quick, took, slow = asyncio.run(scenario())
+    assert quick.outcome is Outcome.TIMEOUT and slow.outcome is Outcome.TIMEOUT
+    assert took < 1.0, f"the 0.3 s deadline waited for the 3 s one: {took:.2f} s"
