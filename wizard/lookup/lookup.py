@@ -131,6 +131,7 @@ class Lookup:
         self._in_flight: dict[tuple[object, ...], _Flight] = {}
         self._run = False
         self._answered: dict[tuple[str, str], Answer] | None = None  # one domain's resolver answers (for_domain)
+        self._label: tuple[LookupSettings, str] | None = None
         self._new_memory()
         try:
             self._resolver = self._make_resolver()
@@ -194,11 +195,18 @@ class Lookup:
 
     @property
     def resolver_label(self) -> str:
+        """How answers name the resolver (asked for every resolver answer: made once per settings)."""
+        made = self._label
+        if made is not None and made[0] is self.settings:
+            return made[1]
         if self.settings.doh:
-            return "DoH resolver " + ", ".join(self.settings.doh)
-        if self.settings.nameservers:
-            return "resolver " + ", ".join(f"{h}:{p}" for h, p in self.settings.nameservers)
-        return "system resolver"
+            label = "DoH resolver " + ", ".join(self.settings.doh)
+        elif self.settings.nameservers:
+            label = "resolver " + ", ".join(f"{h}:{p}" for h, p in self.settings.nameservers)
+        else:
+            label = "system resolver"
+        self._label = (self.settings, label)
+        return label
 
     # --- the resolver view -------------------------------------------------------------------------
 
@@ -649,6 +657,9 @@ class Lookup:
         Public resolvers only show propagation: where a network drops DNS to them, they get
         `public_grace` seconds after the other views are in, not the whole deadline.
         """
+        if not self.settings.public_resolvers:  # no task, event or timer for them (a batch asks this per domain)
+            resolver, authoritative = await asyncio.gather(self.resolve(name, rdtype), self.authoritative(name, rdtype))
+            return NameViews(resolver, authoritative, (), _blocked(resolver, _direct_answers(authoritative)))
         stop = asyncio.Event()
         public = asyncio.ensure_future(self.public(name, rdtype, stop))
         try:
