@@ -813,7 +813,7 @@ async def _udp_exchange(query: bytes, address: str, port: int, within: float) ->
             finally:
                 timer.cancel()
                 loop.remove_reader(sock.fileno())
-        readers.add(sock.fileno(), readable, loop.time() + within, expired)
+        readers.add(sock.fileno(), readable, loop.time() + within, done, expired)
         try:
             return await done
         finally:
@@ -842,7 +842,8 @@ class _Readers:
         self.epoll = select.epoll()
         self.flag = select.EPOLLIN
         self.watching: dict[int, Callable[[], None]] = {}
-        self.deadlines: list[tuple[float, int, Callable[[], None]]] = []  # a heap: (when, order, expired)
+        # a heap of (when, order, the query's future, what to call at `when` unless that future is done by then)
+        self.deadlines: list[tuple[float, int, asyncio.Future[bytes], Callable[[], None]]] = []
         self.order = 0
         self.timer: asyncio.TimerHandle | None = None
         loop.add_reader(self.epoll.fileno(), self._ready)
@@ -861,13 +862,20 @@ class _Readers:
         readers = _READERS[id(loop)] = _Readers(loop)
         return readers
 
-    def add(self, fd: int, readable: Callable[[], None], when: float, expired: Callable[[], None]) -> None:
+    def add(
+        self,
+        fd: int,
+        readable: Callable[[], None],
+        when: float,
+        done: asyncio.Future[bytes],
+        expired: Callable[[], None],
+    ) -> None:
         """Watch `fd` until `remove`; `readable` when a datagram waits, `expired` at `when` (loop time) unless
-        the socket was removed by then."""
+        the query's future `done` is done by then."""
         self.watching[fd] = readable
         self.epoll.register(fd, self.flag)
         self.order += 1
-        self.push(self.deadlines, (when, self.order, expired))
+        self.push(self.deadlines, (when, self.order, done, expired))
         if self.timer is None or when < self.timer.when():
             self._arm()
 
@@ -896,13 +904,20 @@ class _Readers:
         self.timer = self.loop.call_at(self.deadlines[0][0], self._expire) if self.deadlines else None
 
     def _expire(self) -> None:
-        """Run the callbacks whose time has come (a query already answered ignores its own), then wait for the
-        next deadline."""
+        """Expire the queries whose time has come, drop the deadlines of queries already over (most are: the
+        answer came long before), and set the timer for the first query still waiting. The timer so fires about
+        once per query timeout, not once per query."""
         self.timer = None
         now = self.loop.time()
-        while self.deadlines and self.deadlines[0][0] <= now:
-            self.pop(self.deadlines)[2]()
-        if self.deadlines and self.watching:
+        deadlines = self.deadlines
+        while deadlines:
+            when, _, done, expired = deadlines[0]
+            if not done.done() and when > now:
+                break
+            self.pop(deadlines)
+            if not done.done():
+                expired()
+        if deadlines and self.watching:
             self._arm()
 
 
