@@ -41,6 +41,10 @@ class _UdpRelay:
         self.upstream.connect(target)
         self.waiting: dict[int, tuple[bytes, tuple[str, int], float]] = {}  # our ID: (their ID, client, sent at)
         self.next_id = 0
+        from collections import deque  # (here: the lead keeps the module's import lines)
+
+        self.due: deque[tuple[float, Callable[[bytes, tuple[str, int]], None], bytes, tuple[str, int]]] = deque()
+        self.timer: asyncio.TimerHandle | None = None
         loop.add_reader(listen.fileno(), self._from_clients)
         loop.add_reader(self.upstream.fileno(), self._from_server)
 
@@ -91,12 +95,25 @@ class _UdpRelay:
             self.listen.sendto(data, client)
 
     def _later(self, send: Callable[[bytes, tuple[str, int]], None], data: bytes, client: tuple[str, int]) -> None:
-        if self.delay > 0:
-            self.loop.call_later(self.delay, send, data, client)
-        else:
+        """Send after `delay`. The delay is the same for every datagram, so they are due in the order they came:
+        a queue and one loop timer for its head (a timer per datagram cost a Python-level heap comparison each)."""
+        if self.delay <= 0:
             send(data, client)
+            return
+        self.due.append((self.loop.time() + self.delay, send, data, client))
+        if self.timer is None:
+            self.timer = self.loop.call_at(self.due[0][0], self._send_due)
+
+    def _send_due(self) -> None:
+        now = self.loop.time()
+        while self.due and self.due[0][0] <= now:
+            _, send, data, client = self.due.popleft()
+            send(data, client)
+        self.timer = self.loop.call_at(self.due[0][0], self._send_due) if self.due else None
 
     def close(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
         self.loop.remove_reader(self.listen.fileno())
         self.loop.remove_reader(self.upstream.fileno())
         self.listen.close()
