@@ -67,3 +67,20 @@ def test_ctrl_c_stops_every_worker_and_prints_what_they_finished(dns_lab: Lab, t
     assert len({o["domain"] for o in objects}) == len(objects)
     assert f"interrupted: {len(objects)} of {MANY} domains checked" in errors
     assert "Traceback" not in errors
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_reader_that_stops_early_ends_the_run_quietly(dns_lab: Lab, tmp_path: Path, workers: str) -> None:
+    """`check --jsonl ... | head -1`: once the reader has gone the run stops (the workers too) and exits with
+    the status a shell gives a program that SIGPIPE ended, with no traceback."""
+    listing = tmp_path / "domains.txt"
+    listing.write_text("\n".join(f"x{i}.{LAB_DOMAINS[i % len(LAB_DOMAINS)]}" for i in range(400)) + "\n")
+    command = check("--domains-file", str(listing), "--jsonl", "--workers", workers, *lab_args(dns_lab))
+    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stderr is not None
+    first = proc.stdout.readline()
+    proc.stdout.close()  # as `head -1` does
+    errors = proc.stderr.read()
+    assert proc.wait(timeout=60) == 141, errors
+    assert json.loads(first)["domain"] and "Traceback" not in errors, errors

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from wizard.lookup.settings import LookupSettings
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OUTPUT_CLOSED = 141  # what a shell reports for a program that SIGPIPE ended (`yes | head`)
 MAX_CONCURRENCY = 1000
 
 
@@ -289,6 +290,8 @@ def run_check(args: argparse.Namespace) -> int:
         asyncio.run(printer.consume(stream))
     except KeyboardInterrupt:
         printer.interrupted = True
+    except BrokenPipeError:  # the reader went away (`check ... | head`): the domains still running were stopped
+        pass
     return printer.finish()
 
 
@@ -328,6 +331,7 @@ class _Printer:
         self.count = 0
         self.failed = False
         self.interrupted = False
+        self.closed = False  # the reader of standard output went away
         self.bar = _progress_bar(total)
 
     async def consume(self, stream: AsyncGenerator[tuple[int, str, DomainResults]]) -> None:
@@ -341,18 +345,31 @@ class _Printer:
         self.count += 1
         self.failed = self.failed or any_failed([(domain, results)])
         if self.jsonl:
-            sys.stdout.write(to_json_line(domain, results) + "\n")
-            sys.stdout.flush()
+            self._write(to_json_line(domain, results) + "\n")
         else:
             self.kept.append((index, domain, results))
         if self.bar is not None:
             self.bar.update(1)
 
+    def _write(self, text: str) -> None:
+        """Write and flush. Once the reader has gone (`check ... | head`), BrokenPipeError goes up the first time
+        (it ends the run, as Ctrl-C does) and nothing more is written: standard output then leads nowhere, so no
+        later flush, ours or the interpreter's, fails again."""
+        if self.closed:
+            return
+        try:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            self.closed = True
+            with contextlib.suppress(OSError, ValueError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise
+
     def take_line(self, line: str) -> None:
         """One domain's JSON line as a worker printed it."""
         self.count += 1
-        sys.stdout.write(line if line.endswith("\n") else line + "\n")
-        sys.stdout.flush()
+        self._write(line if line.endswith("\n") else line + "\n")
         if self.bar is not None:
             self.bar.update(1)
 
@@ -363,11 +380,13 @@ class _Printer:
         if self.bar is not None:
             self.bar.close()
         results = [(domain, checks) for _, domain, checks in sorted(self.kept, key=lambda k: k[0])]
-        if self.json:
-            sys.stdout.write(to_json(results) + "\n")
-        elif not self.jsonl and results:
-            sys.stdout.write(to_text(results))
-        sys.stdout.flush()
+        with contextlib.suppress(BrokenPipeError):
+            if self.json:
+                self._write(to_json(results) + "\n")
+            elif not self.jsonl and results:
+                self._write(to_text(results))
+        if self.closed:
+            return EXIT_OUTPUT_CLOSED
         if self.interrupted:
             print(f"{APP_ID}: interrupted: {self.count} of {self.total} domains checked", file=sys.stderr)
             return EXIT_INTERRUPTED

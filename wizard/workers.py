@@ -151,7 +151,7 @@ def run_workers(
     interrupted = False
     try:
         forwarder.run()
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, BrokenPipeError):  # Ctrl-C, or the reader of our output went away (`take` says)
         interrupted = True
         for worker in workers:
             worker.interrupt()
