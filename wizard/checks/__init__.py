@@ -142,6 +142,10 @@ class CheckOptions:
     # Evidence that CIMcloud signs (check --message / --reports): clears dmarc.enforced-without-dkim.
     proofs: tuple[ActivationProof, ...] = ()
 
+    def runs(self, check: str) -> bool:
+        """Whether `check` is one the caller asked for (every check, when `only` is empty)."""
+        return not self.only or check in self.only
+
 
 @dataclass
 class CheckContext:
@@ -214,7 +218,7 @@ async def run_domain(domain: str, lookup: Lookup, options: CheckOptions | None =
         asking = await _ask_first(domain, domain_lookup, options)
     checks = all_checks()
     ctx = CheckContext(domain, domain_lookup, options, checks)
-    wanted = [name for name in checks if not options.only or name in options.only]
+    wanted = [name for name in checks if options.runs(name)]
     tasks = {name: ctx.start(name) for name in wanted}
     try:
         return {name: await task for name, task in tasks.items() if task is not None}
@@ -250,9 +254,7 @@ def first_questions(domain: str, options: CheckOptions) -> list[tuple[str, str]]
     selectors' names need the DKIM module to read them: they are asked once it is loaded).
     tests/lookup/test_query_count.py checks that the checks do ask each of them."""
 
-    def runs(check: str) -> bool:
-        return not options.only or check in options.only
-
+    runs = options.runs
     asked = [(domain, "TXT")] if runs("spf") else []
     if runs("dmarc"):
         asked.append((f"_dmarc.{domain}", "TXT"))
@@ -311,9 +313,7 @@ def pieces_needed(options: CheckOptions, *, batch: bool = False) -> list[str]:
     needed them or not (0.15-0.2 s with httpx2's stack; about 20 ms with h11), and a batch has no first round
     trips for them to hide behind."""
 
-    def runs(check: str) -> bool:
-        return not options.only or check in options.only
-
+    runs = options.runs
     pieces = [prepare.PSL] if runs("dmarc") else []
     if runs("dkim") and (options.dkim_selectors or options.dkim_records):
         pieces.append(prepare.KEYS)
