@@ -2,9 +2,8 @@
 
 Loading the Public Suffix List (DMARC's organizational domain: about 20 ms of CPU), the key parser
 (cryptography, for DKIM: 20-40 ms) and the MTA-STS policy fetch (h11 and truststore: about 20 ms) happens once
-per process. Done on the event loop, each
-blocked it just as the first answers came in, and every question that waited on those answers waited with it:
-most of a one-domain check's time beyond its round trips.
+per process. Done on the event loop, each blocked it just as the first answers came in, and every question
+that waited on those answers waited with it: most of a one-domain check's time beyond its round trips.
 
 Whoever checks domains in bulk plans the work (`Plan`): it starts a little after the run, once the first
 questions are out, or as soon as a check needs a piece, whichever comes first. A check that has its answer and

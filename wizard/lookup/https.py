@@ -165,7 +165,7 @@ class _Exchange:
         self.aborted = True
         sock = self.sock
         if sock is not None:
-            with _suppressed():
+            with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
 
     def run(self) -> tuple[_Head, bytes]:
@@ -175,7 +175,7 @@ class _Exchange:
             return self._get(tls)
         finally:
             if self.sock is not None:
-                with _suppressed():
+                with contextlib.suppress(OSError):
                     self.sock.close()
 
     def _within(self, limit: float | None) -> tuple[float, bool]:
@@ -339,7 +339,3 @@ def _headers(headers: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
     for name, value in headers:
         named.setdefault(name.decode("ascii"), value.decode("latin-1"))
     return named
-
-
-def _suppressed() -> contextlib.suppress:
-    return contextlib.suppress(OSError)

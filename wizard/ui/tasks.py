@@ -96,8 +96,8 @@ async def cancel_all(loop: asyncio.AbstractEventLoop) -> None:
     await asyncio.gather(*tasks, return_exceptions=True)
 
 
-# Besides what the checks load when first needed (wizard.checks.prepare: the public suffix list, the HTTPS
-# stack, cryptography), dnspython imports its asyncio backend on the first query, and the class of each record
+# Besides what the checks load when first needed (wizard.checks.prepare: the public suffix list, the policy
+# fetch, cryptography), dnspython imports its asyncio backend on the first query, and the class of each record
 # type on the first answer that holds one.
 WARM_MODULES = (
     "dns._asyncio_backend",
