@@ -69,3 +69,33 @@ def test_check_without_a_dkim_selector_never_loads_crypto(dns_lab: Lab, tmp_path
     # It has no DMARC record (the org domain's is asked: the suffix list); with no DKIM selector or record given
     # there is no key to read.
     assert heavy(modules["at_exit"]) <= {"publicsuffixlist"}
+
+
+def verdicts(report: str) -> list[tuple[str, str, list[tuple[str, str]]]]:
+    """(domain, check, [(finding code, severity)]) in the order `check --json` printed them."""
+    found = []
+    for domain in json.loads(report)["domains"]:
+        for name, output in domain["checks"].items():
+            for entry in output if isinstance(output, list) else [output]:
+                found.append((domain["domain"], name, [(f["code"], f["severity"]) for f in entry["findings"]]))
+    return found
+
+
+@pytest.mark.lab
+def test_a_fresh_process_gives_the_verdict_of_one_with_every_check_loaded(dns_lab: Lab) -> None:
+    """A process's first domains start each check as its module loads (dmarc after dkim, whose result it awaits:
+    results printed in the usual order): the same verdict as a process that had every check loaded first."""
+    args = ["dmarc-good.test", "dkim-good.test", "sts-good.test", "--json", "--dkim", "cimcloud-aaa"]
+    args += lab_args(dns_lab)
+    preloaded = "import sys; from wizard.checks import all_checks; from wizard.cli import entry; all_checks(); entry()"
+    fresh, warm = (
+        subprocess.run(
+            [sys.executable, *start, "check", *args], cwd=ROOT, capture_output=True, text=True, timeout=60, check=False
+        )
+        for start in (["-m", "wizard"], ["-c", preloaded])
+    )
+    assert "Traceback" not in fresh.stderr + warm.stderr, fresh.stderr + warm.stderr
+    assert verdicts(fresh.stdout) == verdicts(warm.stdout)
+    first = {name: found for domain, name, found in verdicts(fresh.stdout) if domain == "dmarc-good.test"}
+    assert list(first) == ["dns", "spf", "dmarc", "dkim", "mta_sts", "tls_rpt"]
+    assert ("dmarc.enforced-without-dkim", "error") in first["dmarc"]  # no key at the selector: DKIM failed

@@ -57,6 +57,20 @@ _WORK: dict[str, Callable[[], None]] = {
     KEYS: _importer(_KEY_MODULES),
     HTTPS: _importer(_HTTPS_MODULES),
 }
+
+
+def module(name: str) -> str:
+    """The piece that imports module `name` (the check modules, loaded this way by a process's first domains)."""
+    piece = f"module:{name}"
+    _WORK.setdefault(piece, _importer((name,)))
+    return piece
+
+
+def loading(*pieces: str) -> bool:
+    """Whether any of the pieces is started here and not loaded yet."""
+    return any(piece in _started and not _started[piece].done() for piece in pieces)
+
+
 _started: dict[str, concurrent.futures.Future[None]] = {}
 _planned: Counter[str] = Counter()  # pieces a run now going on will need (how many runs plan each)
 _lock = threading.Lock()
