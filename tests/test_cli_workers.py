@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,8 @@ import pytest
 from bench.__main__ import finding_sets
 from tests.lab import Lab
 from tests.test_cli import ROOT, check, finished, lab_args
-from wizard.workers import auto_workers
+from wizard.cli import build_parser
+from wizard.workers import auto_workers, fork, forks, run_workers
 
 pytestmark = pytest.mark.lab
 
@@ -35,6 +37,41 @@ def test_workers_print_every_domain_once_with_the_findings_one_process_gives(dns
     assert sorted(domains_of(three.stdout)) == sorted(names), "every domain once"
     assert three.returncode == one.returncode == 1, "some of these domains fail"
     assert three.stderr == ""
+
+
+@pytest.mark.timeout(120)
+def test_workers_started_as_new_processes_print_what_forked_ones_do(dns_lab: Lab, tmp_path: Path) -> None:
+    """Windows and macOS start each worker as the program again (Linux forks them, as `check` above did): the
+    same lines, each domain once."""
+    names = [f"s{i}.{LAB_DOMAINS[i % len(LAB_DOMAINS)]}" for i in range(20)]
+    listing = tmp_path / "domains.txt"
+    listing.write_text("\n".join(names) + "\n")
+    forked = finished(check("--domains-file", str(listing), "--jsonl", "--workers", "2", *lab_args(dns_lab)))
+    args = build_parser().parse_args(["check", "--jsonl", "--domains-file", str(listing), *lab_args(dns_lab)])
+    lines: list[str] = []
+    codes, failures, interrupted = run_workers(args, names, 2, lines.append, run=None)
+    assert (codes, failures, interrupted) == ([1, 1], [], False)  # some of these domains fail
+    assert finding_sets("".join(lines)) == finding_sets(forked.stdout)
+    assert sorted(domains_of("".join(lines))) == sorted(names)
+
+
+def _echo_then_status_3(argv: list[str]) -> int:
+    print(f"{argv[0]}:", " ".join(sys.stdin.read().split()))
+    return 3
+
+
+def _broken(argv: list[str]) -> int:
+    raise RuntimeError("a bug in the worker")
+
+
+@pytest.mark.skipif(not forks(), reason="workers are forked only on Linux")
+def test_a_forked_worker_reads_its_share_as_stdin_and_its_status_and_errors_reach_the_parent() -> None:
+    echo = fork(["check"], ["a.test", "b.test"], _echo_then_status_3)
+    assert echo.stdout is not None and echo.stdout.read() == "check: a.test b.test\n"
+    assert echo.wait() == 3
+    broken = fork(["check"], ["a.test"], _broken)
+    assert broken.stderr is not None and "RuntimeError: a bug in the worker" in broken.stderr.read()
+    assert broken.wait() == 70
 
 
 def test_a_short_list_stays_in_one_process() -> None:
