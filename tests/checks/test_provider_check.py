@@ -45,6 +45,7 @@ def test_each_provider_is_detected_from_the_live_ns_records(dns_lab) -> None:  #
     async def detect_all() -> dict[str, object]:
         lookup = Lookup(dns_lab.settings())
         matches = await asyncio.gather(*(detect_provider(lookup, d) for d in [*ZONES, "self-hosted.test"]))
+        assert [m.zone for m in matches if m] == list(ZONES)  # each match names its own zone (the card says it)
         return {d: m.to_json() if m else None for d, m in zip([*ZONES, "self-hosted.test"], matches, strict=True)}
 
     found = asyncio.run(detect_all())

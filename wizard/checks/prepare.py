@@ -137,7 +137,7 @@ async def ready(piece: str) -> None:
     if piece not in _started and _planned[piece] > 0:
         start(piece, *(other for other, runs in _planned.items() if runs > 0))
     future = _started.get(piece)
-    if future is None:
+    if future is None or future.done():  # asked for every DMARC answer of a batch: no future of its own then
         return
     with contextlib.suppress(Exception):
         await asyncio.shield(asyncio.wrap_future(future))
