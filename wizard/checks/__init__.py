@@ -40,14 +40,17 @@ CHECK_MODULES = (
     "wizard.checks.tls_rpt",
 )
 # The order a process's first domains load them in, in a thread, each check starting as soon as its module is
-# in: SPF's chain of questions is the longest (the record, its includes, theirs). A check that awaits another's
-# result imports that one's module (dmarc imports dkim, tls_rpt mta_sts), so it is never started before it.
+# in, those with the longest chains of questions after the first answers first: SPF's (the includes, theirs),
+# MTA-STS's (the policy host's address, then the fetch: a connection, TLS and the GET). The dns and DKIM checks'
+# authoritative questions wait for the name servers' addresses anyway (asked without any check module), and
+# DMARC's for one more answer at most. A check that awaits another's result imports that one's module (dmarc
+# imports dkim, tls_rpt mta_sts), so it is never started before it.
 LOAD_ORDER = (
     "wizard.checks.spf",
+    "wizard.checks.mta_sts",
     "wizard.checks.dnscheck",
     "wizard.checks.dkim",
     "wizard.checks.dmarc",
-    "wizard.checks.mta_sts",
     "wizard.checks.tls_rpt",
 )
 
