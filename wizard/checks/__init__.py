@@ -254,10 +254,14 @@ async def run_domain(domain: str, lookup: Lookup, options: CheckOptions | None =
 ASK_ROUNDS = 10
 
 
+@functools.cache
+def _load_pieces() -> tuple[str, ...]:
+    return tuple(prepare.module(name) for name in LOAD_ORDER)
+
+
 def _checks_imported() -> bool:
     """Whether every check module is in (not still being imported by _start_as_loaded's thread)."""
-    pieces = [prepare.module(name) for name in LOAD_ORDER]
-    return all(name in sys.modules for name in CHECK_MODULES) and not prepare.loading(*pieces)
+    return all(name in sys.modules for name in CHECK_MODULES) and not prepare.loading(*_load_pieces())
 
 
 async def _start_as_loaded(ctx: CheckContext) -> None:
@@ -265,7 +269,7 @@ async def _start_as_loaded(ctx: CheckContext) -> None:
     in. The imports take about 60 ms of CPU, longer than a round trip to a nearby resolver: done on the event loop,
     they held every answer of the first wave unread, and every question that follows from those answers, until
     they were over. A module that fails to load here is imported again, and its error raised, by all_checks."""
-    pieces = [prepare.module(name) for name in LOAD_ORDER]
+    pieces = _load_pieces()
     prepare.start(*pieces)
     for loaded, piece in enumerate(pieces, 1):
         await prepare.ready(piece)
