@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-from functools import cache, lru_cache
+from functools import cache
 from typing import TYPE_CHECKING
 
 from wizard.core.answers import Outcome
@@ -16,20 +15,11 @@ if TYPE_CHECKING:
 async def detect_provider(lookup: Lookup, domain: str, providers: Providers | None = None) -> ProviderMatch | None:
     """The provider of the zone holding `domain`, or None when its NS names follow no known pattern (or the
     zone's name servers cannot be listed: the dns check reports that itself)."""
+    providers = providers or _bundled()
     zone, hosts, outcome, _ = await lookup.name_servers(domain)
     if zone is None or outcome is not Outcome.OK:
         return None
-    if providers is not None:
-        return detect(providers, zone, hosts)
-    match = _bundled_match(tuple(hosts))
-    return None if match is None else replace(match, zone=zone.rstrip(".").lower())
-
-
-@lru_cache(maxsize=1024)
-def _bundled_match(hosts: tuple[str, ...]) -> ProviderMatch | None:
-    """The bundled providers' match for these NS names (any zone's: the zone is put in by the caller). A batch's
-    domains mostly share a few providers' name servers, and matching every pattern cost each domain 0.2 ms."""
-    return detect(_bundled(), "", hosts)
+    return detect(providers, zone, hosts)
 
 
 @cache
