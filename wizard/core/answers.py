@@ -7,7 +7,7 @@ import time
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import partial
+from functools import cached_property, partial
 from typing import Any, Generic, Protocol, TypeVar
 
 from wizard.core.txt import join_strings
@@ -35,8 +35,9 @@ class TxtRecord:
 
     strings: tuple[bytes, ...]
 
-    @property
+    @cached_property
     def text(self) -> str:
+        """The strings joined (once: the SPF tree and every evaluation after it read a record's text)."""
         return join_strings(self.strings)
 
 
