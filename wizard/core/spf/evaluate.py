@@ -19,6 +19,7 @@ MAX_MX = 10  # MX names whose addresses are looked up (4.6.4)
 MAX_PTR = 10  # PTR names that are validated (4.6.4)
 MACRO_MEMORY = 1024  # distinct domain-specs with macros whose parse is kept
 ADDRESS_MEMORY = 4096  # distinct A/AAAA values kept as addresses
+NAME_MEMORY = 4096  # distinct names whose validity is kept
 DEFAULT_TIME_LIMIT = 20.0  # seconds for a whole check_host() (4.6.4 suggests at least 20)
 DEFAULT_EXPLANATION = "The domain's SPF record does not authorize this host to send its mail."
 
@@ -82,8 +83,10 @@ class _Verdict:
     domain: str = ""  # the record's domain, for the macros of exp=
 
 
+@lru_cache(maxsize=NAME_MEMORY)
 def is_query_name(name: str) -> bool:
-    """A name DNS can be asked about: 1 to 253 characters, no empty label, no label over 63."""
+    """A name DNS can be asked about: 1 to 253 characters, no empty label, no label over 63 (kept per name: the
+    same targets are checked by the tree and by every evaluation)."""
     if not 0 < len(name) <= 253:
         return False
     labels = name.split(".")

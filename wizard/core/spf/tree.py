@@ -99,10 +99,13 @@ class SpfNode:
         return self.records[0] if self.records else None
 
     def walk(self) -> Iterator[SpfNode]:
-        yield self
-        for term in self.terms:
-            if term.node is not None:
-                yield from term.node.walk()
+        """This node and every node below it, depth first in evaluation order (a stack, not nested generators:
+        each node is handed out once, not passed up through every level above it)."""
+        stack = [self]
+        while stack:
+            node = stack.pop()
+            yield node
+            stack.extend(term.node for term in reversed(node.terms) if term.node is not None)
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"domain": self.domain, "status": str(self.status), "record": self.record}
