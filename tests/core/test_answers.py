@@ -8,7 +8,7 @@ from wizard.core.answers import Answer, Outcome, SharedFutures, SharedSource
 from wizard.lookup.memory import MemorySource
 
 
-def test_a_question_nobody_waits_for_is_cancelled_but_one_still_awaited_goes_on() -> None:
+def test_a_question_nobody_waits_for_is_cancelled_and_one_still_awaited_is_asked_again() -> None:
     started: list[str] = []
     cancelled: list[str] = []
 
@@ -29,15 +29,60 @@ def test_a_question_nobody_waits_for_is_cancelled_but_one_still_awaited_goes_on(
         await asyncio.sleep(0.05)
         lone.cancel()
         first.cancel()
-        await asyncio.sleep(0)
         answer = await second
+        assert first.cancelled() and lone.cancelled()
         assert not shared.futures, "nothing is kept once answered (keep=False)"
         return answer
 
     answer = asyncio.run(scenario())
-    assert started == ["lone", "both"]
-    assert cancelled == ["lone"]
+    assert started == ["lone", "both", "both"], "the caller still waiting asks again when the one asking is gone"
+    assert cancelled == ["lone", "both"]
     assert answer.values == ("x",)
+
+
+def test_a_caller_that_joined_and_was_cancelled_leaves_the_question_to_the_others() -> None:
+    asked: list[str] = []
+
+    async def slow(name: str) -> Answer:
+        asked.append(name)
+        await asyncio.sleep(0.1)
+        return Answer(name, "TXT", Outcome.OK, values=("x",))
+
+    async def scenario() -> tuple[Answer, Answer]:
+        shared: SharedFutures[Answer] = SharedFutures()
+        first = asyncio.ensure_future(shared.get("q", lambda: slow("q"), keep=True))
+        joined = [asyncio.ensure_future(shared.get("q", lambda: slow("q"), keep=True)) for _ in range(2)]
+        await asyncio.sleep(0.02)
+        joined[0].cancel()
+        answers = await asyncio.gather(first, joined[1])
+        later = await shared.get("q", lambda: slow("q"), keep=True)
+        assert joined[0].cancelled()
+        return answers[1], later
+
+    answers = asyncio.run(scenario())
+    assert asked == ["q"], "asked once, for the first caller, the one left and the caller that came later"
+    assert all(a.values == ("x",) for a in answers)
+
+
+def test_a_question_that_failed_fails_for_every_caller_waiting_and_is_asked_again_later() -> None:
+    asked: list[int] = []
+
+    async def failing() -> Answer:
+        asked.append(len(asked))
+        await asyncio.sleep(0.01)
+        if len(asked) == 1:
+            raise OSError("no route")
+        return Answer("q", "TXT", Outcome.OK)
+
+    async def scenario() -> tuple[list[BaseException | Answer], Answer]:
+        shared: SharedFutures[Answer] = SharedFutures()
+        together = [shared.get("q", failing, keep=True) for _ in range(3)]
+        outcomes = await asyncio.gather(*together, return_exceptions=True)
+        return outcomes, await shared.get("q", failing, keep=True)
+
+    outcomes, later = asyncio.run(scenario())
+    assert [type(o) for o in outcomes] == [OSError] * 3
+    assert later.ok and asked == [0, 1]
 
 
 def test_shared_source_asks_once_per_run_and_keeps_the_answer_for_the_run() -> None:

@@ -57,6 +57,28 @@ def test_the_trace_follows_includes_with_depth() -> None:
     assert evaluation.lookups == 1
 
 
+def test_without_a_trace_the_evaluation_and_its_counts_are_the_same() -> None:
+    zone = zone_with("v=spf1 mx include:_spf.example.net exists:%{i}.ok.example.com -all exp=why.example.com")
+    zone.add("example.com", "MX", "10 mx.example.com.")
+    zone.add("mx.example.com", "A", "203.0.113.9")
+    zone.add("_spf.example.net", "TXT", "v=spf1 ip4:192.0.2.0/24 -all")
+    zone.add("198.51.100.4.ok.example.com", "A", "127.0.0.2")
+    zone.add("why.example.com", "TXT", "%{i} is not one of %{d}'s senders")
+    for ip in ("192.0.2.7", "198.51.100.4", "203.0.113.9", "203.0.113.10"):
+        traced = asyncio.run(check_host(zone, ip, "example.com"))
+        untraced = asyncio.run(check_host(zone, ip, "example.com", trace=False))
+        assert traced.trace and not untraced.trace
+        assert (traced.result, traced.reason, traced.explanation, traced.lookups, traced.void_lookups) == (
+            untraced.result,
+            untraced.reason,
+            untraced.explanation,
+            untraced.lookups,
+            untraced.void_lookups,
+        ), ip
+    assert untraced.result is SpfResult.FAIL
+    assert untraced.explanation == "203.0.113.10 is not one of example.com's senders"
+
+
 def test_a_and_a_cidr_each_count_against_the_limit() -> None:
     record = "v=spf1 " + " ".join(["a", "a/24", "a:example.com"] * 4) + " -all"
     zone = zone_with(record)

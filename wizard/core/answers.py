@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import Counter
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import partial
+from functools import cached_property, partial
 from typing import Any, Generic, Protocol, TypeVar
 
 from wizard.core.txt import join_strings
@@ -36,8 +35,9 @@ class TxtRecord:
 
     strings: tuple[bytes, ...]
 
-    @property
+    @cached_property
     def text(self) -> str:
+        """The strings joined (once: the SPF tree and every evaluation after it read a record's text)."""
         return join_strings(self.strings)
 
 
@@ -100,39 +100,66 @@ class Source(Protocol):
 T = TypeVar("T")
 
 
-class SharedFutures(Generic[T]):
-    """Callers asking the same question share one future; when every caller has gone (cancelled) before
-    the answer came, the question is cancelled too, so nothing runs on for nobody.
+class _AskAgain(Exception):
+    """The caller that was asking a shared question was cancelled: whoever still waits for it asks again."""
 
-    `limit` bounds how many kept answers are held: past it the oldest are forgotten (asked again if needed),
-    so a run over ten thousand domains holds no more than a run over a few hundred.
+
+class SharedFutures(Generic[T]):
+    """Callers asking the same question share one answer; when the caller asking is cancelled before the
+    answer came, the question ends with it and each caller still waiting asks again, so nothing runs on for
+    nobody and nobody is left without an answer.
+
+    The first caller asks itself, in its own task (no task or shield per question: in a batch most questions
+    have no second caller, and most second callers come after the answer, which they get at once); a caller
+    that joins a question in flight waits on a future of its own, so its cancellation touches nobody else.
+
+    `futures` holds each question asked (or being asked) and kept: a done future is a kept answer. `limit`
+    bounds how many kept answers are held: past it the oldest are forgotten (asked again if needed), so a run
+    over ten thousand domains holds no more than a run over a few hundred.
     """
 
     def __init__(self, limit: int | None = None) -> None:
         self.futures: dict[Hashable, asyncio.Future[T]] = {}
-        self._waiting: Counter[Hashable] = Counter()
         self.limit = limit
 
+    def answered(self, key: Hashable) -> T | None:
+        """The kept answer for `key` when there is one (no await, for callers that ask often)."""
+        future = self.futures.get(key)
+        return future.result() if future is not None and future.done() else None
+
     async def get(self, key: Hashable, make: Callable[[], Awaitable[T]], *, keep: bool | Callable[[T], bool]) -> T:
-        """The shared answer for `key`, started with `make()` if nobody asked yet; `keep` keeps it after it
+        """The shared answer for `key`, asked with `make()` if nobody asked yet; `keep` keeps it after it
         arrives (for later callers of the same run), otherwise it is forgotten once answered. A predicate
         as `keep` keeps only the answers it accepts (a failure is asked again by the next caller)."""
-        future = self.futures.get(key)
-        if future is None:
-            future = self.futures[key] = asyncio.ensure_future(make())
-            self._trim()
-            if keep is not True:
-                future.add_done_callback(partial(self._settled, key, keep))
-        self._waiting[key] += 1
+        while (future := self.futures.get(key)) is not None:
+            if future.done():
+                return future.result()
+            try:
+                return await _joined(future)
+            except _AskAgain:
+                continue
+        return await self._lead(key, make, keep)
+
+    async def _lead(self, key: Hashable, make: Callable[[], Awaitable[T]], keep: bool | Callable[[T], bool]) -> T:
+        """Ask for everyone who joins meanwhile: they see the answer (or are told to ask again) on `future`."""
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self.futures[key] = future
+        self._trim()
         try:
-            return await asyncio.shield(future)  # one caller's deadline must not cancel the others' answer
-        finally:
-            self._waiting[key] -= 1
-            if not self._waiting[key]:
-                del self._waiting[key]
-                if not future.done():
-                    future.cancel()
-                    self.futures.pop(key, None)
+            value = await make()
+        except BaseException as exc:
+            self._forget(key, future)
+            future.set_exception(exc if isinstance(exc, Exception) else _AskAgain())  # cancelled (or interrupted)
+            future.exception()  # seen: nobody may have joined, and asyncio would log it as never retrieved
+            raise
+        future.set_result(value)
+        if keep is not True and not (callable(keep) and keep(value)):
+            self._forget(key, future)
+        return value
+
+    def _forget(self, key: Hashable, future: asyncio.Future[T]) -> None:
+        if self.futures.get(key) is future:
+            del self.futures[key]
 
     def _trim(self) -> None:
         """Past a quarter over `limit`, forget the oldest answered questions down to `limit` (none in flight);
@@ -142,11 +169,22 @@ class SharedFutures(Generic[T]):
         for key in [k for k, f in self.futures.items() if f.done()][: len(self.futures) - self.limit]:
             del self.futures[key]
 
-    def _settled(self, key: Hashable, keep: bool | Callable[[T], bool], future: asyncio.Future[T]) -> None:
-        """Forget an answer that is not to be kept (and a cancelled or failed question, always)."""
-        kept = callable(keep) and not future.cancelled() and future.exception() is None and keep(future.result())
-        if not kept and self.futures.get(key) is future:
-            del self.futures[key]
+
+async def _joined(future: asyncio.Future[T]) -> T:
+    """`future`'s outcome, awaited through a future of this caller's own (cancelling it leaves `future` be)."""
+    own: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+    future.add_done_callback(partial(_relay, own))
+    return await own
+
+
+def _relay(own: asyncio.Future[T], future: asyncio.Future[T]) -> None:
+    if own.done():
+        return
+    exc = future.exception()
+    if exc is not None:
+        own.set_exception(exc)
+    else:
+        own.set_result(future.result())
 
 
 class SharedSource:
@@ -162,6 +200,9 @@ class SharedSource:
 
     async def resolve(self, name: str, rdtype: str) -> Answer:
         key = (name.rstrip(".").lower(), rdtype.upper())
+        answer = self._answers.answered(key)
+        if answer is not None:
+            return answer
         return await self._answers.get(key, partial(self.source.resolve, name, rdtype), keep=True)
 
 

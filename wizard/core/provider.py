@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -64,9 +64,25 @@ class Providers:
 
     known: tuple[Provider, ...]
     other: Provider
+    # The provider found for each set of NS names (a batch's domains mostly share a handful of providers' servers).
+    _found: dict[tuple[str, ...], Provider | None] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
 
     def by_id(self, provider_id: str) -> Provider | None:
         return next((p for p in (*self.known, self.other) if p.id == provider_id), None)
+
+    def serving(self, hosts: tuple[str, ...]) -> Provider | None:
+        """The provider whose pattern most of `hosts` (bare lower-case NS names) follow; the data file's order
+        breaks a tie. Worked out once per set of names."""
+        if hosts not in self._found:
+            best: tuple[int, Provider] | None = None
+            for provider in self.known:
+                count = sum(provider.matches(h) for h in hosts)
+                if count and (best is None or count > best[0]):
+                    best = (count, provider)
+            self._found[hosts] = best[1] if best is not None else None
+        return self._found[hosts]
 
 
 @dataclass(frozen=True)
@@ -142,14 +158,10 @@ def detect(providers: Providers, zone: str, ns_names: Iterable[str]) -> Provider
     unknown). A zone moving between providers can list both: the majority wins, the data file's order breaks
     a tie."""
     hosts = tuple(sorted({h.strip().rstrip(".").lower() for h in ns_names if h.strip()}))
-    best: tuple[int, Provider] | None = None
-    for provider in providers.known:
-        count = sum(provider.matches(h) for h in hosts)
-        if count and (best is None or count > best[0]):
-            best = (count, provider)
-    if best is None:
+    provider = providers.serving(hosts)
+    if provider is None:
         return None
-    return ProviderMatch(best[1], zone.rstrip(".").lower(), hosts)
+    return ProviderMatch(provider, zone.rstrip(".").lower(), hosts)
 
 
 def name_field(provider: Provider, fqdn: str, zone: str) -> str:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 
 from wizard.core.answers import Answer, Source
 from wizard.core.dmarc.record import DmarcRecord, Policy, is_dmarc_record, parse_dmarc
 from wizard.core.names import organizational_domain
+from wizard.core.together import together
 
 MAX_WALK_LABELS = 7  # DMARCbis: a name of 8 or more labels jumps straight to its 7-label ancestor
 
@@ -84,7 +84,7 @@ async def fetch_step(source: Source, domain: str) -> WalkStep:
 async def discover_policy(source: Source, domain: str) -> Discovery:
     """Run the DMARCbis tree walk (all levels asked at once) and pick the nearest single DMARC record."""
     names = walk_names(domain)
-    steps = tuple(await asyncio.gather(*(fetch_step(source, n) for n in names)))
+    steps = tuple(await together([fetch_step(source, n) for n in names]))
     failure: WalkStep | None = None
     for step in steps:
         if step.failed and failure is None:

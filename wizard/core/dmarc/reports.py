@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -13,6 +12,7 @@ from wizard.core.names import organizational_domain
 from wizard.core.tags import (
     ReportUri,
 )
+from wizard.core.together import together
 
 MAX_AUTH_CHECKS = 20  # external destinations checked per record; a 100-address rua must not mean 100 queries
 
@@ -52,7 +52,7 @@ async def check_authorizations(
 ) -> list[ReportAuthorization]:
     """Ask each external destination (at most MAX_AUTH_CHECKS, concurrently) for its authorization record."""
     destinations = external_destinations(policy_domain, uris)
-    checked = await asyncio.gather(*(_authorization(source, policy_domain, d) for d in destinations[:MAX_AUTH_CHECKS]))
+    checked = await together([_authorization(source, policy_domain, d) for d in destinations[:MAX_AUTH_CHECKS]])
     unchecked = [
         ReportAuthorization(d, authorization_name(policy_domain, d), AuthStatus.UNCHECKED)
         for d in destinations[MAX_AUTH_CHECKS:]

@@ -5,16 +5,21 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 from ipaddress import IPv4Address, IPv6Address, ip_address
 
 from wizard.core.answers import Answer, Outcome, Source
-from wizard.core.spf.macro import MacroContext, MacroError, expand, parse_macro_string, truncate_name
+from wizard.core.spf.macro import MacroContext, MacroError, MacroString, expand, parse_macro_string, truncate_name
 from wizard.core.spf.record import Kind, Mechanism, Modifier, Qualifier, SpfSyntaxError, parse, select_records
+from wizard.core.together import together
 
 MAX_LOOKUPS = 10  # DNS-querying terms per check_host() (4.6.4)
 MAX_VOID_LOOKUPS = 2  # lookups that return no records (4.6.4)
 MAX_MX = 10  # MX names whose addresses are looked up (4.6.4)
 MAX_PTR = 10  # PTR names that are validated (4.6.4)
+MACRO_MEMORY = 1024  # distinct domain-specs with macros whose parse is kept
+ADDRESS_MEMORY = 4096  # distinct A/AAAA values kept as addresses
+NAME_MEMORY = 4096  # distinct names whose validity is kept
 DEFAULT_TIME_LIMIT = 20.0  # seconds for a whole check_host() (4.6.4 suggests at least 20)
 DEFAULT_EXPLANATION = "The domain's SPF record does not authorize this host to send its mail."
 
@@ -75,13 +80,17 @@ class _Verdict:
     result: SpfResult
     reason: str
     exp: Modifier | None = None
-    ctx: MacroContext | None = None
+    domain: str = ""  # the record's domain, for the macros of exp=
 
 
+@lru_cache(maxsize=NAME_MEMORY)
 def is_query_name(name: str) -> bool:
-    """A name DNS can be asked about: 1 to 253 characters, no empty label, no label over 63."""
+    """A name DNS can be asked about: 1 to 253 characters, no empty label, no label over 63 (kept per name: the
+    same targets are checked by the tree and by every evaluation)."""
+    if not 0 < len(name) <= 253:
+        return False
     labels = name.split(".")
-    return 0 < len(name) <= 253 and all(0 < len(label) <= 63 for label in labels)
+    return "" not in labels and max(map(len, labels)) <= 63
 
 
 def is_valid_domain(domain: str) -> bool:
@@ -107,16 +116,18 @@ async def check_host(
     *,
     receiver: str = "unknown",
     time_limit: float | None = DEFAULT_TIME_LIMIT,
+    trace: bool = True,
 ) -> Evaluation:
     """Evaluate the SPF policy of `domain` for a message from `ip` (RFC 7208 check_host()).
 
     sender is the MAIL FROM address (or empty: then postmaster@domain); an empty local part is postmaster.
+    Without `trace` the evaluation keeps no trace (for callers that need only the result, many times over).
     """
     local, _, sender_domain = sender.rpartition("@")
     sender = f"{local or 'postmaster'}@{sender_domain or domain}"
     if not is_valid_domain(domain):
         return Evaluation(SpfResult.NONE, f"{domain!r} is not a domain name SPF can be looked up for")
-    evaluator = _Evaluator(source, client_ip(ip), sender, helo, receiver)
+    evaluator = _Evaluator(source, client_ip(ip), sender, helo, receiver, trace=trace)
     try:
         async with asyncio.timeout(time_limit):
             return await evaluator.run(domain.removesuffix("."))
@@ -128,7 +139,9 @@ async def check_host(
 class _Evaluator:
     """The state of one check_host() call: the limits' counters, the trace, and the PTR names of the IP."""
 
-    def __init__(self, source: Source, ip: IPv4Address | IPv6Address, sender: str, helo: str, receiver: str) -> None:
+    def __init__(
+        self, source: Source, ip: IPv4Address | IPv6Address, sender: str, helo: str, receiver: str, *, trace: bool
+    ) -> None:
         self.source = source
         self.ip = ip
         self.sender = sender
@@ -137,7 +150,7 @@ class _Evaluator:
         self.lookups = 0
         self.voids = 0
         self.limit = ""
-        self.trace: list[TraceStep] = []
+        self.trace: list[TraceStep] | None = [] if trace else None
         self._ptr: tuple[Answer, list[str]] | None = None
 
     async def run(self, domain: str) -> Evaluation:
@@ -151,11 +164,12 @@ class _Evaluator:
         return self.evaluation(verdict, explanation)
 
     def evaluation(self, verdict: _Verdict, explanation: str = "") -> Evaluation:
-        trace = tuple(self.trace)
+        trace = tuple(self.trace) if self.trace is not None else ()
         return Evaluation(verdict.result, verdict.reason, explanation, trace, self.lookups, self.voids, self.limit)
 
     def _step(self, depth: int, domain: str, term: str, outcome: str, detail: str = "") -> None:
-        self.trace.append(TraceStep(depth, domain, term, outcome, detail))
+        if self.trace is not None:
+            self.trace.append(TraceStep(depth, domain, term, outcome, detail))
 
     async def check_host(self, domain: str, depth: int) -> _Verdict:
         text = await self._fetch_record(domain, depth)
@@ -166,17 +180,16 @@ class _Evaluator:
         except SpfSyntaxError as exc:
             self._step(depth, domain, exc.term, "permerror", exc.reason)
             raise _Stop(SpfResult.PERMERROR, f"the SPF record of {domain} has an error: {exc}") from None
-        ctx = MacroContext(self.sender, domain, self.ip, self.helo, receiver=self.receiver)
         for mechanism in record.mechanisms:
-            if await self._matches(mechanism, ctx, depth):
+            if await self._matches(mechanism, domain, depth):
                 result = QUALIFIER_RESULT[mechanism.qualifier]
                 self._step(depth, domain, mechanism.text, f"match: {result}")
-                return _Verdict(result, f"{mechanism.text} in the record of {domain} matched", record.exp, ctx)
+                return _Verdict(result, f"{mechanism.text} in the record of {domain} matched", record.exp, domain)
             self._step(depth, domain, mechanism.text, "no match")
         redirect = record.redirect
         if redirect is not None and record.all is None:
-            return await self._redirect(redirect, ctx, depth)
-        return _Verdict(SpfResult.NEUTRAL, f"nothing in the record of {domain} matched", record.exp, ctx)
+            return await self._redirect(redirect, domain, depth)
+        return _Verdict(SpfResult.NEUTRAL, f"nothing in the record of {domain} matched", record.exp, domain)
 
     async def _fetch_record(self, domain: str, depth: int) -> str | None:
         answer = await self.source.resolve(domain, "TXT")
@@ -190,10 +203,10 @@ class _Evaluator:
         self._step(depth, domain, "TXT", records[0] if records else "no SPF record")
         return records[0] if records else None
 
-    async def _redirect(self, redirect: Modifier, ctx: MacroContext, depth: int) -> _Verdict:
+    async def _redirect(self, redirect: Modifier, domain: str, depth: int) -> _Verdict:
         self._count(redirect.text)
-        target = await self._target(redirect.value, ctx)
-        self._step(depth, ctx.domain, redirect.text, f"redirect to {target}")
+        target = await self._target(redirect.value, domain)
+        self._step(depth, domain, redirect.text, f"redirect to {target}")
         verdict = await self.check_host(target, depth + 1) if is_query_name(target) else None
         if verdict is None or verdict.result is SpfResult.NONE:
             raise _Stop(SpfResult.PERMERROR, f"{redirect.text}: {target} has no SPF record")
@@ -220,16 +233,23 @@ class _Evaluator:
             raise _Stop(SpfResult.TEMPERROR, f"{term}: the {rdtype} lookup for {name} failed: {_describe(answer)}")
         return answer
 
-    async def _target(self, domain_spec: str | None, ctx: MacroContext) -> str:
+    def _context(self, domain: str) -> MacroContext:
+        """What the macros of `domain`'s record expand to (made only for a record that has macros)."""
+        return MacroContext(self.sender, domain, self.ip, self.helo, receiver=self.receiver)
+
+    async def _target(self, domain_spec: str | None, domain: str) -> str:
         """The name a term queries: its domain-spec expanded (or the current domain), without a final dot."""
         if domain_spec is None:
-            return ctx.domain
-        macro_string = parse_macro_string(domain_spec)
+            return domain
+        if "%" not in domain_spec:  # no macro and no escape: the domain-spec is the name
+            return truncate_name(domain_spec.removesuffix("."))
+        macro_string = _domain_spec(domain_spec)
+        ctx = self._context(domain)
         if "p" in macro_string.letters:
             ctx = await self._with_validated_name(ctx)
         return truncate_name(expand(macro_string, ctx).removesuffix("."))
 
-    async def _matches(self, mechanism: Mechanism, ctx: MacroContext, depth: int) -> bool:
+    async def _matches(self, mechanism: Mechanism, domain: str, depth: int) -> bool:
         kind = mechanism.kind
         if kind is Kind.ALL:
             return True
@@ -237,7 +257,7 @@ class _Evaluator:
             network = mechanism.network
             return network is not None and network.version == self.ip.version and self.ip in network
         self._count(mechanism.text)
-        target = await self._target(mechanism.domain, ctx)
+        target = await self._target(mechanism.domain, domain)
         if kind is Kind.INCLUDE:
             return await self._include(mechanism, target, depth)
         if not is_query_name(target):
@@ -261,11 +281,8 @@ class _Evaluator:
     def _in_range(self, mechanism: Mechanism, addresses: tuple[str, ...]) -> bool:
         length = mechanism.cidr4 if isinstance(self.ip, IPv4Address) else mechanism.cidr6
         for text in addresses:
-            try:
-                address = ip_address(text)
-            except ValueError:
-                continue
-            if address.version != self.ip.version:
+            address = _address(text)
+            if address is None or address.version != self.ip.version:
                 continue
             if length is None:
                 length = address.max_prefixlen
@@ -289,7 +306,7 @@ class _Evaluator:
         if len(hosts) > MAX_MX:
             raise _Stop(SpfResult.PERMERROR, f"{mechanism.text}: {target} has {len(hosts)} MX hosts; at most {MAX_MX}")
         lookups = [self._resolve(h, self._address_type, mechanism.text) for h in hosts if is_query_name(h)]
-        answers = await asyncio.gather(*lookups)
+        answers = await together(lookups)
         return any(self._in_range(mechanism, a.values) for a in answers)
 
     async def _match_ptr(self, mechanism: Mechanism, target: str) -> bool:
@@ -305,7 +322,7 @@ class _Evaluator:
         if self._ptr is None:
             answer = await self.source.resolve(self.ip.reverse_pointer, "PTR")
             names = [v.removesuffix(".").lower() for v in answer.values[:MAX_PTR]] if answer.ok else []
-            checks = await asyncio.gather(*(self._has_ip(n) for n in names))
+            checks = await together([self._has_ip(n) for n in names])
             self._ptr = (answer, [n for n, ok in zip(names, checks, strict=True) if ok])
         if term:
             self._void(self._ptr[0], term)
@@ -326,10 +343,10 @@ class _Evaluator:
 
     async def _explain(self, verdict: _Verdict) -> str | None:
         """The exp= text for a fail (6.2); any problem means the default explanation is used instead."""
-        if verdict.exp is None or verdict.ctx is None:
+        if verdict.exp is None or not verdict.domain:
             return None
-        ctx = verdict.ctx
-        target = await self._target(verdict.exp.value, ctx)
+        ctx = self._context(verdict.domain)
+        target = await self._target(verdict.exp.value, verdict.domain)
         if not is_query_name(target):
             return None
         answer = await self.source.resolve(target, "TXT")
@@ -344,6 +361,12 @@ class _Evaluator:
         return expand(text, ctx)
 
 
+@lru_cache(maxsize=MACRO_MEMORY)
+def _domain_spec(text: str) -> MacroString:
+    """A domain-spec with macros, parsed (once per text: the parse is pure and a MacroString immutable)."""
+    return parse_macro_string(text)
+
+
 def mx_host(value: str) -> str:
     """The exchange of an MX value "10 mx.example.com." (empty for the null MX "0 .")."""
     parts = value.split()
@@ -351,10 +374,17 @@ def mx_host(value: str) -> str:
 
 
 def _same_ip(text: str, ip: IPv4Address | IPv6Address) -> bool:
+    return _address(text) == ip
+
+
+@lru_cache(maxsize=ADDRESS_MEMORY)
+def _address(text: str) -> IPv4Address | IPv6Address | None:
+    """An A or AAAA value as an address (None when it is none), read once per text: the same mail servers'
+    addresses come back in every evaluation of a run."""
     try:
-        return ip_address(text) == ip
+        return ip_address(text)
     except ValueError:
-        return False
+        return None
 
 
 def _describe(answer: Answer) -> str:

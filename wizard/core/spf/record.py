@@ -116,22 +116,24 @@ class SpfRecord:
 
     terms: tuple[Term, ...] = ()
 
-    @property
-    def mechanisms(self) -> list[Mechanism]:
-        return [t for t in self.terms if isinstance(t, Mechanism)]
+    # Worked out once per record (cached_property): a vendor's record is parsed once per run and evaluated
+    # for every address of every domain that includes it.
+    @cached_property
+    def mechanisms(self) -> tuple[Mechanism, ...]:
+        return tuple(t for t in self.terms if isinstance(t, Mechanism))
 
     def modifier(self, name: str) -> Modifier | None:
         return next((t for t in self.terms if isinstance(t, Modifier) and t.name == name), None)
 
-    @property
+    @cached_property
     def redirect(self) -> Modifier | None:
         return self.modifier("redirect")
 
-    @property
+    @cached_property
     def exp(self) -> Modifier | None:
         return self.modifier("exp")
 
-    @property
+    @cached_property
     def all(self) -> Mechanism | None:
         """The first `all` mechanism: the one that ends evaluation."""
         return next((m for m in self.mechanisms if m.kind is Kind.ALL), None)
@@ -155,9 +157,10 @@ def select_records(texts: list[str]) -> list[str]:
 
 def parse(text: str) -> SpfRecord:
     """Parse a whole record; raises SpfSyntaxError for the first problem (RFC 7208: any error is permerror)."""
-    record, errors = parse_lenient(text)
+    record, errors = _parse_lenient(text)
     if errors:
-        raise errors[0]
+        first = errors[0]
+        raise SpfSyntaxError(first.reason, first.term, first.start)  # a new one: the kept parse stays clean
     return record
 
 

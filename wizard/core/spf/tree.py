@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -22,6 +21,7 @@ from wizard.core.spf.record import (
     parse_lenient,
     select_records,
 )
+from wizard.core.together import together
 
 MAX_DEPTH = 12  # 11 nested includes already cost 11 lookups: deeper can only confirm "too many"
 MAX_NODES = 60  # records fetched in one analysis
@@ -99,10 +99,13 @@ class SpfNode:
         return self.records[0] if self.records else None
 
     def walk(self) -> Iterator[SpfNode]:
-        yield self
-        for term in self.terms:
-            if term.node is not None:
-                yield from term.node.walk()
+        """This node and every node below it, depth first in evaluation order (a stack, not nested generators:
+        each node is handed out once, not passed up through every level above it)."""
+        stack = [self]
+        while stack:
+            node = stack.pop()
+            yield node
+            stack.extend(term.node for term in reversed(node.terms) if term.node is not None)
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"domain": self.domain, "status": str(self.status), "record": self.record}
@@ -228,7 +231,7 @@ class _Analyzer:
             if term.queries_dns:
                 cost.cost = 1
                 jobs.extend(self._mechanism(term, cost, domain, ancestors))
-        await asyncio.gather(*jobs)
+        await together(jobs)
         return costs
 
     def _modifier(
@@ -280,7 +283,7 @@ class _Analyzer:
     async def _probe_a(self, target: str, cost: TermCost) -> None:
         """a: an IPv4 client's check asks A, an IPv6 client's AAAA (RFC 7208 5.3), so a name with only A records
         is a void lookup for IPv6 clients, and one with only AAAA for IPv4 clients."""
-        v4, v6 = await asyncio.gather(self._lookup(target, "A", cost), self._lookup(target, "AAAA", cost))
+        v4, v6 = await together((self._lookup(target, "A", cost), self._lookup(target, "AAAA", cost)))
         if v4 is not None:
             cost.void_ipv4 = not v4.values
         if v6 is not None:
@@ -311,7 +314,7 @@ class _Analyzer:
         """Ask the A and AAAA of each host now (an evaluation's `mx` asks them next); the answers are kept by
         the shared source, not looked at here."""
         names = [h for h in hosts if is_query_name(h)]
-        await asyncio.gather(*(self.source.resolve(h, rdtype) for h in names for rdtype in ("A", "AAAA")))
+        await together([self.source.resolve(h, rdtype) for h in names for rdtype in ("A", "AAAA")])
 
     async def _lookup(self, name: str, rdtype: str, cost: TermCost) -> Answer | None:
         """A probe's answer, or None (with the failure noted) when DNS failed or the name is unusable."""
@@ -436,8 +439,8 @@ async def authorization(source: Source, analysis: TreeAnalysis, expected: str) -
         return Authorization(expected, False, reason)
     node = find_node(analysis.root, expected)
     addresses = sample_addresses(node.parsed) if node is not None and node.parsed is not None else []
-    evaluations = await asyncio.gather(
-        *(check_host(source, ip, domain, f"postmaster@{domain}", domain) for ip in addresses)
+    evaluations = await together(
+        [check_host(source, ip, domain, f"postmaster@{domain}", domain, trace=False) for ip in addresses]
     )
     tested = tuple((str(ip), str(e.result)) for ip, e in zip(addresses, evaluations, strict=True))
     failed = [(ip, e) for ip, e in zip(addresses, evaluations, strict=True) if e.result is not SpfResult.PASS]
