@@ -457,6 +457,19 @@ class Lookup:
         )
         return zone, list(servers), outcome, detail, assumed
 
+    def _kept_servers(self, name: str, *, own: bool) -> Found | None:
+        """What _find_servers gives when the run already holds the zone of `name` and its servers (as most of a
+        domain's later questions find), else None. (Only cuts with a zone are kept.)"""
+        asked = name if own else self._asked_enclosing(name)
+        cut = self._cuts.kept.get(self._key(asked)) if asked is not None else None
+        if cut is None or cut.zone is None:
+            return None
+        servers = self._servers.kept.get(self._key(cut.zone))
+        if servers is None:
+            return None
+        zone, found, outcome, detail = servers
+        return zone, list(found), outcome, detail, asked != name
+
     def _key(self, name: str) -> tuple[int, str]:
         return id(asyncio.get_running_loop()), name
 
@@ -557,7 +570,10 @@ class Lookup:
 
     async def _servers_within_deadline(self, name: str, *, own: bool = False) -> Found:
         """find_servers within the deadline (answers that came while this process was busy still count), in
-        this task: a deadline, not a task and a wait of its own."""
+        this task: a deadline, not a task and a wait of its own; none at all when the run holds the answer."""
+        kept = self._kept_servers(name.rstrip(".").lower(), own=own)
+        if kept is not None:
+            return kept
         async with _Deadline(self.settings.timeout):
             return await self._find_servers(name, own=own)
         detail = f"finding the name servers took longer than {self.settings.timeout:g} s"
