@@ -27,7 +27,6 @@ import dns.message
 import dns.name
 import dns.nameserver
 import dns.rcode
-import dns.rdatatype
 import dns.resolver
 import dns.rrset
 
@@ -842,7 +841,7 @@ def _interpret(
             detail="the server is listed for the zone but does not answer for it (lame delegation)",
         )  # fmt: skip
     start = qname.key if isinstance(qname, wire.QName) else wire.name_key(qname)
-    rrset, current = _chain(reply, start, dns.rdatatype.from_text(rdtype), MAX_CNAME_HOPS)
+    rrset, current = _chain(reply, start, wire.rdtype_number(rdtype), MAX_CNAME_HOPS)
     if rrset is not None:
         values, txt = _records(rrset)
         return Answer(
@@ -867,7 +866,7 @@ def _resolver_answer(reply: Reply, qname: wire.QName, name: str, rdtype: str, la
     chain within the reply followed; NXDOMAIN and NODATA with the negative-caching TTL."""
     if reply.rcode == dns.rcode.NXDOMAIN:
         return Answer(name, rdtype, Outcome.NXDOMAIN, ttl=_negative_ttl(reply), server=label)
-    rrset, canonical = _chain(reply, qname.key, dns.rdatatype.from_text(rdtype), RESOLVER_CNAME_HOPS)
+    rrset, canonical = _chain(reply, qname.key, wire.rdtype_number(rdtype), RESOLVER_CNAME_HOPS)
     if rrset is None:
         return Answer(name, rdtype, Outcome.NODATA, ttl=_negative_ttl(reply), server=label, canonical=canonical)
     values, txt = _records(rrset)

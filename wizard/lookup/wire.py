@@ -159,7 +159,13 @@ def make_query(qid: int, qname: QName | dns.name.Name, rdtype: str, *, recursive
     name = qname.wire if isinstance(qname, QName) else qname.to_wire()
     assert name is not None  # to_wire without a file returns the bytes
     opt = b"\x00" + struct.pack("!HHIH", OPT, payload, 0, 0)
-    return _HEADER.pack(qid, flags, 1, 0, 0, 1) + name + struct.pack("!HH", dns.rdatatype.from_text(rdtype), 1) + opt
+    return _HEADER.pack(qid, flags, 1, 0, 0, 1) + name + struct.pack("!HH", rdtype_number(rdtype), 1) + opt
+
+
+@lru_cache(maxsize=64)
+def rdtype_number(rdtype: str) -> int:
+    """A record type's number ("TXT": 16), as dnspython reads its name (asked for every query and reply: kept)."""
+    return int(dns.rdatatype.from_text(rdtype))
 
 
 def answers(query: bytes, reply: bytes) -> bool:
