@@ -11,13 +11,13 @@ import asyncio
 import contextlib
 import copy
 import errno
-import secrets
+import os
 import socket
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine, Hashable
 from dataclasses import dataclass
 from functools import lru_cache, partial
-from typing import TypeVar
+from typing import Any, Generic, TypeVar
 
 import dns.asyncquery
 import dns.asyncresolver
@@ -27,17 +27,17 @@ import dns.message
 import dns.name
 import dns.nameserver
 import dns.rcode
-import dns.rdatatype
 import dns.resolver
 import dns.rrset
 
-from wizard.core.answers import Answer, AuthoritativeView, NameViews, Outcome, SharedFutures, TxtRecord
+from wizard.core.answers import Answer, AuthoritativeView, NameViews, Outcome, TxtRecord
 from wizard.lookup import wire
 from wizard.lookup.doh import ProxiedDoHNameserver, doh_query
 from wizard.lookup.settings import LookupSettings
 from wizard.lookup.wire import Reply
 
 T = TypeVar("T")
+U = TypeVar("U")
 MAX_CNAME_HOPS = 8
 RESOLVER_CNAME_HOPS = 16  # as dnspython's resolver follows a chain within one reply
 ZONE_MEMORY = 4096  # zone cuts (and server lists, server addresses) one run holds at most
@@ -45,6 +45,8 @@ __all__ = ["AuthoritativeView", "Lookup", "NameViews"]
 
 #: (zone, [(host, address)], outcome, detail): a zone's name servers, or why they could not be found.
 Servers = tuple[str | None, list[tuple[str, str]], Outcome, str]
+#: One question to one server, asked when called (a coroutine: it may run in a task of its own).
+Ask = Callable[[], Coroutine[Any, Any, Answer]]
 #: Servers, and whether the zone was taken from an enclosing name's zone rather than asked for.
 Found = tuple[str | None, list[tuple[str, str]], Outcome, str, bool]
 
@@ -53,15 +55,15 @@ class _AskAgain(Exception):
     """The caller that asked a shared question was cancelled: whoever still waits for it asks again."""
 
 
-class _Flight:
+class _Flight(Generic[T]):
     """A question in flight: the futures of the callers that joined the one asking."""
 
     __slots__ = ("followers",)
 
     def __init__(self) -> None:
-        self.followers: list[asyncio.Future[Answer]] = []
+        self.followers: list[asyncio.Future[T]] = []
 
-    def answer(self, answer: Answer) -> None:
+    def answer(self, answer: T) -> None:
         for joined in self.followers:
             if not joined.done():
                 joined.set_result(answer)
@@ -70,6 +72,63 @@ class _Flight:
         for joined in self.followers:
             if not joined.done():
                 joined.set_exception(exc)
+
+
+class _Shared(Generic[T]):
+    """Questions asked once while in flight: callers asking the same thing meanwhile share the answer, and (for a
+    zone's cut, its name servers, their addresses within one run) answers the caller's `keep` accepts are kept
+    for later callers, at most `limit` of them (past a quarter over it, the oldest are forgotten).
+
+    The first caller asks in its own task (no task or shield of its own per question: most questions have no
+    second caller, and those cost a fifth of a batch run's CPU); a caller that joins waits on a future of its
+    own, so its cancellation touches nobody else. When the first caller is cancelled before the answer came,
+    each caller still waiting asks again itself.
+    """
+
+    __slots__ = ("flights", "kept", "limit")
+
+    def __init__(self, limit: int = 0) -> None:
+        self.flights: dict[Hashable, _Flight[T]] = {}
+        self.kept: dict[Hashable, T] = {}
+        self.limit = limit
+
+    def asked(self, key: Hashable) -> bool:
+        """Whether `key` is being asked, or its answer is kept."""
+        return key in self.flights or key in self.kept
+
+    async def get(self, key: Hashable, make: Callable[[], Awaitable[T]], keep: Callable[[T], bool] | None = None) -> T:
+        """The answer for `key`: kept, joined while in flight, or asked with `make()` (and kept if `keep` says)."""
+        if (kept := self.kept.get(key)) is not None:
+            return kept
+        while (flight := self.flights.get(key)) is not None:
+            joined: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+            flight.followers.append(joined)
+            try:
+                return await joined
+            except _AskAgain:
+                continue
+        flight = self.flights[key] = _Flight()
+        try:
+            answer = await make()
+        except BaseException as exc:
+            if self.flights.get(key) is flight:
+                del self.flights[key]
+            flight.fail(exc if isinstance(exc, Exception) else _AskAgain())  # cancelled (or interrupted)
+            raise
+        if self.flights.get(key) is flight:
+            del self.flights[key]
+        if keep is not None and keep(answer):
+            self._keep(key, answer)
+        if flight.followers:
+            flight.answer(answer)
+        return answer
+
+    def _keep(self, key: Hashable, answer: T) -> None:
+        kept = self.kept
+        kept[key] = answer
+        if len(kept) > self.limit + self.limit // 4:
+            for old in list(kept)[: len(kept) - self.limit]:  # the oldest first (a dict keeps its order)
+                del kept[old]
 
 
 @dataclass(frozen=True)
@@ -128,7 +187,7 @@ class Lookup:
         self.settings = settings or LookupSettings()
         self._resolver: dns.asyncresolver.Resolver | None = None
         self._resolver_error = ""
-        self._in_flight: dict[tuple[object, ...], _Flight] = {}
+        self._questions: _Shared[Answer] = _Shared()  # in flight only: nothing is kept
         self._run = False
         self._answered: dict[tuple[str, str], Answer] | None = None  # one domain's resolver answers (for_domain)
         self._label: tuple[LookupSettings, str] | None = None
@@ -142,9 +201,9 @@ class Lookup:
     def _new_memory(self) -> None:
         """Where zone cuts, name server lists and name server addresses are shared: while in flight only, or
         (in a run) for the rest of the run, holding at most ZONE_MEMORY of each."""
-        self._cuts: SharedFutures[_Cut] = SharedFutures(ZONE_MEMORY)
-        self._servers: SharedFutures[Servers] = SharedFutures(ZONE_MEMORY)
-        self._hosts: SharedFutures[tuple[str, ...]] = SharedFutures(ZONE_MEMORY)
+        self._cuts: _Shared[_Cut] = _Shared(ZONE_MEMORY)
+        self._servers: _Shared[Servers] = _Shared(ZONE_MEMORY)
+        self._hosts: _Shared[tuple[str, ...]] = _Shared(ZONE_MEMORY)
 
     def for_run(self) -> Lookup:
         """This lookup for one run (`check` over a list of domains, one re-check): every zone cut, name server
@@ -210,40 +269,10 @@ class Lookup:
 
     # --- the resolver view -------------------------------------------------------------------------
 
-    async def _shared(self, key: tuple[object, ...], make: Callable[[], Awaitable[Answer]]) -> Answer:
-        """Run one question once while it is in flight: callers asking the same thing at the same time share
-        the answer. Nothing is kept after it arrives, so a later check asks DNS again (no cache).
-
-        The first caller asks in its own task (no task or shield of its own per question: most questions have
-        no second caller, and those cost a fifth of a batch run's CPU); a caller that joins waits on a future of
-        its own, so its cancellation touches nobody else. When the first caller is cancelled before the answer
-        came, each caller still waiting asks again itself.
-        """
-        loop = asyncio.get_running_loop()
-        key = (id(loop), *key)
-        while (flight := self._in_flight.get(key)) is not None:
-            joined: asyncio.Future[Answer] = loop.create_future()
-            flight.followers.append(joined)
-            try:
-                return await joined
-            except _AskAgain:
-                continue
-        return await self._lead(key, make)
-
-    async def _lead(self, key: tuple[object, ...], make: Callable[[], Awaitable[Answer]]) -> Answer:
-        """Ask for everyone who joins meanwhile, and give each the answer (or tell them to ask again)."""
-        flight = self._in_flight[key] = _Flight()
-        try:
-            answer = await make()
-        except BaseException as exc:
-            if self._in_flight.get(key) is flight:
-                del self._in_flight[key]
-            flight.fail(exc if isinstance(exc, Exception) else _AskAgain())  # cancelled (or interrupted)
-            raise
-        if self._in_flight.get(key) is flight:
-            del self._in_flight[key]
-        flight.answer(answer)
-        return answer
+    def _shared(self, key: tuple[object, ...], make: Callable[[], Awaitable[Answer]]) -> Awaitable[Answer]:
+        """Run one question once while it is in flight (see _Shared). Nothing is kept after it arrives, so a
+        later check asks DNS again (no cache). (A function returning the awaitable: no coroutine of its own.)"""
+        return self._questions.get((id(asyncio.get_running_loop()), *key), make)
 
     async def resolve(self, name: str, rdtype: str) -> Answer:
         """Ask the resolver (system configuration or the configured addresses), following CNAMEs."""
@@ -343,7 +372,7 @@ class Lookup:
         or question) is ignored, as a stub resolver does.
         """
         payload = self.settings.edns_payload
-        query = wire.make_query(secrets.randbits(16), qname, rdtype, recursive=recursive, payload=payload)
+        query = wire.make_query(_query_id(), qname, rdtype, recursive=recursive, payload=payload)
         data = await _udp_exchange(query, address, port, within)
         if wire.truncated(data):
             return await self._tcp_exchange(qname, rdtype, address, port, recursive=recursive, within=within)
@@ -423,9 +452,22 @@ class Lookup:
         if cut.zone is None:
             return None, [], cut.outcome, cut.detail, False
         zone, servers, outcome, detail = await self._servers.get(
-            self._key(cut.zone), partial(self._list_servers, cut.zone, cut.ns), keep=self._keep_servers
+            self._key(cut.zone), partial(self._list_servers, cut.zone, cut.ns), self._keep_servers
         )
         return zone, list(servers), outcome, detail, assumed
+
+    def _kept_servers(self, name: str, *, own: bool) -> Found | None:
+        """What _find_servers gives when the run already holds the zone of `name` and its servers (as most of a
+        domain's later questions find), else None. (Only cuts with a zone are kept.)"""
+        asked = name if own else self._asked_enclosing(name)
+        cut = self._cuts.kept.get(self._key(asked)) if asked is not None else None
+        if cut is None or cut.zone is None:
+            return None
+        servers = self._servers.kept.get(self._key(cut.zone))
+        if servers is None:
+            return None
+        zone, found, outcome, detail = servers
+        return zone, list(found), outcome, detail, asked != name
 
     def _key(self, name: str) -> tuple[int, str]:
         return id(asyncio.get_running_loop()), name
@@ -454,12 +496,12 @@ class Lookup:
         labels = name.split(".")
         for i in range(len(labels)):
             candidate = ".".join(labels[i:])
-            if (loop, candidate) in self._cuts.futures:
+            if self._cuts.asked((loop, candidate)):
                 return candidate
         return None
 
     async def _cut(self, name: str) -> _Cut:
-        return await self._cuts.get(self._key(name), partial(self._discover_zone, name), keep=self._keep_cut)
+        return await self._cuts.get(self._key(name), partial(self._discover_zone, name), self._keep_cut)
 
     async def _discover_zone(self, name: str) -> _Cut:
         """One SOA question: an answer at the name makes it a zone apex; a negative answer names the zone in
@@ -496,13 +538,27 @@ class Lookup:
         if not ns.ok:
             return zone, [], ns.outcome, f"could not list the name servers of {zone}: {_answer_detail(ns)}"
         hosts = sorted({v.rstrip(".").lower() for v in ns.values})
-        addresses = await asyncio.gather(
-            *(self._hosts.get(self._key(h), partial(self._host_addresses, h), keep=self._keep_addresses) for h in hosts)
-        )
+        addresses = await self._addresses(hosts)
         servers = [(host, addr) for host, addrs in zip(hosts, addresses, strict=True) for addr in addrs]
         if not servers:
             return zone, [], Outcome.ERROR, f"none of the name servers of {zone} ({', '.join(hosts)}) has an address"
         return zone, servers, Outcome.OK, ""
+
+    async def _addresses(self, hosts: list[str]) -> list[tuple[str, ...]]:
+        """Each host's addresses: kept from earlier in the run (most are: a few providers' name servers serve
+        most zones), the others asked concurrently."""
+        keys = [self._key(h) for h in hosts]
+        known = [self._hosts.kept.get(key) for key in keys]
+        asked = iter(
+            await _together(
+                [
+                    self._hosts.get(key, partial(self._host_addresses, host), self._keep_addresses)
+                    for host, key, addresses in zip(hosts, keys, known, strict=True)
+                    if addresses is None
+                ]
+            )
+        )
+        return [addresses if addresses is not None else next(asked) for addresses in known]
 
     async def _host_addresses(self, host: str) -> tuple[str, ...]:
         v4 = await self.resolve(host, "A")
@@ -512,19 +568,13 @@ class Lookup:
         return v6.values if v6.ok else ()
 
     async def _servers_within_deadline(self, name: str, *, own: bool = False) -> Found:
-        """find_servers within the deadline (answers that came while this process was busy still count)."""
-        task = asyncio.ensure_future(self._find_servers(name, own=own))
-        try:
-            done, _ = await asyncio.wait({task}, timeout=self.settings.timeout)
-            if not done:
-                done = await _settled({task})
-        finally:
-            if not task.done():
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-        if done:
-            return task.result()
+        """find_servers within the deadline (answers that came while this process was busy still count), in
+        this task: a deadline, not a task and a wait of its own; none at all when the run holds the answer."""
+        kept = self._kept_servers(name.rstrip(".").lower(), own=own)
+        if kept is not None:
+            return kept
+        async with _Deadline(self.settings.timeout):
+            return await self._find_servers(name, own=own)
         detail = f"finding the name servers took longer than {self.settings.timeout:g} s"
         return None, [], Outcome.TIMEOUT, detail, False
 
@@ -547,7 +597,7 @@ class Lookup:
     async def _ask_servers(self, servers: list[tuple[str, str]], name: str, rdtype: str) -> list[Answer]:
         port = self.settings.dns_port
         labels = [f"{host} ({addr})" for host, addr in servers]
-        calls: list[Callable[[], Awaitable[Answer]]] = [
+        calls: list[Ask] = [
             partial(self.query_server, addr, port, name, rdtype, label=label)
             for (_, addr), label in zip(servers, labels, strict=True)
         ]
@@ -565,53 +615,56 @@ class Lookup:
 
     async def _bounded(
         self,
-        calls: list[Callable[[], Awaitable[Answer]]],
+        calls: list[Ask],
         labels: list[str],
         name: str,
         rdtype: str,
-        stop: asyncio.Event | None = None,
+        deadline: _Deadline | None = None,
     ) -> list[Answer]:
-        """Run the calls concurrently; any still running at the deadline (or when `stop` is set) becomes a
-        TIMEOUT answer. Calls still running are cancelled, also when this is cancelled."""
-        tasks = [asyncio.ensure_future(call()) for call in calls]
-        stopper = asyncio.ensure_future(stop.wait()) if stop is not None else None
+        """Run the calls concurrently; any still running at the deadline (the settings' timeout, or sooner when
+        the caller brings it forward) becomes a TIMEOUT answer. Calls still running are cancelled, also when
+        this is cancelled.
+
+        The first call runs in this task and each other in a task of its own, under one timer: asyncio.wait
+        would add a future, a timer and a callback on every task each time it is called."""
+        deadline = deadline or _Deadline(self.settings.timeout)
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.settings.timeout
-        pending = set(tasks)
-        detail = f"no answer within {self.settings.timeout:g} s"
+        others = [loop.create_task(call()) for call in calls[1:]]
+        got: list[Answer | None] = [None] * len(calls)
         try:
-            while pending and (remaining := deadline - loop.time()) > 0:
-                waiting = pending | ({stopper} if stopper is not None else set())
-                done, _ = await asyncio.wait(waiting, timeout=remaining, return_when=asyncio.FIRST_COMPLETED)
-                pending -= done
-                if stopper is not None and stopper in done:
-                    detail = "no answer by the time the other servers had answered"
-                    break
-            else:
-                pending -= await _settled(pending)
+            async with deadline:
+                if calls:
+                    got[0] = await calls[0]()
+                for i, task in enumerate(others, 1):
+                    got[i] = await task
         finally:
-            for task in (*pending, *([stopper] if stopper is not None else [])):
+            pending = [task for task in others if not task.done()]
+            for task in pending:
                 task.cancel()
             for task in pending:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+        for i, task in enumerate(others, 1):
+            if got[i] is None and not task.cancelled():
+                got[i] = task.result()
+        detail = deadline.detail or f"no answer within {self.settings.timeout:g} s"
         return [
-            task.result() if task.done() and not task.cancelled() else
-            Answer(name, rdtype, Outcome.TIMEOUT, server=label, detail=detail)
-            for task, label in zip(tasks, labels, strict=True)
-        ]  # fmt: skip
+            answer if answer is not None else Answer(name, rdtype, Outcome.TIMEOUT, server=label, detail=detail)
+            for answer, label in zip(got, labels, strict=True)
+        ]
 
     # --- the public resolvers ------------------------------------------------------------------------
 
-    async def public(self, name: str, rdtype: str, stop: asyncio.Event | None = None) -> tuple[Answer, ...]:
+    async def public(self, name: str, rdtype: str, deadline: _Deadline | None = None) -> tuple[Answer, ...]:
         """Ask each public resolver, for propagation: Google, Cloudflare and Quad9 over DNS over HTTPS, or the
         resolvers configured to be asked over plain DNS (a lab).
 
-        Those still silent when `stop` is set are reported as timeouts.
+        Those still silent at the deadline are reported as timeouts (`views` brings it forward once the other
+        views are in).
         """
         if not self.settings.public_resolvers:
             return ()
-        calls: list[Callable[[], Awaitable[Answer]]]
+        calls: list[Ask]
         if self.settings.public_resolver_addresses:
             targets = self.settings.public_resolver_addresses
             labels = [f"{label} {host}:{port}" for label, host, port in targets]
@@ -625,7 +678,7 @@ class Lookup:
                 partial(self.query_doh, url, name, rdtype, label=label)
                 for (_, url), label in zip(self.settings.public_doh, labels, strict=True)
             ]
-        return tuple(await self._bounded(calls, labels, name, rdtype.upper(), stop))
+        return tuple(await self._bounded(calls, labels, name, rdtype.upper(), deadline))
 
     async def query_doh(self, url: str, name: str, rdtype: str, *, label: str = "") -> Answer:
         """One recursive question to a DNS-over-HTTPS resolver, as a typed Answer."""
@@ -657,39 +710,109 @@ class Lookup:
         Public resolvers only show propagation: where a network drops DNS to them, they get
         `public_grace` seconds after the other views are in, not the whole deadline.
         """
-        if not self.settings.public_resolvers:  # no task, event or timer for them (a batch asks this per domain)
-            resolver, authoritative = await asyncio.gather(self.resolve(name, rdtype), self.authoritative(name, rdtype))
+        if not self.settings.public_resolvers:  # no task or timer for them (a batch asks this per domain)
+            resolver, authoritative = await _both(self.resolve(name, rdtype), self.authoritative(name, rdtype))
             return NameViews(resolver, authoritative, (), _blocked(resolver, _direct_answers(authoritative)))
-        stop = asyncio.Event()
-        public = asyncio.ensure_future(self.public(name, rdtype, stop))
+        grace = _Deadline(self.settings.timeout, "no answer by the time the other servers had answered")
+        public = asyncio.ensure_future(self.public(name, rdtype, grace))
         try:
-            resolver, authoritative = await asyncio.gather(self.resolve(name, rdtype), self.authoritative(name, rdtype))
-            timer = asyncio.get_running_loop().call_later(self.settings.public_grace, stop.set)
-            try:
-                answers = await public
-            finally:
-                timer.cancel()
+            resolver, authoritative = await _both(self.resolve(name, rdtype), self.authoritative(name, rdtype))
+            grace.sooner(self.settings.public_grace)
+            answers = await public
             direct = _direct_answers(authoritative) + (answers if self.settings.public_resolver_addresses else ())
             return NameViews(resolver, authoritative, answers, _blocked(resolver, direct))
         finally:
             public.cancel()
 
 
-SETTLE_ROUNDS = 10  # event loop rounds that answers already received need to reach their caller
+async def _both(first: Awaitable[T], second: Coroutine[Any, Any, U]) -> tuple[T, U]:
+    """`first` and `second` awaited concurrently: `second` in a task of its own, `first` in this one (gather would
+    make a task of each, and a future). Cancelled together."""
+    task = asyncio.ensure_future(second)
+    try:
+        return await first, await task
+    finally:
+        task.cancel()
 
 
-async def _settled(tasks: set[asyncio.Task[T]]) -> set[asyncio.Task[T]]:
-    """The tasks done after the loop ran a few more rounds, each polling the sockets.
+async def _together(awaitables: list[Coroutine[Any, Any, T]]) -> list[T]:
+    """Each awaited concurrently, the first in this task and the others in one task each; cancelled together."""
+    if not awaitables:
+        return []
+    others = [asyncio.ensure_future(a) for a in awaitables[1:]]
+    try:
+        return [await awaitables[0], *[await task for task in others]]
+    finally:
+        for task in others:
+            task.cancel()
 
-    At a deadline, the answers that arrived while this process was busy (the loop blocked by other work) still
-    sit unread; these rounds read them, so a deadline never runs out for our own slowness, only the network's.
-    No time passes for a server that did not answer.
+
+class _Deadline:
+    """A deadline for what one task awaits in an `async with` block, as asyncio.timeout sets one, but fair to a
+    busy process: when it comes, the loop first runs SETTLE_ROUNDS more rounds (each reading the sockets), so
+    answers that arrived while this process was busy still reach their callers; only then is the block
+    cancelled. That cancellation ends the block quietly (`expired` says so). One timer, no task of its own.
+
+    `detail` is what a caller says of an answer missing because `sooner` brought the deadline forward.
     """
-    for _ in range(SETTLE_ROUNDS):
-        if all(task.done() for task in tasks):
-            break
-        await asyncio.sleep(0)
-    return {task for task in tasks if task.done()}
+
+    def __init__(self, seconds: float, sooner_detail: str = "") -> None:
+        self.seconds = seconds
+        self.expired = False
+        self.detail = ""
+        self._sooner_detail = sooner_detail
+        self._sooner: float | None = None
+        self._state = "new"  # "open" inside the block, "closed" after it
+        self._rounds = SETTLE_ROUNDS
+        self._when = 0.0
+        self._timer: asyncio.Handle | None = None
+
+    async def __aenter__(self) -> _Deadline:
+        self._loop = loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        assert task is not None  # (an async with runs in a task)
+        self._task, self._cancelling = task, task.cancelling()
+        self._state = "open"
+        self._when = loop.time() + self.seconds
+        self._timer = loop.call_at(self._when, self._settle)
+        if self._sooner is not None:
+            self.sooner(self._sooner)
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, *_: object) -> bool:
+        self._state = "closed"
+        if self._timer is not None:
+            self._timer.cancel()
+        if not self.expired:
+            return False
+        return self._task.uncancel() <= self._cancelling and exc_type is asyncio.CancelledError
+
+    def sooner(self, seconds: float) -> None:
+        """Bring the deadline forward to `seconds` from now, if that is sooner (before the block: once in it)."""
+        if self._state == "new":
+            self._sooner = seconds
+            return
+        when = self._loop.time() + seconds
+        if self._state != "open" or when >= self._when or self._rounds < SETTLE_ROUNDS:
+            return
+        assert self._timer is not None
+        self._timer.cancel()
+        self._when = when
+        self._timer = self._loop.call_at(when, self._settle)
+        self.detail = self._sooner_detail
+
+    def _settle(self) -> None:
+        if self._state != "open":
+            return
+        if self._rounds:
+            self._rounds -= 1
+            self._timer = self._loop.call_soon(self._settle)
+            return
+        self.expired = True
+        self._task.cancel()
+
+
+SETTLE_ROUNDS = 10  # event loop rounds that answers already received need to reach their caller
 
 
 def _interpret(
@@ -718,7 +841,7 @@ def _interpret(
             detail="the server is listed for the zone but does not answer for it (lame delegation)",
         )  # fmt: skip
     start = qname.key if isinstance(qname, wire.QName) else wire.name_key(qname)
-    rrset, current = _chain(reply, start, dns.rdatatype.from_text(rdtype), MAX_CNAME_HOPS)
+    rrset, current = _chain(reply, start, wire.rdtype_number(rdtype), MAX_CNAME_HOPS)
     if rrset is not None:
         values, txt = _records(rrset)
         return Answer(
@@ -743,7 +866,7 @@ def _resolver_answer(reply: Reply, qname: wire.QName, name: str, rdtype: str, la
     chain within the reply followed; NXDOMAIN and NODATA with the negative-caching TTL."""
     if reply.rcode == dns.rcode.NXDOMAIN:
         return Answer(name, rdtype, Outcome.NXDOMAIN, ttl=_negative_ttl(reply), server=label)
-    rrset, canonical = _chain(reply, qname.key, dns.rdatatype.from_text(rdtype), RESOLVER_CNAME_HOPS)
+    rrset, canonical = _chain(reply, qname.key, wire.rdtype_number(rdtype), RESOLVER_CNAME_HOPS)
     if rrset is None:
         return Answer(name, rdtype, Outcome.NODATA, ttl=_negative_ttl(reply), server=label, canonical=canonical)
     values, txt = _records(rrset)
@@ -776,8 +899,9 @@ async def _udp_exchange(query: bytes, address: str, port: int, within: float) ->
     """
     loop = asyncio.get_running_loop()
     family = socket.AF_INET6 if ":" in address else socket.AF_INET
-    with socket.socket(family, socket.SOCK_DGRAM) as sock:
-        sock.setblocking(False)
+    with socket.socket(family, socket.SOCK_DGRAM | _NONBLOCK) as sock:
+        if not _NONBLOCK:
+            sock.setblocking(False)
         sock.connect((address, port))
         try:
             sock.send(query)  # a fresh datagram socket has room: no need for the loop's machinery
@@ -818,6 +942,20 @@ async def _udp_exchange(query: bytes, address: str, port: int, within: float) ->
             return await done
         finally:
             readers.remove(sock.fileno())
+
+
+_NONBLOCK = getattr(socket, "SOCK_NONBLOCK", 0)  # made non-blocking by socket() itself (Linux): no fcntl calls
+_IDS: list[int] = []  # query IDs drawn from the system's CSPRNG, 512 at a time
+
+
+def _query_id() -> int:
+    """A random query ID (RFC 5452), from os.urandom as secrets.randbits would take it, but one system call per
+    512 queries instead of one per query (list.pop is atomic: lookups in other threads may draw too)."""
+    try:
+        return _IDS.pop()
+    except IndexError:
+        _IDS.extend(memoryview(os.urandom(1024)).cast("H"))
+        return _IDS.pop()
 
 
 class _Readers:

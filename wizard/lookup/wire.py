@@ -15,6 +15,7 @@ from __future__ import annotations
 import socket
 import struct
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import dns.ipv6
 import dns.message
@@ -36,9 +37,10 @@ class Unusual(Exception):
     """The reply holds something this reader leaves to dnspython."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RRset:
-    """The records of one name, class and type in one section, as dnspython groups them.
+    """The records of one name, class and type in one section, as dnspython groups them (read-only by use: not
+    a frozen dataclass, which costs six times as much to make, and one is made for every rrset of every reply).
 
     name: lower case, no final dot (as `_text` renders a name); ttl: the smallest of the records' TTLs;
     values: each record as dnspython's `to_text()` (TXT: empty, see strings); strings: each TXT record's
@@ -59,9 +61,10 @@ class RRset:
         return len(self.strings) if self.rdtype == TXT else len(self.values)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Reply:
-    """What the lookup layer reads from a reply: rcode (with the EDNS extension), the AA bit, two sections."""
+    """What the lookup layer reads from a reply: rcode (with the EDNS extension), the AA bit, two sections
+    (read-only by use, as RRset)."""
 
     rcode: int
     authoritative: bool
@@ -156,7 +159,13 @@ def make_query(qid: int, qname: QName | dns.name.Name, rdtype: str, *, recursive
     name = qname.wire if isinstance(qname, QName) else qname.to_wire()
     assert name is not None  # to_wire without a file returns the bytes
     opt = b"\x00" + struct.pack("!HHIH", OPT, payload, 0, 0)
-    return _HEADER.pack(qid, flags, 1, 0, 0, 1) + name + struct.pack("!HH", dns.rdatatype.from_text(rdtype), 1) + opt
+    return _HEADER.pack(qid, flags, 1, 0, 0, 1) + name + struct.pack("!HH", rdtype_number(rdtype), 1) + opt
+
+
+@lru_cache(maxsize=64)
+def rdtype_number(rdtype: str) -> int:
+    """A record type's number ("TXT": 16), as dnspython reads its name (asked for every query and reply: kept)."""
+    return int(dns.rdatatype.from_text(rdtype))
 
 
 def answers(query: bytes, reply: bytes) -> bool:
@@ -187,14 +196,14 @@ def _read(wire: bytes) -> Reply:
     _qid, flags, qdcount, ancount, nscount, arcount = _HEADER.unpack_from(wire)
     if not flags & _QR or flags & _TC or flags & _OPCODE or qdcount != 1:
         raise Unusual  # not a reply, truncated, another opcode (dnspython reads an UPDATE's sections its own way)
-    offset = _skip_name(wire, 12) + 4
+    offset = _skip_name(wire, 12) + 4  # (the question: the caller took the reply as the answer to its query)
     answer, offset = _section(wire, offset, ancount)
     authority, offset = _section(wire, offset, nscount)
     rcode = flags & 0xF
     seen_opt = False
     for _ in range(arcount):
         start = offset
-        offset = _skip_name(wire, offset)
+        offset = offset + 1 if wire[offset] == 0 else _labels(wire, offset)[1]  # OPT's owner is the root
         rdtype, rdclass, ttl, rdlength = _FIXED.unpack_from(wire, offset)
         offset += 10
         end = offset + rdlength
@@ -217,7 +226,9 @@ def _read(wire: bytes) -> Reply:
 
 def _section(wire: bytes, offset: int, count: int) -> tuple[tuple[RRset, ...], int]:
     """The rrsets of one section (records grouped by name, class and type, in order of first appearance)."""
-    groups: dict[tuple[str, int, int], tuple[int, list[object], set[object]]] = {}
+    if not count:
+        return (), offset
+    groups: dict[tuple[str, int], tuple[list[int], list[object], set[object]]] = {}
     for _ in range(count):
         labels, offset = _labels(wire, offset)
         rdtype, rdclass, ttl, rdlength = _FIXED.unpack_from(wire, offset)
@@ -226,25 +237,28 @@ def _section(wire: bytes, offset: int, count: int) -> tuple[tuple[RRset, ...], i
         if rdtype not in _READ_TYPES or rdclass != 1 or end > len(wire) or ttl > 0x7FFFFFFF:
             raise Unusual
         rdata, identity = _rdata(wire, offset, end, rdtype)
-        key = (_key(labels), rdclass, rdtype)
-        smallest, items, seen = groups.get(key, (ttl, [], set()))
-        if identity not in seen:
-            seen.add(identity)
-            items.append(rdata)
-        groups[key] = (min(smallest, ttl), items, seen)
+        key = (_key(labels), rdtype)  # (the class is IN: any other is left to dnspython)
+        group = groups.get(key)
+        if group is None:
+            groups[key] = ([ttl], [rdata], {identity})
+        else:
+            smallest, items, seen = group
+            if identity not in seen:
+                seen.add(identity)
+                items.append(rdata)
+            smallest[0] = min(smallest[0], ttl)
         offset = end
-    return tuple(_grouped(key, ttl, items) for key, (ttl, items, _) in groups.items()), offset
+    return tuple(_grouped(name, rdtype, ttl[0], items) for (name, rdtype), (ttl, items, _) in groups.items()), offset
 
 
-def _grouped(key: tuple[str, int, int], ttl: int, items: list[object]) -> RRset:
-    name, rdclass, rdtype = key
+def _grouped(name: str, rdtype: int, ttl: int, items: list[object]) -> RRset:
     if rdtype == TXT:
-        return RRset(name, rdclass, rdtype, ttl, strings=tuple(items))  # type: ignore[arg-type]
+        return RRset(name, 1, rdtype, ttl, strings=tuple(items))  # type: ignore[arg-type]
     values = tuple(str(v[0]) if isinstance(v, tuple) else str(v) for v in items)
     first = items[0]
     target = first[1] if rdtype in (CNAME, DNAME) and isinstance(first, tuple) else ""
     minimum = first[1] if rdtype == SOA and isinstance(first, tuple) else 0
-    return RRset(name, rdclass, rdtype, ttl, values, target=str(target), minimum=int(minimum))
+    return RRset(name, 1, rdtype, ttl, values, target=str(target), minimum=int(minimum))
 
 
 def _rdata(wire: bytes, offset: int, end: int, rdtype: int) -> tuple[object, object]:
@@ -298,7 +312,8 @@ def _strings(wire: bytes, offset: int, end: int) -> tuple[bytes, ...]:
 
 
 def _labels(wire: bytes, offset: int) -> tuple[tuple[bytes, ...], int]:
-    """A name's labels (compression followed, pointers only backwards) and the offset after it in place."""
+    """A name's labels (compression followed, pointers only backwards) and the offset after it in place (a label
+    running past the end of the message ends in an IndexError when the next length byte is read)."""
     labels: list[bytes] = []
     after = -1
     size = 1
@@ -316,25 +331,36 @@ def _labels(wire: bytes, offset: int) -> tuple[tuple[bytes, ...], int]:
             continue
         if length > 63:
             raise Unusual
-        label = wire[offset + 1 : offset + 1 + length]
         size += length + 1
-        if len(label) != length or size > 255:
+        if size > 255:
             raise Unusual
-        labels.append(label)
-        offset += 1 + length
+        offset += 1
+        labels.append(wire[offset : offset + length])
+        offset += length
 
 
 def _skip_name(wire: bytes, offset: int) -> int:
-    return _labels(wire, offset)[1]
+    """The offset after a name of plain labels (a compressed one is read whole, so its pointer is checked)."""
+    start = offset
+    while length := wire[offset]:
+        if length > 63 or offset - start > 254:
+            return _labels(wire, start)[1]
+        offset += 1 + length
+    if offset - start > 254:
+        raise Unusual
+    return offset + 1
 
 
+@lru_cache(maxsize=4096)
 def _key(labels: tuple[bytes, ...]) -> str:
-    """As `name_key` renders the name: lower case, no final dot (dnspython for names with escaped bytes)."""
+    """As `name_key` renders the name: lower case, no final dot (dnspython for names with escaped bytes). Kept
+    for the names read again: a domain's own name and its name servers' are in most of its replies."""
     if labels and not b"".join(labels).translate(None, _PLAIN):
         return b".".join(labels).decode("ascii").lower()
     return name_key(dns.name.Name((*labels, b"")))
 
 
+@lru_cache(maxsize=4096)
 def _value(labels: tuple[bytes, ...]) -> str:
     """A name inside a record, as dnspython's `to_text()` writes it: absolute, case kept."""
     if labels and not b"".join(labels).translate(None, _PLAIN):

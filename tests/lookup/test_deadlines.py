@@ -1,0 +1,93 @@
+"""A deadline on a chain of questions (finding a zone's name servers: SOA, NS, then their addresses) ends it on
+time in the caller's own task: the caller gets a TIMEOUT it can show, goes on uncancelled, and no query socket
+outlives it. A cancellation from outside still cancels."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+
+import dns.message
+import dns.rdatatype
+import dns.rrset
+import pytest
+
+from tests.lookup.liar import Liar
+from tests.lookup.test_query_sockets import open_descriptors
+from wizard.core.answers import AuthoritativeView, Outcome
+from wizard.lookup.lookup import Lookup
+from wizard.lookup.settings import LookupSettings
+
+pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="counts open file descriptors in /proc")
+
+ZONE = "example.test."
+RECORDS = {
+    dns.rdatatype.SOA: (ZONE, "ns1.example.test. hostmaster.example.test. 1 3600 600 86400 60"),
+    dns.rdatatype.NS: (ZONE, "ns1.example.test."),
+    dns.rdatatype.A: ("ns1.example.test.", "127.0.0.1"),
+}
+
+
+def slowly(query: bytes) -> bytes:
+    """The zone's SOA, NS and its name server's address, each 0.4 s after it is asked (one at a time)."""
+    time.sleep(0.4)
+    message = dns.message.from_wire(query)
+    question = message.question[0]
+    response = dns.message.make_response(message)
+    owner, rdata = RECORDS[question.rdtype]
+    if question.name.to_text() == owner:
+        response.answer.append(dns.rrset.from_text(owner, 60, "IN", question.rdtype, rdata))
+    return response.to_wire()
+
+
+def lookup_through(liar: Liar) -> Lookup:
+    server = (("127.0.0.1", liar.port),)
+    return Lookup(
+        LookupSettings(
+            nameservers=server, dns_port=liar.port, public_resolvers=False, timeout=1.0, query_timeout=1.0, retries=0
+        )
+    )
+
+
+def test_finding_the_name_servers_ends_at_the_deadline_and_the_caller_goes_on() -> None:
+    with Liar(slowly) as liar:
+        lookup = lookup_through(liar)
+
+        async def scenario() -> tuple[AuthoritativeView, float, int, bool]:
+            before = open_descriptors()
+            started = time.monotonic()
+            # SOA and NS come after 0.4 and 0.8 s, the name server's address only after 1.2 s: past the 1 s deadline
+            view = await lookup.authoritative("example.test", "TXT")
+            took = time.monotonic() - started
+            task = asyncio.current_task()
+            assert task is not None
+            await asyncio.sleep(0.01)  # a cancellation left over from the deadline would end the task here
+            return view, took, task.cancelling(), open_descriptors() == before
+
+        view, took, cancelling, none_left = asyncio.run(scenario())
+    assert view.outcome is Outcome.TIMEOUT, view
+    assert view.detail == "finding the name servers took longer than 1 s"
+    assert took < 1.5, f"the 1 s deadline ended the chain after {took:.2f} s"
+    assert cancelling == 0, "the deadline's cancellation was not taken back"
+    assert none_left, "the address query's socket stayed open after the deadline"
+
+
+def test_a_caller_cancelled_while_the_name_servers_are_found_is_cancelled() -> None:
+    with Liar(slowly) as liar:
+        lookup = lookup_through(liar)
+
+        async def scenario() -> tuple[bool, bool]:
+            before = open_descriptors()
+            asking = asyncio.ensure_future(lookup.authoritative("example.test", "TXT"))
+            await asyncio.sleep(0.2)  # its SOA and NS questions are out
+            asking.cancel()
+            try:
+                await asking
+            except asyncio.CancelledError:
+                return True, open_descriptors() == before
+            return False, open_descriptors() == before
+
+        cancelled, none_left = asyncio.run(scenario())
+    assert cancelled, "the deadline swallowed a cancellation that came from outside"
+    assert none_left
