@@ -23,6 +23,7 @@ _LDH = re.compile(r"^[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?$")
 _URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 MAX_NAME = 253
 MAX_LABEL = 63
+NAME_MEMORY = 4096  # names whose organizational domain is kept
 
 
 def normalize_domain(text: str, *, allow_email: bool = False) -> str:
@@ -106,12 +107,14 @@ def _psl() -> PublicSuffixList:
     return PublicSuffixList(accept_encoded_idn=False)  # the list bundled with the package: no download
 
 
+@lru_cache(maxsize=NAME_MEMORY)
 def organizational_domain(domain: str) -> str:
     """The registrable domain per the Public Suffix List (`sub.example.test` → `example.test`).
 
     A name the list does not know ends in an implicit one-label suffix (`test`), as the list's `*` rule says;
     a name that is itself a public suffix is its own organizational domain. An A-label name is matched in its
-    Unicode form and answered in its own (A-label) labels.
+    Unicode form and answered in its own (A-label) labels. Kept per name (the list does not change while the
+    program runs; the DMARC walk and its report addresses ask for the same names several times per domain).
     """
     name = domain.rstrip(".").lower()
     found = _psl().privatesuffix(to_unicode(name))
