@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 T = TypeVar("T")
+THREAD_END = 1.0  # seconds a cancelled worker thread is given to return once it has handed over its result
 
 
 class _Pauses:
@@ -61,8 +62,9 @@ async def in_thread(work: Callable[[], T], name: str, *, on_cancel: Callable[[],
             done.set_exception(exc)
 
     pause_collection()
+    thread = threading.Thread(target=run, name=name, daemon=True)
     try:
-        threading.Thread(target=run, name=name, daemon=True).start()
+        thread.start()
     except BaseException:
         resume_collection()
         raise
@@ -78,6 +80,7 @@ async def in_thread(work: Callable[[], T], name: str, *, on_cancel: Callable[[],
             on_cancel()
             with contextlib.suppress(BaseException):
                 await waited
+            thread.join(THREAD_END)  # it has handed its result over and is returning: gone in a moment
         raise
     finally:
         if not resumes_later:
