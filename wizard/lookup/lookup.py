@@ -188,6 +188,7 @@ class Lookup:
         self._resolver: dns.asyncresolver.Resolver | None = None
         self._resolver_error = ""
         self._questions: _Shared[Answer] = _Shared()  # in flight only: nothing is kept
+        self._resolutions: _Shared[tuple[Answer, Reply | None]] = _Shared()  # the resolver's, likewise
         self._run = False
         self._answered: dict[tuple[str, str], Answer] | None = None  # one domain's resolver answers (for_domain)
         self._label: tuple[LookupSettings, str] | None = None
@@ -269,7 +270,7 @@ class Lookup:
 
     # --- the resolver view -------------------------------------------------------------------------
 
-    def _shared(self, key: tuple[object, ...], make: Callable[[], Awaitable[Answer]]) -> Awaitable[Answer]:
+    def _shared(self, key: tuple[object, ...], make: Callable[[], Awaitable[Answer]]) -> Coroutine[Any, Any, Answer]:
         """Run one question once while it is in flight (see _Shared). Nothing is kept after it arrives, so a
         later check asks DNS again (no cache). (A function returning the awaitable: no coroutine of its own.)"""
         return self._questions.get((id(asyncio.get_running_loop()), *key), make)
@@ -281,29 +282,36 @@ class Lookup:
         answered = self._answered
         if answered is not None and (answer := answered.get(key)) is not None:
             return answer
-        answer = await self._shared(("resolve", *key), partial(self._resolve, name, rdtype))
+        shared = (id(asyncio.get_running_loop()), *key)
+        answer, _ = await self._resolutions.get(shared, partial(self._resolve_reply, name, rdtype))
         if answered is not None:
             answered[key] = answer
         return answer
 
-    async def _resolve(self, name: str, rdtype: str) -> Answer:
-        answer, _ = await self._resolve_reply(name, rdtype)
-        return answer
-
-    async def _resolve_reply(self, name: str, rdtype: str) -> tuple[Answer, Reply | None]:
-        """The resolver's answer and the fields of the reply it came in, or None without one."""
+    def _resolve_reply(self, name: str, rdtype: str) -> Awaitable[tuple[Answer, Reply | None]]:
+        """The resolver's answer and the fields of the reply it came in, or None without one. (A function
+        returning the transport's coroutine: no coroutine of its own between the question and the socket.)"""
         label = self.resolver_label
         if self._resolver is None:
-            return Answer(name, rdtype, Outcome.ERROR, server=label, detail=self._resolver_error), None
+            return _given((Answer(name, rdtype, Outcome.ERROR, server=label, detail=self._resolver_error), None))
         try:
             qname = _absolute(name)
         except dns.exception.DNSException as exc:
-            return Answer(name, rdtype, Outcome.ERROR, server=label, detail=f"not a valid DNS name: {exc}"), None
+            detail = f"not a valid DNS name: {exc}"
+            return _given((Answer(name, rdtype, Outcome.ERROR, server=label, detail=detail), None))
         if self._plain:  # every exchange and backoff of it ends by the deadline: no timer of its own needed
-            return await self._resolve_plain(qname, name, rdtype)
+            return self._resolve_plain(qname, name, rdtype)
+        return self._resolve_dnspython(self._resolver, qname, name, rdtype)
+
+    async def _resolve_dnspython(
+        self, resolver: dns.asyncresolver.Resolver, qname: wire.QName, name: str, rdtype: str
+    ) -> tuple[Answer, Reply | None]:
+        """The resolver's answer through dnspython's resolver (DNS over HTTPS, a system configuration this
+        module's transport does not ask itself)."""
+        label = self.resolver_label
         try:
             async with asyncio.timeout(self.settings.timeout + 0.5):
-                result = await self._resolver.resolve(qname.name, rdtype, raise_on_no_answer=False, search=False)
+                result = await resolver.resolve(qname.name, rdtype, raise_on_no_answer=False, search=False)
         except dns.resolver.NXDOMAIN as exc:
             responses: dict[dns.name.Name, dns.message.Message] = exc.responses()  # type: ignore[no-untyped-call]
             response = responses.get(qname.name) or next(iter(responses.values()), None)
@@ -745,6 +753,11 @@ async def _together(awaitables: list[Coroutine[Any, Any, T]]) -> list[T]:
     finally:
         for task in others:
             task.cancel()
+
+
+async def _given(value: T) -> T:
+    """`value`, as an awaitable (for a function that returns a coroutine, when the answer is known at once)."""
+    return value
 
 
 class _Deadline:
