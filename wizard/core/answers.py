@@ -206,9 +206,12 @@ class SharedSource:
         return await self._answers.get(key, partial(self.source.resolve, name, rdtype), keep=True)
 
 
-def shared(source: Source) -> SharedSource:
-    """`source` asking each question once: itself when it already does, so callers can nest freely."""
-    return source if isinstance(source, SharedSource) else SharedSource(source)
+def shared(source: Source) -> Source:
+    """`source` asking each question once: itself when it already does (a SharedSource, or a source whose
+    `asks_once` says it keeps every answer it gave), so callers can nest freely."""
+    if isinstance(source, SharedSource) or getattr(source, "asks_once", False):
+        return source
+    return SharedSource(source)
 
 
 @dataclass(frozen=True)

@@ -226,6 +226,12 @@ class Lookup:
         domain._answered = {}
         return domain
 
+    @property
+    def asks_once(self) -> bool:
+        """Whether every resolver answer is kept and given to later askers (a domain's lookup, for_domain): the
+        core's `shared` then adds no layer of its own (it cost a domain 1 M instructions, 8 %)."""
+        return self._answered is not None
+
     def _make_resolver(self) -> dns.asyncresolver.Resolver:
         s = self.settings
         resolver = dns.asyncresolver.Resolver(configure=not (s.nameservers or s.doh))
