@@ -4,7 +4,9 @@ Starts the BIND lab with scenario B's zones behind the delay proxies, runs `chec
 subprocess under cProfile (or sampled by py-spy with --spy: `pip install py-spy` in the venv; it is no dependency),
 and prints CPU per domain, queries per domain (counted at the proxies) and the profile grouped by where the time
 was spent (dnspython, asyncio, the core's SPF parser, ...), in percent of the total. Arguments after `--` go to
-check (`-- --workers 1`). Run from the repository root as root (the lab binds 127.0.0.2).
+check (`-- --workers 1`). `--instructions` counts instructions per domain under valgrind's callgrind instead
+(valgrind is a Debian package, no dependency): a figure that does not move with the machine's load. Run from
+the repository root as root (the lab binds 127.0.0.2).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import os
 import pstats
 import re
 import resource
+import subprocess
 import sys
 import tempfile
 import threading
@@ -187,6 +190,37 @@ def spy_breakdown(collapsed: Path) -> tuple[int, Counter[str], Counter[str]]:
     return total, groups, ours_under
 
 
+def instructions(batch: int, rtt: float, extra: list[str]) -> None:
+    """Instructions of `check --jsonl --workers 1` over a fifth of the batch and over all of it, under callgrind:
+    their difference per domain is the CPU a domain costs in instructions, which (unlike CPU seconds on a busy
+    or throttled machine) repeats to within 0.1 %; the rest is the fixed part (start-up, the vendors' zones).
+    User-space work only: the kernel's side of each system call is not in it. About 1 minute per 100 domains."""
+    small = max(1, batch // 5)
+    with tempfile.TemporaryDirectory() as tmp:
+        names = write_zones(Path(tmp) / "zones", batch)
+        with Lab.start(Path(tmp) / "zones", Path(tmp) / "lab", timeout=300) as lab, delayed(lab, rtt) as net:
+            counts = [_instructions(net, Path(tmp), names[:count], extra) for count in (small, batch)]
+    per_domain = (counts[1] - counts[0]) / (batch - small)
+    print(f"{batch} domains at {rtt * 1000:g} ms, one process: {per_domain / 1e6:.2f} M instructions per domain, "
+          f"{(counts[0] - small * per_domain) / 1e6:.0f} M fixed ({small} domains: {counts[0] / 1e6:.0f} M, "
+          f"{batch}: {counts[1] / 1e6:.0f} M)")  # fmt: skip
+
+
+def _instructions(net: bench.Net, tmp: Path, names: list[str], extra: list[str]) -> int:
+    listing = tmp / "instructions.txt"
+    listing.write_text("\n".join(names) + "\n")
+    command = ours(net, "--domains-file", str(listing), "--jsonl", "--workers", "1", "--timeout", "60", *extra)
+    command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *command]
+    done = subprocess.run(command, cwd=bench.ROOT, capture_output=True, text=True, check=False, timeout=3600)
+    sets = finding_sets("\n".join(line for line in done.stdout.splitlines() if _parses(line)))
+    if sum(sets.values()) != len(names) or len(sets) != 1:
+        raise SystemExit(f"the run under callgrind did not report every domain alike: {dict(sets)}")
+    counted = re.search(r"Collected : (\d+)", done.stderr)
+    if counted is None:
+        raise SystemExit(f"no instruction count from callgrind: {done.stderr[-500:]}")
+    return int(counted.group(1))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch", type=int, default=500)
@@ -195,8 +229,15 @@ def main() -> None:
     parser.add_argument("--no-profile", action="store_true", help="measure CPU and queries without cProfile")
     parser.add_argument("--spy", action="store_true", help="sample with py-spy instead of cProfile (less overhead)")
     parser.add_argument("--keep", type=Path, help="where to keep the cProfile output")
+    parser.add_argument(
+        "--instructions", action="store_true",
+        help="count instructions (valgrind's callgrind) instead: per domain and the fixed part, one process",
+    )  # fmt: skip
     parser.add_argument("extra", nargs="*", help="more arguments for check (after --)")
     args = parser.parse_args()
+    if args.instructions:
+        instructions(args.batch, args.rtt_ms / 1000, args.extra)
+        return
     bench.FirstQuery = Logged  # type: ignore[misc]
     with tempfile.TemporaryDirectory() as tmp:
         names = write_zones(Path(tmp) / "zones", args.batch)
