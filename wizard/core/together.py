@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
+U = TypeVar("U")
 
 
 async def together(jobs: Sequence[Awaitable[T]]) -> list[T]:
@@ -34,7 +35,19 @@ async def together(jobs: Sequence[Awaitable[T]]) -> list[T]:
     return results
 
 
-def _abandon(tasks: Sequence[asyncio.Future[T]]) -> None:
+async def both(first: Awaitable[T], second: Awaitable[U]) -> tuple[T, U]:
+    """`first` and `second` at the same time, typed each its own: `first` in the caller's task, `second` in a
+    task of its own (gather would make a task of each, and a future). As in `together`, a failure or the
+    caller's cancellation cancels the other if it is still running."""
+    task = asyncio.ensure_future(second)
+    try:
+        return await first, await task
+    except BaseException:
+        _abandon([task])
+        raise
+
+
+def _abandon(tasks: Sequence[asyncio.Future[Any]]) -> None:
     """Cancel the tasks still running; mark the failures of those already done as seen (asyncio would log
     them as never retrieved)."""
     for task in tasks:

@@ -31,13 +31,13 @@ import dns.resolver
 import dns.rrset
 
 from wizard.core.answers import Answer, AuthoritativeView, NameViews, Outcome, TxtRecord
+from wizard.core.together import both, together
 from wizard.lookup import wire
 from wizard.lookup.doh import ProxiedDoHNameserver, doh_query
 from wizard.lookup.settings import LookupSettings
 from wizard.lookup.wire import Reply
 
 T = TypeVar("T")
-U = TypeVar("U")
 MAX_CNAME_HOPS = 8
 RESOLVER_CNAME_HOPS = 16  # as dnspython's resolver follows a chain within one reply
 ZONE_MEMORY = 4096  # zone cuts (and server lists, server addresses) one run holds at most
@@ -564,7 +564,7 @@ class Lookup:
         keys = [self._key(h) for h in hosts]
         known = [self._hosts.kept.get(key) for key in keys]
         asked = iter(
-            await _together(
+            await together(
                 [
                     self._hosts.get(key, partial(self._host_addresses, host), self._keep_addresses)
                     for host, key, addresses in zip(hosts, keys, known, strict=True)
@@ -725,40 +725,18 @@ class Lookup:
         `public_grace` seconds after the other views are in, not the whole deadline.
         """
         if not self.settings.public_resolvers:  # no task or timer for them (a batch asks this per domain)
-            resolver, authoritative = await _both(self.resolve(name, rdtype), self.authoritative(name, rdtype))
+            resolver, authoritative = await both(self.resolve(name, rdtype), self.authoritative(name, rdtype))
             return NameViews(resolver, authoritative, (), _blocked(resolver, _direct_answers(authoritative)))
         grace = _Deadline(self.settings.timeout, "no answer by the time the other servers had answered")
         public = asyncio.ensure_future(self.public(name, rdtype, grace))
         try:
-            resolver, authoritative = await _both(self.resolve(name, rdtype), self.authoritative(name, rdtype))
+            resolver, authoritative = await both(self.resolve(name, rdtype), self.authoritative(name, rdtype))
             grace.sooner(self.settings.public_grace)
             answers = await public
             direct = _direct_answers(authoritative) + (answers if self.settings.public_resolver_addresses else ())
             return NameViews(resolver, authoritative, answers, _blocked(resolver, direct))
         finally:
             public.cancel()
-
-
-async def _both(first: Awaitable[T], second: Coroutine[Any, Any, U]) -> tuple[T, U]:
-    """`first` and `second` awaited concurrently: `second` in a task of its own, `first` in this one (gather would
-    make a task of each, and a future). Cancelled together."""
-    task = asyncio.ensure_future(second)
-    try:
-        return await first, await task
-    finally:
-        task.cancel()
-
-
-async def _together(awaitables: list[Coroutine[Any, Any, T]]) -> list[T]:
-    """Each awaited concurrently, the first in this task and the others in one task each; cancelled together."""
-    if not awaitables:
-        return []
-    others = [asyncio.ensure_future(a) for a in awaitables[1:]]
-    try:
-        return [await awaitables[0], *[await task for task in others]]
-    finally:
-        for task in others:
-            task.cancel()
 
 
 async def _given(value: T) -> T:
