@@ -3,7 +3,6 @@ at `<selector>._domainkey.<domain>`, usable, and the one CIMcloud sent? One resu
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +12,7 @@ from wizard.core.dkim.paste import excerpt, normalize, normalize_name
 from wizard.core.dkim.record import verification_link
 from wizard.core.dkim.verify import DkimVerification, Views, ViewSource, verify
 from wizard.core.findings import Finding
+from wizard.core.together import together
 
 CHECK = "dkim"
 
@@ -46,7 +46,7 @@ class DkimResult(Result):
 
 async def check_dkim(ctx: CheckContext) -> list[DkimResult]:
     targets = targets_for(ctx.domain, ctx.options)
-    return list(await asyncio.gather(*(_check_one(ctx, target) for target in targets)))
+    return await together([_check_one(ctx, target) for target in targets])
 
 
 def targets_for(domain: str, options: CheckOptions) -> list[Target]:

@@ -3,7 +3,6 @@ for CIMcloud's website email (enforcement needs CIMcloud DKIM verified first).""
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +13,7 @@ from wizard.core.dmarc.discovery import Discovery, discover_policy
 from wizard.core.dmarc.reports import ReportAuthorization, check_authorizations
 from wizard.core.dmarc.rules import DkimState, dmarc_findings
 from wizard.core.proof import ActivationProof, activation_proven
+from wizard.core.together import both
 
 CHECK = "dmarc"
 
@@ -51,7 +51,7 @@ def dkim_state(output: CheckOutput | None) -> DkimState:
 
 
 async def check_dmarc(ctx: CheckContext) -> DmarcResult:
-    discovery, dkim = await asyncio.gather(discover_policy(_After(ctx.lookup), ctx.domain), ctx.result("dkim"))
+    discovery, dkim = await both(discover_policy(_After(ctx.lookup), ctx.domain), ctx.result("dkim"))
     auths: list[ReportAuthorization] = []
     if discovery.record is not None and discovery.policy_domain is not None:
         uris = [*discovery.record.rua, *discovery.record.ruf]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,6 +10,7 @@ from wizard.checks.provider import detect_provider, provider_line
 from wizard.core.answers import AuthoritativeView, NameViews
 from wizard.core.dnsrules import dns_findings, serials_of
 from wizard.core.provider import ProviderMatch
+from wizard.core.together import both
 
 CHECK = "dns"
 
@@ -57,9 +57,8 @@ def human_lines(result: DnsResult) -> list[str]:
 
 
 async def check_dns(ctx: CheckContext) -> DnsResult:
-    views, soa, provider = await asyncio.gather(
-        ctx.lookup.views(ctx.domain, "TXT"),
-        ctx.lookup.authoritative(ctx.domain, "SOA"),
+    (views, soa), provider = await both(
+        both(ctx.lookup.views(ctx.domain, "TXT"), ctx.lookup.authoritative(ctx.domain, "SOA")),
         detect_provider(ctx.lookup, ctx.domain),
     )
     return DnsResult(tuple(dns_findings(ctx.domain, views, soa)), ctx.domain, views, soa, provider)

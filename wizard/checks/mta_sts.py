@@ -3,7 +3,6 @@ and whether the policy covers every MX host of the domain."""
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,6 +11,7 @@ from wizard.core.fetched import FetchResult
 from wizard.core.mta_sts.policy import StsPolicy, mx_hosts, uncovered_mx
 from wizard.core.mta_sts.record import POLICY_PATH, policy_host, policy_url
 from wizard.core.mta_sts.rules import fetched_findings, record_findings
+from wizard.core.together import both
 
 CHECK = "mta_sts"
 MAX_STAGE_SECONDS = 5.0
@@ -29,15 +29,13 @@ class MtaStsResult(Result):
 
 
 async def check_mta_sts(ctx: CheckContext) -> MtaStsResult:
-    txt, mx = await asyncio.gather(
-        ctx.lookup.resolve(f"_mta-sts.{ctx.domain}", "TXT"), ctx.lookup.resolve(ctx.domain, "MX")
-    )
+    txt, mx = await both(ctx.lookup.resolve(f"_mta-sts.{ctx.domain}", "TXT"), ctx.lookup.resolve(ctx.domain, "MX"))
     findings, record_text = record_findings(ctx.domain, txt)
     if record_text is None:
         return MtaStsResult(tuple(findings), ctx.domain)
     # The policy host's address is asked while the fetch's modules load; the fetch then finds the answer (the
     # domain's checks share the resolver's answers: Lookup.for_domain).
-    await asyncio.gather(prepare.ready(prepare.HTTPS), ctx.lookup.resolve(policy_host(ctx.domain), "A"))
+    await both(ctx.lookup.resolve(policy_host(ctx.domain), "A"), prepare.ready(prepare.HTTPS))
     from wizard.lookup.https import FetchLimits, fetch_https  # h11 and truststore: only once a policy is to be fetched
 
     settings = ctx.lookup.settings

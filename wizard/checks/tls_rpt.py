@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,6 +9,7 @@ from wizard.checks import CheckContext, Result, register
 from wizard.checks.mta_sts import MtaStsResult
 from wizard.core.mta_sts.rules import tlsrpt_findings
 from wizard.core.mta_sts.tls_rpt import TlsRptRecord
+from wizard.core.together import both
 
 CHECK = "tls_rpt"
 
@@ -22,7 +22,7 @@ class TlsRptResult(Result):
 
 
 async def check_tls_rpt(ctx: CheckContext) -> TlsRptResult:
-    answer, mta_sts = await asyncio.gather(ctx.lookup.resolve(f"_smtp._tls.{ctx.domain}", "TXT"), ctx.result("mta_sts"))
+    answer, mta_sts = await both(ctx.lookup.resolve(f"_smtp._tls.{ctx.domain}", "TXT"), ctx.result("mta_sts"))
     sts_published = isinstance(mta_sts, MtaStsResult) and bool(mta_sts.record)
     findings, record = tlsrpt_findings(ctx.domain, answer, sts_published)
     return TlsRptResult(tuple(findings), record)
