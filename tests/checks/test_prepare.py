@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import threading
 
 import pytest
@@ -66,3 +67,34 @@ def test_a_planned_piece_a_check_needs_is_loaded_then_in_the_background(monkeypa
     asyncio.run(run())
     assert loads == [("needed-for-test", "wizard-prepare"), ("first-for-test", "wizard-prepare")]
     assert prepare._planned["needed-for-test"] == 0
+
+
+def test_collection_is_off_while_pieces_load_and_back_on_from_the_loop_once_they_are_in(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The wizard may check a domain before its pages (which import the check modules) are built: the modules
+    then load in prepare's thread, where a collection could free a Qt object off the GUI thread."""
+    release = threading.Event()
+    enabled_while_loading: list[bool] = []
+
+    def slow() -> None:
+        enabled_while_loading.append(gc.isenabled())
+        release.wait(5)
+
+    monkeypatch.setitem(prepare._WORK, "collection-for-test", slow)
+
+    async def run() -> tuple[bool, bool]:
+        prepare.start("collection-for-test")
+        await asyncio.sleep(0.05)
+        during = gc.isenabled()
+        release.set()
+        await asyncio.wait_for(prepare.ready("collection-for-test"), 5)
+        for _ in range(100):  # the thread asks the loop to resume collection once it has ended
+            if gc.isenabled():
+                break
+            await asyncio.sleep(0.01)
+        return during, gc.isenabled()
+
+    assert gc.isenabled()
+    assert asyncio.run(run()) == (False, True)
+    assert enabled_while_loading == [False]
