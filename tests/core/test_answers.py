@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from wizard.core.answers import Answer, Outcome, SharedFutures, SharedSource, shared
+from wizard.core.answers import Answer, Outcome, Shared, SharedSource, shared
 from wizard.lookup.lookup import Lookup
 from wizard.lookup.memory import MemorySource
 from wizard.lookup.settings import LookupSettings
@@ -24,7 +24,7 @@ def test_a_question_nobody_waits_for_is_cancelled_and_one_still_awaited_is_asked
         return Answer(name, "TXT", Outcome.OK, values=("x",))
 
     async def scenario() -> Answer:
-        shared: SharedFutures[Answer] = SharedFutures()
+        shared: Shared[Answer] = Shared()
         lone = asyncio.ensure_future(shared.get("lone", lambda: slow("lone"), keep=False))
         first = asyncio.ensure_future(shared.get("both", lambda: slow("both"), keep=False))
         second = asyncio.ensure_future(shared.get("both", lambda: slow("both"), keep=False))
@@ -33,7 +33,7 @@ def test_a_question_nobody_waits_for_is_cancelled_and_one_still_awaited_is_asked
         first.cancel()
         answer = await second
         assert first.cancelled() and lone.cancelled()
-        assert not shared.futures, "nothing is kept once answered (keep=False)"
+        assert not shared.flights and not shared.kept, "nothing is kept once answered (keep=False)"
         return answer
 
     answer = asyncio.run(scenario())
@@ -51,7 +51,7 @@ def test_a_caller_that_joined_and_was_cancelled_leaves_the_question_to_the_other
         return Answer(name, "TXT", Outcome.OK, values=("x",))
 
     async def scenario() -> tuple[Answer, Answer]:
-        shared: SharedFutures[Answer] = SharedFutures()
+        shared: Shared[Answer] = Shared()
         first = asyncio.ensure_future(shared.get("q", lambda: slow("q"), keep=True))
         joined = [asyncio.ensure_future(shared.get("q", lambda: slow("q"), keep=True)) for _ in range(2)]
         await asyncio.sleep(0.02)
@@ -77,7 +77,7 @@ def test_a_question_that_failed_fails_for_every_caller_waiting_and_is_asked_agai
         return Answer("q", "TXT", Outcome.OK)
 
     async def scenario() -> tuple[list[BaseException | Answer], Answer]:
-        shared: SharedFutures[Answer] = SharedFutures()
+        shared: Shared[Answer] = Shared()
         together = [shared.get("q", failing, keep=True) for _ in range(3)]
         outcomes = await asyncio.gather(*together, return_exceptions=True)
         return outcomes, await shared.get("q", failing, keep=True)
@@ -123,8 +123,8 @@ def test_kept_answers_are_only_those_the_predicate_accepts_and_at_most_about_the
     def ok(a: Answer) -> bool:
         return a.ok
 
-    async def scenario() -> SharedFutures[Answer]:
-        shared: SharedFutures[Answer] = SharedFutures(limit=8)
+    async def scenario() -> Shared[Answer]:
+        shared: Shared[Answer] = Shared(limit=8)
         for name in ("ok-a", "ok-a", "bad", "bad"):
             await shared.get(name, lambda n=name: answer(n), keep=ok)  # type: ignore[misc]
         for i in range(40):
@@ -133,5 +133,5 @@ def test_kept_answers_are_only_those_the_predicate_accepts_and_at_most_about_the
 
     shared = asyncio.run(scenario())
     assert asked[:3] == ["ok-a", "bad", "bad"], "a kept answer is shared later; a failure is asked again"
-    assert len(shared.futures) <= 8 + 8 // 4
-    assert "ok-39" in shared.futures and "ok-a" not in shared.futures, "the oldest are forgotten first"
+    assert len(shared.kept) <= 8 + 8 // 4
+    assert "ok-39" in shared.kept and "ok-a" not in shared.kept, "the oldest are forgotten first"

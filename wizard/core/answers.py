@@ -104,87 +104,85 @@ class _AskAgain(Exception):
     """The caller that was asking a shared question was cancelled: whoever still waits for it asks again."""
 
 
-class SharedFutures(Generic[T]):
-    """Callers asking the same question share one answer; when the caller asking is cancelled before the
-    answer came, the question ends with it and each caller still waiting asks again, so nothing runs on for
-    nobody and nobody is left without an answer.
+class _Flight(Generic[T]):
+    """A question in flight: the futures of the callers that joined the one asking."""
 
-    The first caller asks itself, in its own task (no task or shield per question: in a batch most questions
-    have no second caller, and most second callers come after the answer, which they get at once); a caller
-    that joins a question in flight waits on a future of its own, so its cancellation touches nobody else.
+    __slots__ = ("followers",)
 
-    `futures` holds each question asked (or being asked) and kept: a done future is a kept answer. `limit`
-    bounds how many kept answers are held: past it the oldest are forgotten (asked again if needed), so a run
-    over ten thousand domains holds no more than a run over a few hundred.
+    def __init__(self) -> None:
+        self.followers: list[asyncio.Future[T]] = []
+
+    def answer(self, answer: T) -> None:
+        for joined in self.followers:
+            if not joined.done():
+                joined.set_result(answer)
+
+    def fail(self, exc: BaseException) -> None:
+        for joined in self.followers:
+            if not joined.done():
+                joined.set_exception(exc)
+
+
+class Shared(Generic[T]):
+    """Questions asked once while in flight: callers asking the same thing meanwhile share the answer, and the
+    answers a caller's `keep` accepts are kept for later callers (SharedSource's for one check run; the lookup
+    layer's zone cuts, name servers and their addresses for one run), at most `limit` of them when there is a
+    limit (past a quarter over it, the oldest are forgotten), so a run over ten thousand domains holds no more
+    than a run over a few hundred.
+
+    The first caller asks in its own task (no task or shield of its own per question: most questions have no
+    second caller, and those cost a fifth of a batch run's CPU); a caller that joins waits on a future of its
+    own, so its cancellation touches nobody else. When the first caller is cancelled before the answer came,
+    the question ends with it and each caller still waiting asks again itself: nothing runs on for nobody, and
+    nobody is left without an answer. A question that failed fails for every caller waiting and is not kept.
     """
 
+    __slots__ = ("flights", "kept", "limit")
+
     def __init__(self, limit: int | None = None) -> None:
-        self.futures: dict[Hashable, asyncio.Future[T]] = {}
+        self.flights: dict[Hashable, _Flight[T]] = {}
+        self.kept: dict[Hashable, T] = {}
         self.limit = limit
 
-    def answered(self, key: Hashable) -> T | None:
-        """The kept answer for `key` when there is one (no await, for callers that ask often)."""
-        future = self.futures.get(key)
-        return future.result() if future is not None and future.done() else None
+    def asked(self, key: Hashable) -> bool:
+        """Whether `key` is being asked, or its answer is kept."""
+        return key in self.flights or key in self.kept
 
-    async def get(self, key: Hashable, make: Callable[[], Awaitable[T]], *, keep: bool | Callable[[T], bool]) -> T:
-        """The shared answer for `key`, asked with `make()` if nobody asked yet; `keep` keeps it after it
-        arrives (for later callers of the same run), otherwise it is forgotten once answered. A predicate
-        as `keep` keeps only the answers it accepts (a failure is asked again by the next caller)."""
-        while (future := self.futures.get(key)) is not None:
-            if future.done():
-                return future.result()
+    async def get(self, key: Hashable, make: Callable[[], Awaitable[T]], keep: bool | Callable[[T], bool] = False) -> T:
+        """The answer for `key`: kept, joined while in flight, or asked with `make()`; kept afterwards when `keep`
+        is True or accepts it."""
+        if (kept := self.kept.get(key)) is not None:
+            return kept
+        while (flight := self.flights.get(key)) is not None:
+            joined: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+            flight.followers.append(joined)
             try:
-                return await _joined(future)
+                return await joined
             except _AskAgain:
                 continue
-        return await self._lead(key, make, keep)
-
-    async def _lead(self, key: Hashable, make: Callable[[], Awaitable[T]], keep: bool | Callable[[T], bool]) -> T:
-        """Ask for everyone who joins meanwhile: they see the answer (or are told to ask again) on `future`."""
-        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self.futures[key] = future
-        self._trim()
+        flight = self.flights[key] = _Flight()
         try:
-            value = await make()
+            answer = await make()
         except BaseException as exc:
-            self._forget(key, future)
-            future.set_exception(exc if isinstance(exc, Exception) else _AskAgain())  # cancelled (or interrupted)
-            future.exception()  # seen: nobody may have joined, and asyncio would log it as never retrieved
+            if self.flights.get(key) is flight:
+                del self.flights[key]
+            flight.fail(exc if isinstance(exc, Exception) else _AskAgain())  # cancelled (or interrupted)
             raise
-        future.set_result(value)
-        if keep is not True and not (callable(keep) and keep(value)):
-            self._forget(key, future)
-        return value
+        if self.flights.get(key) is flight:
+            del self.flights[key]
+        if keep is True or (callable(keep) and keep(answer)):
+            self._keep(key, answer)
+        if flight.followers:
+            flight.answer(answer)
+        return answer
 
-    def _forget(self, key: Hashable, future: asyncio.Future[T]) -> None:
-        if self.futures.get(key) is future:
-            del self.futures[key]
-
-    def _trim(self) -> None:
-        """Past a quarter over `limit`, forget the oldest answered questions down to `limit` (none in flight);
-        trimming in batches keeps this cheap per question."""
-        if self.limit is None or len(self.futures) <= self.limit + self.limit // 4:
-            return
-        for key in [k for k, f in self.futures.items() if f.done()][: len(self.futures) - self.limit]:
-            del self.futures[key]
-
-
-async def _joined(future: asyncio.Future[T]) -> T:
-    """`future`'s outcome, awaited through a future of this caller's own (cancelling it leaves `future` be)."""
-    own: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-    future.add_done_callback(partial(_relay, own))
-    return await own
-
-
-def _relay(own: asyncio.Future[T], future: asyncio.Future[T]) -> None:
-    if own.done():
-        return
-    exc = future.exception()
-    if exc is not None:
-        own.set_exception(exc)
-    else:
-        own.set_result(future.result())
+    def _keep(self, key: Hashable, answer: T) -> None:
+        kept = self.kept
+        kept[key] = answer
+        limit = self.limit
+        if limit is not None and len(kept) > limit + limit // 4:
+            for old in list(kept)[: len(kept) - limit]:  # the oldest first (a dict keeps its order)
+                del kept[old]
 
 
 class SharedSource:
@@ -196,11 +194,11 @@ class SharedSource:
 
     def __init__(self, source: Source) -> None:
         self.source = source
-        self._answers: SharedFutures[Answer] = SharedFutures()
+        self._answers: Shared[Answer] = Shared()
 
     async def resolve(self, name: str, rdtype: str) -> Answer:
         key = (name.rstrip(".").lower(), rdtype.upper())
-        answer = self._answers.answered(key)
+        answer = self._answers.kept.get(key)
         if answer is not None:
             return answer
         return await self._answers.get(key, partial(self.source.resolve, name, rdtype), keep=True)

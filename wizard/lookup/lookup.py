@@ -14,10 +14,10 @@ import errno
 import os
 import socket
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Hashable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from functools import lru_cache, partial
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 import dns.asyncquery
 import dns.asyncresolver
@@ -30,7 +30,7 @@ import dns.rcode
 import dns.resolver
 import dns.rrset
 
-from wizard.core.answers import Answer, AuthoritativeView, NameViews, Outcome, TxtRecord
+from wizard.core.answers import Answer, AuthoritativeView, NameViews, Outcome, Shared, TxtRecord
 from wizard.core.together import both, together
 from wizard.lookup import wire
 from wizard.lookup.doh import ProxiedDoHNameserver, doh_query
@@ -49,86 +49,6 @@ Servers = tuple[str | None, list[tuple[str, str]], Outcome, str]
 Ask = Callable[[], Coroutine[Any, Any, Answer]]
 #: Servers, and whether the zone was taken from an enclosing name's zone rather than asked for.
 Found = tuple[str | None, list[tuple[str, str]], Outcome, str, bool]
-
-
-class _AskAgain(Exception):
-    """The caller that asked a shared question was cancelled: whoever still waits for it asks again."""
-
-
-class _Flight(Generic[T]):
-    """A question in flight: the futures of the callers that joined the one asking."""
-
-    __slots__ = ("followers",)
-
-    def __init__(self) -> None:
-        self.followers: list[asyncio.Future[T]] = []
-
-    def answer(self, answer: T) -> None:
-        for joined in self.followers:
-            if not joined.done():
-                joined.set_result(answer)
-
-    def fail(self, exc: BaseException) -> None:
-        for joined in self.followers:
-            if not joined.done():
-                joined.set_exception(exc)
-
-
-class _Shared(Generic[T]):
-    """Questions asked once while in flight: callers asking the same thing meanwhile share the answer, and (for a
-    zone's cut, its name servers, their addresses within one run) answers the caller's `keep` accepts are kept
-    for later callers, at most `limit` of them (past a quarter over it, the oldest are forgotten).
-
-    The first caller asks in its own task (no task or shield of its own per question: most questions have no
-    second caller, and those cost a fifth of a batch run's CPU); a caller that joins waits on a future of its
-    own, so its cancellation touches nobody else. When the first caller is cancelled before the answer came,
-    each caller still waiting asks again itself.
-    """
-
-    __slots__ = ("flights", "kept", "limit")
-
-    def __init__(self, limit: int = 0) -> None:
-        self.flights: dict[Hashable, _Flight[T]] = {}
-        self.kept: dict[Hashable, T] = {}
-        self.limit = limit
-
-    def asked(self, key: Hashable) -> bool:
-        """Whether `key` is being asked, or its answer is kept."""
-        return key in self.flights or key in self.kept
-
-    async def get(self, key: Hashable, make: Callable[[], Awaitable[T]], keep: Callable[[T], bool] | None = None) -> T:
-        """The answer for `key`: kept, joined while in flight, or asked with `make()` (and kept if `keep` says)."""
-        if (kept := self.kept.get(key)) is not None:
-            return kept
-        while (flight := self.flights.get(key)) is not None:
-            joined: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-            flight.followers.append(joined)
-            try:
-                return await joined
-            except _AskAgain:
-                continue
-        flight = self.flights[key] = _Flight()
-        try:
-            answer = await make()
-        except BaseException as exc:
-            if self.flights.get(key) is flight:
-                del self.flights[key]
-            flight.fail(exc if isinstance(exc, Exception) else _AskAgain())  # cancelled (or interrupted)
-            raise
-        if self.flights.get(key) is flight:
-            del self.flights[key]
-        if keep is not None and keep(answer):
-            self._keep(key, answer)
-        if flight.followers:
-            flight.answer(answer)
-        return answer
-
-    def _keep(self, key: Hashable, answer: T) -> None:
-        kept = self.kept
-        kept[key] = answer
-        if len(kept) > self.limit + self.limit // 4:
-            for old in list(kept)[: len(kept) - self.limit]:  # the oldest first (a dict keeps its order)
-                del kept[old]
 
 
 @dataclass(frozen=True)
@@ -187,8 +107,8 @@ class Lookup:
         self.settings = settings or LookupSettings()
         self._resolver: dns.asyncresolver.Resolver | None = None
         self._resolver_error = ""
-        self._questions: _Shared[Answer] = _Shared()  # in flight only: nothing is kept
-        self._resolutions: _Shared[tuple[Answer, Reply | None]] = _Shared()  # the resolver's, likewise
+        self._questions: Shared[Answer] = Shared()  # in flight only: nothing is kept
+        self._resolutions: Shared[tuple[Answer, Reply | None]] = Shared()  # the resolver's, likewise
         self._run = False
         self._answered: dict[tuple[str, str], Answer] | None = None  # one domain's resolver answers (for_domain)
         self._label: tuple[LookupSettings, str] | None = None
@@ -202,9 +122,9 @@ class Lookup:
     def _new_memory(self) -> None:
         """Where zone cuts, name server lists and name server addresses are shared: while in flight only, or
         (in a run) for the rest of the run, holding at most ZONE_MEMORY of each."""
-        self._cuts: _Shared[_Cut] = _Shared(ZONE_MEMORY)
-        self._servers: _Shared[Servers] = _Shared(ZONE_MEMORY)
-        self._hosts: _Shared[tuple[str, ...]] = _Shared(ZONE_MEMORY)
+        self._cuts: Shared[_Cut] = Shared(ZONE_MEMORY)
+        self._servers: Shared[Servers] = Shared(ZONE_MEMORY)
+        self._hosts: Shared[tuple[str, ...]] = Shared(ZONE_MEMORY)
 
     def for_run(self) -> Lookup:
         """This lookup for one run (`check` over a list of domains, one re-check): every zone cut, name server
@@ -277,7 +197,7 @@ class Lookup:
     # --- the resolver view -------------------------------------------------------------------------
 
     def _shared(self, key: tuple[object, ...], make: Callable[[], Awaitable[Answer]]) -> Coroutine[Any, Any, Answer]:
-        """Run one question once while it is in flight (see _Shared). Nothing is kept after it arrives, so a
+        """Run one question once while it is in flight (see core.answers.Shared). Nothing is kept after it arrives, so a
         later check asks DNS again (no cache). (A function returning the awaitable: no coroutine of its own.)"""
         return self._questions.get((id(asyncio.get_running_loop()), *key), make)
 
