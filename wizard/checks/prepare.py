@@ -25,7 +25,7 @@ from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import TypeVar
 
-from wizard.lookup.threads import pause_collection, resume_collection
+from wizard.lookup.threads import start_paused
 
 T = TypeVar("T")
 
@@ -116,29 +116,12 @@ class Plan:
 def start(*pieces: str) -> None:
     """Load the pieces not yet started, in this order, in one daemon thread (so a run that ends first never
     waits for it at exit). Each piece is loaded at most once per process. Garbage collection is paused while
-    the thread runs and resumed from the event loop's thread, as for every worker thread (wizard.lookup.threads:
-    a collection in this thread could free a Qt object off the GUI thread, and the wizard may check a domain
-    before its pages, which import the check modules, are built)."""
+    the thread runs, as for every worker thread (wizard.lookup.threads: a collection in this thread could free
+    a Qt object off the GUI thread, and the wizard may check a domain before its pages, which import the check
+    modules, are built)."""
     todo = _claim(pieces)
     if todo:
-        try:
-            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
-        except RuntimeError:
-            loop = None
-        pause_collection()
-        threading.Thread(target=_load_then_resume, args=(todo, loop), name="wizard-prepare", daemon=True).start()
-
-
-def _load_then_resume(pieces: list[str], loop: asyncio.AbstractEventLoop | None) -> None:
-    try:
-        _load(pieces)
-    finally:
-        try:
-            if loop is None:
-                raise RuntimeError("no event loop")
-            loop.call_soon_threadsafe(resume_collection)
-        except RuntimeError:  # no loop, or it has closed: nothing of the GUI runs any more
-            resume_collection()
+        start_paused(partial(_load, todo), "wizard-prepare")
 
 
 def load_here(*pieces: str) -> None:

@@ -46,6 +46,39 @@ def resume_collection() -> None:
             gc.enable()
 
 
+def start_paused(work: Callable[[], None], name: str) -> None:
+    """Start `work` in a daemon thread of its own with collection paused, for a caller that does not wait for it:
+    collection resumes from the running event loop's thread once the work ends (from the thread itself when
+    there is no loop, or it has closed)."""
+    try:
+        loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+    except RuntimeError:
+        loop = None
+
+    def run() -> None:
+        try:
+            work()
+        finally:
+            if loop is None or not _resume_on(loop):
+                resume_collection()
+
+    pause_collection()
+    try:
+        threading.Thread(target=run, name=name, daemon=True).start()
+    except BaseException:
+        resume_collection()
+        raise
+
+
+def _resume_on(loop: asyncio.AbstractEventLoop) -> bool:
+    """Ask `loop` to resume collection on its thread; False when it has closed."""
+    try:
+        loop.call_soon_threadsafe(resume_collection)
+    except RuntimeError:
+        return False
+    return True
+
+
 async def in_thread(work: Callable[[], T], name: str, *, on_cancel: Callable[[], None] | None = None) -> T:
     """Run `work` in a daemon thread of its own and return its result (or raise what it raised).
 
