@@ -22,7 +22,7 @@ from wizard.core.spf import CIMCLOUD_INCLUDE
 if TYPE_CHECKING:
     from tqdm import tqdm
 
-    from wizard.checks import DomainResults
+    from wizard.checks import CheckOptions, DomainResults
     from wizard.core.proof import ActivationProof
     from wizard.lookup.lookup import Lookup
     from wizard.lookup.settings import LookupSettings
@@ -276,7 +276,7 @@ def run_check(args: argparse.Namespace) -> int:
     printer = _Printer(args, len(domains))
     count = _workers_for(args, len(domains))
     if count > 1:  # this process passes the workers' lines on (and loads what they run when it forks them)
-        return _run_in_workers(args, domains, count, printer)
+        return _run_in_workers(args, options, domains, count, printer)
     import asyncio
 
     from wizard.checks import stream_domains
@@ -304,7 +304,7 @@ def _workers_for(args: argparse.Namespace, domains: int) -> int:
     return (args.workers or auto_workers(domains)) if can_shard(args) else 1
 
 
-def _load_for_workers(args: argparse.Namespace) -> None:
+def _load_for_workers(options: CheckOptions) -> None:
     """What each forked worker would load on its own: the lookup layer, every check, the pieces a batch loads
     ahead (the suffix list; the key parser when a DKIM selector or record is given). Objects made until now are
     left out of later collections (gc.freeze), so the workers' collections do not touch, and copy, the pages
@@ -312,21 +312,22 @@ def _load_for_workers(args: argparse.Namespace) -> None:
     import gc
 
     import wizard.lookup.lookup  # noqa: F401  (loaded for the workers)
-    from wizard.checks import CheckOptions, all_checks, pieces_needed, prepare
+    from wizard.checks import all_checks, pieces_needed, prepare
 
     all_checks()
-    options = CheckOptions(dkim_selectors=tuple(args.dkim), dkim_records=tuple(args.dkim_record))
     prepare.load_here(*pieces_needed(options, batch=True))
     gc.freeze()
 
 
-def _run_in_workers(args: argparse.Namespace, domains: list[str], count: int, printer: _Printer) -> int:
+def _run_in_workers(
+    args: argparse.Namespace, options: CheckOptions, domains: list[str], count: int, printer: _Printer
+) -> int:
     """--jsonl over the list dealt to `count` worker processes (wizard.workers), each line printed as it comes."""
     from wizard.workers import forks, run_workers
 
     run = None
     if forks():  # the workers are forked from here, with what they run already loaded
-        _load_for_workers(args)
+        _load_for_workers(options)
         run = main
     codes, failures, interrupted = run_workers(args, domains, count, printer.take_line, run)
     printer.interrupted = interrupted
