@@ -71,7 +71,10 @@ def start_paused(work: Callable[[], None], name: str) -> None:
 
 
 def _resume_on(loop: asyncio.AbstractEventLoop) -> bool:
-    """Ask `loop` to resume collection on its thread; False when it has closed."""
+    """Ask `loop` to resume collection on its thread; False when it is not running (a loop that has stopped for
+    good, as asyncio.run's does at its end, may close without running what was handed to it) or has closed."""
+    if not loop.is_running():
+        return False
     try:
         loop.call_soon_threadsafe(resume_collection)
     except RuntimeError:
