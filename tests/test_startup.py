@@ -17,6 +17,7 @@ from tests.lab import Lab
 ROOT = Path(__file__).resolve().parent.parent
 # Each is tens of milliseconds or more to import; none is needed before a first DNS query.
 HEAVY = ("httpx2", "httpcore2", "h2", "anyio", "cryptography", "publicsuffixlist", "PySide6", "qasync")
+DNSPYTHON_HEAVY = ("dns.message", "dns.query", "dns.asyncquery", "dns.resolver", "dns.asyncresolver", "dns.edns")
 
 
 def loaded(tmp_path: Path, *args: str) -> dict[str, Any]:
@@ -57,6 +58,9 @@ def test_check_sends_its_first_query_before_loading_any_heavy_module(dns_lab: La
     assert heavy(modules["at_first_query"]) == set()
     # nor the checks themselves: the first questions are out while they are imported (wizard.checks.run_domain)
     assert not {"wizard.checks.spf", "wizard.checks.dkim", "wizard.checks.mta_sts"} & set(modules["at_first_query"])
+    # nor dnspython's message, query and resolver modules (a third of start-up): plain DNS is built and read by
+    # wizard.lookup.wire, the system's resolvers read by wizard.lookup.system
+    assert not set(DNSPYTHON_HEAVY) & set(modules["at_first_query"])
     # the same run needs some later (the DKIM key; h11 for the policy fetch), never httpx2's stack (only DoH uses
     # it) or Qt (the CLI)
     assert "cryptography" in heavy(modules["at_exit"]) and "h11" in {m.split(".")[0] for m in modules["at_exit"]}

@@ -17,25 +17,27 @@ import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from functools import lru_cache, partial
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import dns.asyncquery
-import dns.asyncresolver
+# dnspython's light modules only: its resolver, message and query modules (130 M of the 460 M instructions a run
+# spent before its first question, about 50 ms) are imported where they are used, which a run over plain DNS,
+# with the resolvers given or read from /etc/resolv.conf (wizard.lookup.system), does only for an unusual reply,
+# a truncated one (TCP), or DNS over HTTPS.
 import dns.exception
 import dns.flags
-import dns.message
-import dns.name
-import dns.nameserver
 import dns.rcode
-import dns.resolver
-import dns.rrset
 
 from wizard.core.answers import Answer, AuthoritativeView, NameViews, Outcome, Shared, TxtRecord
 from wizard.core.together import both, together
-from wizard.lookup import wire
-from wizard.lookup.doh import ProxiedDoHNameserver, doh_query
+from wizard.lookup import system, wire
 from wizard.lookup.settings import LookupSettings
 from wizard.lookup.wire import Reply
+
+if TYPE_CHECKING:
+    import dns.asyncresolver
+    import dns.message
+    import dns.name
+    import dns.resolver
 
 T = TypeVar("T")
 MAX_CNAME_HOPS = 8
@@ -113,11 +115,9 @@ class Lookup:
         self._answered: dict[tuple[str, str], Answer] | None = None  # one domain's resolver answers (for_domain)
         self._label: tuple[LookupSettings, str] | None = None
         self._new_memory()
-        try:
-            self._resolver = self._make_resolver()
-        except (dns.resolver.NoResolverConfiguration, OSError) as exc:
-            self._resolver_error = f"no DNS resolver is configured on this computer ({exc})"
-        self._plain = self._plain_resolvers()
+        self._plain = self._given_resolvers()
+        if not self._plain:
+            self._configure_resolver()
 
     def _new_memory(self) -> None:
         """Where zone cuts, name server lists and name server addresses are shared: while in flight only, or
@@ -152,9 +152,33 @@ class Lookup:
         core's `shared` then adds no layer of its own (it cost a domain 1 M instructions, 8 %)."""
         return self._answered is not None
 
+    def _given_resolvers(self) -> tuple[tuple[str, int], ...]:
+        """The resolvers asked over plain DNS when known without dnspython's resolver: given in the settings, or
+        the system's from /etc/resolv.conf; empty for DNS over HTTPS and whatever wizard.lookup.system leaves
+        to dnspython."""
+        if self.settings.doh:
+            return ()
+        return self.settings.nameservers or system.system_resolvers()
+
+    def _configure_resolver(self) -> None:
+        """dnspython's resolver, for DNS over HTTPS and a system configuration only it reads (Windows')."""
+        import dns.resolver
+
+        try:
+            self._resolver = self._make_resolver()
+        except (dns.resolver.NoResolverConfiguration, OSError, ValueError) as exc:  # ValueError: a bad address
+            self._resolver_error = f"no DNS resolver is configured on this computer ({exc})"
+            return
+        self._plain = self._plain_resolvers()
+
     def _make_resolver(self) -> dns.asyncresolver.Resolver:
+        import dns.asyncresolver
+        import dns.nameserver
+
+        from wizard.lookup.doh import ProxiedDoHNameserver
+
         s = self.settings
-        resolver = dns.asyncresolver.Resolver(configure=not (s.nameservers or s.doh))
+        resolver = dns.asyncresolver.Resolver(system.RESOLV_CONF, configure=not (s.nameservers or s.doh))
         if s.doh:
             resolver.nameservers = [ProxiedDoHNameserver(url) for url in s.doh]
         elif s.nameservers:
@@ -218,22 +242,25 @@ class Lookup:
         """The resolver's answer and the fields of the reply it came in, or None without one. (A function
         returning the transport's coroutine: no coroutine of its own between the question and the socket.)"""
         label = self.resolver_label
-        if self._resolver is None:
+        resolver = self._resolver
+        if resolver is None and not self._plain:
             return _given((Answer(name, rdtype, Outcome.ERROR, server=label, detail=self._resolver_error), None))
         try:
             qname = _absolute(name)
         except dns.exception.DNSException as exc:
             detail = f"not a valid DNS name: {exc}"
             return _given((Answer(name, rdtype, Outcome.ERROR, server=label, detail=detail), None))
-        if self._plain:  # every exchange and backoff of it ends by the deadline: no timer of its own needed
+        if self._plain or resolver is None:  # plain: each exchange and backoff ends by the deadline, no timer needed
             return self._resolve_plain(qname, name, rdtype)
-        return self._resolve_dnspython(self._resolver, qname, name, rdtype)
+        return self._resolve_dnspython(resolver, qname, name, rdtype)
 
     async def _resolve_dnspython(
         self, resolver: dns.asyncresolver.Resolver, qname: wire.QName, name: str, rdtype: str
     ) -> tuple[Answer, Reply | None]:
         """The resolver's answer through dnspython's resolver (DNS over HTTPS, a system configuration this
         module's transport does not ask itself)."""
+        import dns.resolver
+
         label = self.resolver_label
         try:
             async with asyncio.timeout(self.settings.timeout + 0.5):
@@ -316,6 +343,9 @@ class Lookup:
         self, qname: wire.QName, rdtype: str, address: str, port: int, *, recursive: bool, within: float
     ) -> Reply:
         """One question over TCP (dnspython: truncated replies and the last try are rare)."""
+        import dns.asyncquery
+        import dns.message
+
         query = dns.message.make_query(qname.name, rdtype, use_edns=0, payload=self.settings.edns_payload)
         if not recursive:
             query.flags &= ~dns.flags.RD
@@ -620,7 +650,10 @@ class Lookup:
         return await self._shared(key, partial(self._query_doh, url, name, rdtype.upper(), label or url))
 
     async def _query_doh(self, url: str, name: str, rdtype: str, server: str) -> Answer:
+        import dns.message
         import httpx2  # loaded by the first DoH query, not by every run's start-up
+
+        from wizard.lookup.doh import doh_query
 
         s = self.settings
         try:
@@ -802,6 +835,8 @@ def _reply(data: bytes) -> Reply:
     """A reply's fields: read by `wire`, or by dnspython when it is unusual (a malformed one raises its error)."""
     reply = wire.read(data)
     if reply is None:
+        import dns.message
+
         reply = Reply.from_message(dns.message.from_wire(data), data)
     return reply
 

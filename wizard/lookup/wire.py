@@ -16,11 +16,15 @@ import socket
 import struct
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import dns.ipv6
-import dns.message
 import dns.name
 import dns.rdatatype
+
+if TYPE_CHECKING:  # (dns.message is imported where a message is parsed: a plain run needs none of it)
+    import dns.message
+    import dns.rrset
 
 A, NS, CNAME, SOA, PTR, MX, TXT, AAAA, DNAME, OPT = 1, 2, 5, 6, 12, 15, 16, 28, 39, 41
 _NAME_TYPES = frozenset({NS, CNAME, PTR, DNAME})
@@ -79,6 +83,8 @@ class Reply:
 
     def message(self) -> dns.message.Message:
         """The whole reply as dnspython reads it (for the callers that want every section)."""
+        import dns.message
+
         return self.parsed if self.parsed is not None else dns.message.from_wire(self.wire)
 
     @staticmethod
