@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from wizard import DEFAULT_CONCURRENCY
 from wizard.checks import prepare
 from wizard.core.findings import Finding, Severity, Status, error, status_of
+from wizard.core.names import walk_names
 from wizard.core.spf import CIMCLOUD_INCLUDE
 
 if TYPE_CHECKING:
@@ -295,19 +296,27 @@ async def _ask_first(domain: str, lookup: Lookup, options: CheckOptions) -> list
 
 
 def first_questions(domain: str, options: CheckOptions) -> list[tuple[str, str]]:
-    """The resolver questions the checks to be run ask first for `domain`, known from the name alone (the DKIM
-    selectors' names need the DKIM module to read them: they are asked once it is loaded).
+    """The resolver questions the checks to be run ask first for `domain`, known from the name alone: the SPF
+    record, every name of DMARC's tree walk, each DKIM selector given as a plain label (a selector given any
+    other way needs the DKIM module to read it: asked once that is loaded), the MTA-STS and TLS-RPT records.
     tests/lookup/test_query_count.py checks that the checks do ask each of them."""
 
     runs = options.runs
     asked = [(domain, "TXT")] if runs("spf") else []
     if runs("dmarc"):
-        asked.append((f"_dmarc.{domain}", "TXT"))
+        asked += [(f"_dmarc.{name}", "TXT") for name in walk_names(domain)]
+    if runs("dkim"):
+        asked += [(f"{s.lower()}._domainkey.{domain}", "TXT") for s in options.dkim_selectors if _is_label(s)]
     if runs("mta_sts") or runs("tls_rpt"):  # tls_rpt awaits mta_sts
         asked += [(f"_mta-sts.{domain}", "TXT"), (domain, "MX")]
     if runs("tls_rpt"):
         asked.append((f"_smtp._tls.{domain}", "TXT"))
     return asked
+
+
+def _is_label(text: str) -> bool:
+    """One DNS label of letters, digits, '-' and '_' (a DKIM selector such as CIMcloud's `cimcloud-<hex>`)."""
+    return 0 < len(text) <= 63 and text.isascii() and text.replace("-", "").replace("_", "").isalnum()
 
 
 async def stream_domains(

@@ -121,3 +121,16 @@ def organizational_domain(domain: str) -> str:
     if not found:
         return name
     return ".".join(name.split(".")[-(found.count(".") + 1) :])
+
+
+MAX_WALK_LABELS = 7  # DMARCbis: a name of 8 or more labels jumps straight to its 7-label ancestor
+
+
+def walk_names(domain: str) -> list[str]:
+    """The domains whose `_dmarc` record DMARCbis's tree walk asks for, nearest first. (Here, not in
+    core.dmarc.discovery: the checks send these questions before the DMARC modules are loaded.)"""
+    labels = domain.rstrip(".").lower().split(".")
+    names = [".".join(labels)]
+    for count in range(min(len(labels) - 1, MAX_WALK_LABELS), 0, -1):
+        names.append(".".join(labels[-count:]))
+    return names

@@ -6,19 +6,8 @@ from dataclasses import dataclass
 
 from wizard.core.answers import Answer, Source
 from wizard.core.dmarc.record import DmarcRecord, Policy, is_dmarc_record, parse_dmarc
-from wizard.core.names import organizational_domain
+from wizard.core.names import organizational_domain, walk_names
 from wizard.core.together import together
-
-MAX_WALK_LABELS = 7  # DMARCbis: a name of 8 or more labels jumps straight to its 7-label ancestor
-
-
-def walk_names(domain: str) -> list[str]:
-    """The domains whose `_dmarc` record DMARCbis's tree walk asks for, nearest first."""
-    labels = domain.rstrip(".").lower().split(".")
-    names = [".".join(labels)]
-    for count in range(min(len(labels) - 1, MAX_WALK_LABELS), 0, -1):
-        names.append(".".join(labels[-count:]))
-    return names
 
 
 @dataclass(frozen=True)
