@@ -43,9 +43,9 @@ _KEY_MODULES = (
 
 
 def _load_psl() -> None:
-    from wizard.core.names import organizational_domain
+    from wizard.core.names import load_suffix_list
 
-    organizational_domain("example.com")  # parses the bundled list once per process
+    load_suffix_list()  # read once per process; each top-level domain's rules are parsed when first asked
 
 
 def _importer(modules: tuple[str, ...]) -> Callable[[], None]:
