@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import threading
+import time
 
 import pytest
 
@@ -98,3 +99,46 @@ def test_collection_is_off_while_pieces_load_and_back_on_from_the_loop_once_they
     assert gc.isenabled()
     assert asyncio.run(run()) == (False, True)
     assert enabled_while_loading == [False]
+
+
+def test_between_two_pieces_the_event_loop_runs_what_came_in_meanwhile(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The loop and the loading thread share one interpreter: work that reached the loop while a piece loaded
+    (answers in, the next questions to send: a few rounds of the loop) runs before the next piece starts."""
+    order: list[str] = []
+    loop_holder: list[asyncio.AbstractEventLoop] = []
+
+    def rounds(left: int) -> None:  # an answer's handling: a chain of callbacks, one per round of the loop
+        time.sleep(0.002)  # (a system call: the interpreter is free for the loading thread meanwhile)
+        if left:
+            loop_holder[0].call_soon(rounds, left - 1)
+        else:
+            order.append("the loop's work done")
+
+    def first() -> None:
+        order.append("first piece loaded")
+        loop_holder[0].call_soon_threadsafe(rounds, prepare.CATCH_UP_ROUNDS // 2)  # came in while it loaded
+
+    monkeypatch.setitem(prepare._WORK, "first-catch-up-test", first)
+    monkeypatch.setitem(prepare._WORK, "second-catch-up-test", lambda: order.append("second piece started"))
+
+    async def run() -> None:
+        loop_holder.append(asyncio.get_running_loop())
+        prepare.start("first-catch-up-test", "second-catch-up-test")
+        await asyncio.wait_for(prepare.ready("second-catch-up-test"), 5)
+
+    asyncio.run(run())
+    assert order == ["first piece loaded", "the loop's work done", "second piece started"]
+
+
+def test_pieces_still_load_once_the_loop_that_started_them_has_ended(monkeypatch: pytest.MonkeyPatch) -> None:
+    release = threading.Event()
+    loaded = threading.Event()
+    monkeypatch.setitem(prepare._WORK, "blocked-after-loop-test", lambda: release.wait(5))
+    monkeypatch.setitem(prepare._WORK, "after-loop-test", loaded.set)
+
+    async def run() -> None:
+        prepare.start("blocked-after-loop-test", "after-loop-test")
+
+    asyncio.run(run())  # the loop ends (and closes) while the first piece still loads
+    release.set()
+    assert loaded.wait(5)

@@ -121,7 +121,11 @@ def start(*pieces: str) -> None:
     modules, are built)."""
     todo = _claim(pieces)
     if todo:
-        start_paused(partial(_load, todo), "wizard-prepare")
+        try:
+            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        start_paused(partial(_load, todo, loop), "wizard-prepare")
 
 
 def load_here(*pieces: str) -> None:
@@ -139,8 +143,36 @@ def _claim(pieces: tuple[str, ...]) -> list[str]:
     return todo
 
 
-def _load(pieces: list[str]) -> None:
-    for piece in pieces:
+# Event loop rounds the loading thread lets the loop run between two pieces (see _catch_up).
+CATCH_UP_ROUNDS = 10
+CATCH_UP_LIMIT = 0.05  # seconds it waits for them at most
+
+
+def _catch_up(loop: asyncio.AbstractEventLoop | None) -> None:
+    """Wait until the event loop has run CATCH_UP_ROUNDS rounds (at once when it is idle): the loop and this
+    thread share one interpreter, so while both have work each gets half of it, and the answers that just came
+    in (the next wave of questions) would wait for the imports."""
+    if loop is None or not loop.is_running():
+        return
+    done = threading.Event()
+
+    def round_(left: int) -> None:
+        if left <= 0:
+            done.set()
+        else:
+            loop.call_soon(round_, left - 1)
+
+    try:
+        loop.call_soon_threadsafe(round_, CATCH_UP_ROUNDS)
+    except RuntimeError:  # closed meanwhile
+        return
+    done.wait(CATCH_UP_LIMIT)
+
+
+def _load(pieces: list[str], loop: asyncio.AbstractEventLoop | None = None) -> None:
+    for index, piece in enumerate(pieces):
+        if index:
+            _catch_up(loop)
         future = _started[piece]
         if not future.set_running_or_notify_cancel():
             continue
