@@ -155,11 +155,22 @@ def query_name(name: str) -> QName:
 def make_query(qid: int, qname: QName | dns.name.Name, rdtype: str, *, recursive: bool, payload: int) -> bytes:
     """A query for `qname` IN `rdtype` with EDNS0 (no DO bit) and RD set or not: what `dns.message.make_query`
     with `use_edns=0` builds, without building the objects."""
-    flags = 0x0100 if recursive else 0
+    return qid.to_bytes(2, "big") + unnumbered_query(qname, rdtype, recursive=recursive, payload=payload)
+
+
+def unnumbered_query(qname: QName | dns.name.Name, rdtype: str, *, recursive: bool, payload: int) -> bytes:
+    """`make_query` without its first two bytes, the ID: the transport numbers the query on the socket it goes
+    out on (the ID is unique among the queries waiting there)."""
     name = qname.wire if isinstance(qname, QName) else qname.to_wire()
     assert name is not None  # to_wire without a file returns the bytes
-    opt = b"\x00" + struct.pack("!HHIH", OPT, payload, 0, 0)
-    return _HEADER.pack(qid, flags, 1, 0, 0, 1) + name + struct.pack("!HH", rdtype_number(rdtype), 1) + opt
+    return (
+        (_RD_QUESTION if recursive else _QUESTION) + name + struct.pack("!HH", rdtype_number(rdtype), 1)
+        + b"\x00" + struct.pack("!HHIH", OPT, payload, 0, 0)
+    )  # fmt: skip
+
+
+_QUESTION = struct.pack("!HHHHH", 0, 1, 0, 0, 1)  # flags (no RD), one question, no answer, no authority, OPT
+_RD_QUESTION = struct.pack("!HHHHH", 0x0100, 1, 0, 0, 1)
 
 
 @lru_cache(maxsize=64)
