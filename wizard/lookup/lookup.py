@@ -302,11 +302,24 @@ class Lookup:
         """One question to one server over UDP, and its reply (asked again over TCP when the reply is truncated).
 
         The query is built and the reply read by `wire` (a tenth of dnspython's CPU per message). Over UDP it
-        shares the server's socket with other queries in flight (`_Socket`, at most QUERIES_PER_SOCKET per
-        socket and source port); over TCP (truncated replies, the last try) it has a connection of its own.
+        goes out on the server's shared socket (`_Socket`: at most QUERIES_PER_SOCKET queries per socket and
+        source port) with an ID no other query waiting there has, and waits up to `within` seconds for the
+        datagram that answers it. When the time is up, a reply already waiting in the socket is still taken: it
+        arrived while this process was busy, so it is no timeout (the deadline's timer and the socket can become
+        ready in the same turn of the loop). Over TCP (truncated replies, the last try) it has a connection of
+        its own. (One coroutine from the question to the socket: each layer between cost every query.)
         """
         question = wire.unnumbered_query(qname, rdtype, recursive=recursive, payload=self.settings.edns_payload)
-        data = await _udp_exchange(question, address, port, within)
+        loop = asyncio.get_running_loop()
+        sock = _socket_to(loop, address, port)
+        if sock is None:  # a loop that watches no sockets: a datagram transport
+            data = await _endpoint_exchange(loop, question, address, port, within)
+        else:
+            qid, done = sock.send(question, loop.time() + within)
+            try:
+                data = await done
+            finally:
+                sock.end(qid)
         if wire.truncated(data):
             return await self._tcp_exchange(qname, rdtype, address, port, recursive=recursive, within=within)
         return _reply(data)
@@ -805,31 +818,20 @@ def _reply(data: bytes) -> Reply:
     return reply
 
 
-async def _udp_exchange(question: bytes, address: str, port: int, within: float) -> bytes:
-    """Send the query (`question`: the message after its ID) to the server over UDP and wait up to `within`
-    seconds for the datagram that answers it.
-
-    The query goes out on the server's shared socket (`_Socket`: a connected UDP socket that serves up to
-    QUERIES_PER_SOCKET queries) with an ID no other query waiting there has. When the time is up, a reply
-    already waiting in the socket is still taken: it arrived while this process was busy, so it is no timeout
-    (the deadline's timer and the socket can become ready in the same turn of the loop).
-    """
-    loop = asyncio.get_running_loop()
+def _socket_to(loop: asyncio.AbstractEventLoop, address: str, port: int) -> _Socket | None:
+    """The socket taking queries to the server on this loop (a new one when there is none, or the last one
+    retired), or None on a loop that watches no sockets (Windows' proactor)."""
     udp = _UDP.get(id(loop))
     if udp is None or udp.loop is not loop:
         udp = _UDP[id(loop)] = _Udp(loop)
     sock = udp.current.get((address, port))
-    if sock is None:
-        try:
-            sock = _Socket(udp, address, port)
-        except NotImplementedError:  # a loop that watches no sockets (Windows' proactor): a datagram transport
-            udp.close_if_idle()
-            return await _endpoint_exchange(loop, question, address, port, within)
-    qid, done = sock.send(question, loop.time() + within)
+    if sock is not None:
+        return sock
     try:
-        return await done
-    finally:
-        sock.end(qid)
+        return _Socket(udp, address, port)
+    except NotImplementedError:
+        udp.close_if_idle()
+        return None
 
 
 QUERIES_PER_SOCKET = 32
