@@ -12,6 +12,7 @@ None and the caller parses the message with dnspython, which stays the judge of 
 
 from __future__ import annotations
 
+import re
 import socket
 import struct
 from dataclasses import dataclass, field
@@ -74,8 +75,12 @@ class Reply:
     parsed: dns.message.Message | None = field(default=None, compare=False, repr=False)
 
     def get(self, section: tuple[RRset, ...], name: str, rdtype: int) -> RRset | None:
-        """The IN rrset of `name` (lower case, no final dot) and type in a section, or None."""
-        return next((r for r in section if r.name == name and r.rdtype == rdtype and r.rdclass == 1), None)
+        """The IN rrset of `name` (lower case, no final dot) and type in a section, or None. (A loop, not a
+        generator: asked twice or more per reply, mostly of a section of one rrset or none.)"""
+        for rrset in section:
+            if rrset.name == name and rrset.rdtype == rdtype and rrset.rdclass == 1:
+                return rrset
+        return None
 
     def message(self) -> dns.message.Message:
         """The whole reply as dnspython reads it (for the callers that want every section)."""
@@ -116,9 +121,10 @@ def _rrset_of(rrset: dns.rrset.RRset) -> RRset:
 
 # --- queries ---------------------------------------------------------------------------------------------------
 
-# The characters of a host or service name (letters, digits, '-', '_'): a name of only these, in labels of 1-63,
-# is written to the wire as it is; any other name (escapes, IDNA, '*', an empty label) is dnspython's to judge.
-_LDH_ = str.maketrans("", "", "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
+# A host or service name: labels of 1-63 letters, digits, '-' and '_'. Such a name is written to the wire as it
+# is; any other name (escapes, IDNA, '*', an empty label) is dnspython's to judge. (One regular expression: the
+# character table and the label checks it replaces cost 5 us per name.)
+_PLAIN_NAME = re.compile(r"(?:[A-Za-z0-9_-]{1,63}\.)*[A-Za-z0-9_-]{1,63}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,14 +148,14 @@ class QName:
 def query_name(name: str) -> QName:
     """The name (absolute, final dot or not) to ask about; dnspython's error for a name that is not valid."""
     text = name.rstrip(".")
-    if text and len(text) <= 253 and text.isascii() and not text.translate(_LDH_):
+    if len(text) <= 253 and _PLAIN_NAME.fullmatch(text):
         labels = text.encode("ascii").split(b".")
-        if all(0 < len(label) <= 63 for label in labels):
-            return QName(b"".join(bytes((len(label),)) + label for label in labels) + b"\x00", text.lower(), text + ".")
+        wire = b"".join([bytes((len(label),)) + label for label in labels]) + b"\x00"
+        return QName(wire, text.lower(), text + ".")
     parsed = dns.name.from_text(text + ".")
-    wire = parsed.to_wire()
-    assert wire is not None  # to_wire without a file returns the bytes
-    return QName(wire, name_key(parsed), parsed.to_text(), parsed)
+    written = parsed.to_wire()
+    assert written is not None  # to_wire without a file returns the bytes
+    return QName(written, name_key(parsed), parsed.to_text(), parsed)
 
 
 def make_query(qid: int, qname: QName | dns.name.Name, rdtype: str, *, recursive: bool, payload: int) -> bytes:
