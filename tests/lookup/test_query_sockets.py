@@ -66,9 +66,25 @@ def settings(port: int, **overrides: Any) -> LookupSettings:
     return LookupSettings(nameservers=(("127.0.0.1", port),), public_resolvers=False, **{"timeout": 5, **overrides})
 
 
+class Timer:
+    """A timer as Qt's loop (qasync) hands one out: it can be cancelled, and has no `when()`."""
+
+    def __init__(self, timer: asyncio.TimerHandle) -> None:
+        self._timer = timer
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+    def cancelled(self) -> bool:
+        return self._timer.cancelled()
+
+
 class OwnReaders(asyncio.SelectorEventLoop):
-    """asyncio's selector loop under another type, as the lookup layer sees Qt's loop: each socket is watched
-    with the loop's add_reader, not in the layer's own epoll set."""
+    """asyncio's selector loop as the lookup layer sees Qt's loop: of another type, so each socket is watched
+    with the loop's add_reader, not in the layer's own epoll set; and with timers like qasync's."""
+
+    def call_at(self, when: float, callback: Callable[..., object], *args: Any, context: Any = None) -> Any:
+        return Timer(super().call_at(when, callback, *args, context=context))
 
 
 @pytest.mark.parametrize("loop_factory", [asyncio.SelectorEventLoop, OwnReaders], ids=["epoll", "add_reader"])

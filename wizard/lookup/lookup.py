@@ -990,7 +990,9 @@ class _Udp:
         # the query, unless that answered it, fails with TimeoutError
         self.deadlines: list[tuple[float, int, asyncio.Future[bytes], _Socket]] = []
         self.order = 0
-        self.timer: asyncio.TimerHandle | None = None
+        # the loop's one timer and when it fires (kept here: Qt's loop gives a handle without `when()`)
+        self.timer: asyncio.Handle | None = None
+        self.timer_at = 0.0
         self.epoll: Any = None
         if type(loop) is asyncio.SelectorEventLoop and hasattr(select, "epoll"):
             self.epoll = select.epoll()
@@ -1035,7 +1037,7 @@ class _Udp:
         by then."""
         self.order += 1
         self.push(self.deadlines, (when, self.order, done, sock))
-        if self.timer is None or when < self.timer.when():
+        if self.timer is None or when < self.timer_at:
             self._arm()
 
     def _ready(self) -> None:
@@ -1048,7 +1050,10 @@ class _Udp:
     def _arm(self) -> None:
         if self.timer is not None:
             self.timer.cancel()
-        self.timer = self.loop.call_at(self.deadlines[0][0], self._expire) if self.deadlines else None
+        self.timer = None
+        if self.deadlines:
+            self.timer_at = self.deadlines[0][0]
+            self.timer = self.loop.call_at(self.timer_at, self._expire)
 
     def _expire(self) -> None:
         """Expire the queries whose time has come (each after reading its socket once more), drop the deadlines
