@@ -58,10 +58,12 @@ def _bound_pair() -> tuple[socket.socket, socket.socket]:
 
 
 class Liar:
-    """UDP answers with `reply`; TCP connections are accepted and closed at once."""
+    """UDP answers with `reply`; TCP connections are accepted and closed at once. `asked` holds each UDP query
+    with the source port it came from, in the order they came."""
 
     def __init__(self, reply: Reply) -> None:
         self.reply = reply
+        self.asked: list[tuple[int, bytes]] = []
         self.udp, self.tcp = _bound_pair()
         self.port = int(self.udp.getsockname()[1])
         self.tcp.listen(8)
@@ -90,6 +92,7 @@ class Liar:
                 continue
             except OSError:
                 return
+            self.asked.append((client[1], data))
             answer = self.reply(data)
             if answer is not None:
                 self.udp.sendto(answer, client)

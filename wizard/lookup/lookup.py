@@ -328,13 +328,25 @@ class Lookup:
     ) -> Reply:
         """One question to one server over UDP, and its reply (asked again over TCP when the reply is truncated).
 
-        The query is built and the reply read by `wire` (a tenth of dnspython's CPU per message); a fresh socket
-        per query keeps the source port random, and a datagram that is not the reply to this query (another ID
-        or question) is ignored, as a stub resolver does.
+        The query is built and the reply read by `wire` (a tenth of dnspython's CPU per message). Over UDP it
+        goes out on the server's shared socket (`_Socket`: at most QUERIES_PER_SOCKET queries per socket and
+        source port) with an ID no other query waiting there has, and waits up to `within` seconds for the
+        datagram that answers it. When the time is up, a reply already waiting in the socket is still taken: it
+        arrived while this process was busy, so it is no timeout (the deadline's timer and the socket can become
+        ready in the same turn of the loop). Over TCP (truncated replies, the last try) it has a connection of
+        its own. (One coroutine from the question to the socket: each layer between cost every query.)
         """
-        payload = self.settings.edns_payload
-        query = wire.make_query(_query_id(), qname, rdtype, recursive=recursive, payload=payload)
-        data = await _udp_exchange(query, address, port, within)
+        question = wire.unnumbered_query(qname, rdtype, recursive=recursive, payload=self.settings.edns_payload)
+        loop = asyncio.get_running_loop()
+        sock = _socket_to(loop, address, port)
+        if sock is None:  # a loop that watches no sockets: a datagram transport
+            data = await _endpoint_exchange(loop, question, address, port, within)
+        else:
+            qid, done = sock.send(question, loop.time() + within)
+            try:
+                data = await done
+            finally:
+                sock.end(qid)
         if wire.truncated(data):
             return await self._tcp_exchange(qname, rdtype, address, port, recursive=recursive, within=within)
         return _reply(data)
@@ -841,59 +853,135 @@ def _reply(data: bytes) -> Reply:
     return reply
 
 
-async def _udp_exchange(query: bytes, address: str, port: int, within: float) -> bytes:
-    """Send the query from a fresh connected UDP socket and wait up to `within` seconds for the datagram that
-    answers it.
+def _socket_to(loop: asyncio.AbstractEventLoop, address: str, port: int) -> _Socket | None:
+    """The socket taking queries to the server on this loop (a new one when there is none, or the last one
+    retired), or None on a loop that watches no sockets (Windows' proactor)."""
+    udp = _UDP.get(id(loop))
+    if udp is None or udp.loop is not loop:
+        udp = _UDP[id(loop)] = _Udp(loop)
+    sock = udp.current.get((address, port))
+    if sock is not None:
+        return sock
+    try:
+        return _Socket(udp, address, port)
+    except NotImplementedError:
+        udp.close_if_idle()
+        return None
 
-    Connected: the kernel drops datagrams from other addresses, and a refused port is an error at once. When the
-    time is up, a reply already waiting in the socket is still taken: it arrived while this process was busy,
-    so it is no timeout (the deadline's timer and the socket can become ready in the same turn of the loop).
+
+QUERIES_PER_SOCKET = 32
+"""How many queries one UDP socket serves before it retires and a new one (on a new random port) takes over, as
+c-ares' `udp_max_queries` does.
+
+A socket of its own per query cost ~13 us user + 41 us system CPU (socket, connect, watching it, close), one
+reused ~4 + 14 us: a third. But a socket that serves many queries keeps one source port, and RFC 5452 counts
+on the port being as unguessable as the ID: an off-path spoofer who learned the port of a long-lived socket has
+only the 16-bit ID left to guess. At 32 the socket's own cost spread over its queries is ~1 us per query (all
+but 3 % of what sharing can save), while a port stays in use for at most 32 queries, one round trip or two of a
+batch run's traffic to one server. (Most sockets serve fewer: one closes as soon as no query waits on it.)
+"""
+
+
+class _Socket:
+    """A connected UDP socket to one server, shared by the queries in flight to it.
+
+    Connected: the kernel drops datagrams from other addresses, and a refused port is an error at once. Each
+    query's ID is unique among the queries waiting here, and a datagram is taken only by the query whose ID
+    and question it matches (`wire.answers`); anything else (a late reply to a query that gave up, a spoof) is
+    dropped. The socket takes QUERIES_PER_SOCKET queries, then no more; it is closed as soon as no query
+    waits on it (so none outlives a run, nor a cancelled query once its siblings end), and at once on an error
+    (a refused port: every query waiting fails with it).
     """
-    loop = asyncio.get_running_loop()
-    family = socket.AF_INET6 if ":" in address else socket.AF_INET
-    with socket.socket(family, socket.SOCK_DGRAM | _NONBLOCK) as sock:
-        if not _NONBLOCK:
-            sock.setblocking(False)
-        sock.connect((address, port))
-        try:
-            sock.send(query)  # a fresh datagram socket has room: no need for the loop's machinery
-        except BlockingIOError:
-            await loop.sock_sendall(sock, query)
-        done: asyncio.Future[bytes] = loop.create_future()
 
-        def readable() -> None:
-            if done.done():
-                return
+    __slots__ = ("fd", "key", "served", "sock", "udp", "waiting")
+
+    def __init__(self, udp: _Udp, address: str, port: int) -> None:
+        family = socket.AF_INET6 if ":" in address else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_DGRAM | _NONBLOCK)
+        try:
+            if not _NONBLOCK:
+                sock.setblocking(False)
+            sock.connect((address, port))
+            udp.watch(sock.fileno(), self.readable)
+        except BaseException:
+            sock.close()
+            raise
+        self.udp = udp
+        self.key = (address, port)
+        self.sock: socket.socket | None = sock
+        self.fd = sock.fileno()
+        self.waiting: dict[bytes, tuple[bytes, asyncio.Future[bytes]]] = {}  # by query ID (2 bytes)
+        self.served = 0
+        udp.current[self.key] = self
+
+    def send(self, question: bytes, when: float) -> tuple[bytes, asyncio.Future[bytes]]:
+        """Send the query with an ID of its own here; its ID and the future its reply comes in (expiring at
+        loop time `when`). A send that fails fails every query waiting here."""
+        waiting = self.waiting
+        qid = _query_id().to_bytes(2, "big")
+        while qid in waiting:
+            qid = _query_id().to_bytes(2, "big")
+        query = qid + question
+        done = self.udp.loop.create_future()
+        waiting[qid] = (query, done)
+        self.served += 1
+        if self.served >= QUERIES_PER_SOCKET:
+            self._retire()
+        self.udp.expire_at(when, done, self)
+        assert self.sock is not None  # (open while a query waits on it)
+        try:
+            self.sock.send(query)
+        except BlockingIOError:  # no room (never seen: a datagram leaves at once): lost, as on the network
+            self._retire()
+        except OSError as exc:
+            self.fail(exc)
+        return qid, done
+
+    def readable(self) -> None:
+        """Give each datagram waiting to the query it answers."""
+        sock = self.sock
+        waiting = self.waiting
+        while sock is not None:
             try:
-                data = _receive(sock, query)
+                data = sock.recv(65535)
+            except (BlockingIOError, InterruptedError):
+                return
             except OSError as exc:
-                done.set_exception(exc)
+                self.fail(exc)
                 return
-            if data is not None:
-                done.set_result(data)
+            asked = waiting.get(data[:2])
+            if asked is not None and not asked[1].done() and wire.answers(asked[0], data):
+                asked[1].set_result(data)
 
-        def expired() -> None:
-            readable()
+    def end(self, qid: bytes) -> None:
+        """The query `qid` is over (answered, expired, failed or cancelled): the last one closes the socket."""
+        waiting = self.waiting
+        waiting.pop(qid, None)
+        if not waiting:
+            self.close()
+
+    def fail(self, exc: OSError) -> None:
+        """An error on the socket (ECONNREFUSED from an ICMP port unreachable, ...): every query waiting fails
+        with it (each with an error of its own: one raised in many tasks would gather all their tracebacks),
+        and the socket is closed."""
+        for _, done in self.waiting.values():
             if not done.done():
-                done.set_exception(TimeoutError())
+                done.set_exception(type(exc)(exc.errno, exc.strerror))
+        self.close()
 
-        readers = _Readers.of(loop)
-        if readers is None:
-            try:
-                loop.add_reader(sock.fileno(), readable)
-            except NotImplementedError:  # a loop that watches no sockets (Windows' proactor): a datagram transport
-                return await _endpoint_exchange(loop, sock, query, within)
-            timer = loop.call_later(within, expired)
-            try:
-                return await done
-            finally:
-                timer.cancel()
-                loop.remove_reader(sock.fileno())
-        readers.add(sock.fileno(), readable, loop.time() + within, done, expired)
-        try:
-            return await done
-        finally:
-            readers.remove(sock.fileno())
+    def close(self) -> None:
+        sock = self.sock
+        if sock is None:
+            return
+        self.sock = None
+        self._retire()
+        self.udp.unwatch(self.fd)
+        sock.close()
+
+    def _retire(self) -> None:
+        """Take no more queries: the next query to this server opens a new socket."""
+        if self.udp.current.get(self.key) is self:
+            del self.udp.current[self.key]
 
 
 _NONBLOCK = getattr(socket, "SOCK_NONBLOCK", 0)  # made non-blocking by socket() itself (Linux): no fcntl calls
@@ -910,108 +998,119 @@ def _query_id() -> int:
         return _IDS.pop()
 
 
-class _Readers:
-    """The query sockets of one event loop in an epoll set of this module's own, which the loop watches as one
-    file descriptor, and their deadlines in a heap of its own under one timer of the loop (Linux, asyncio's own
-    selector loop).
+class _Udp:
+    """The UDP query sockets of one event loop (`_Socket`): the one taking queries to each server, the sockets
+    watched, and the queries' deadlines, in a heap of this module's own under one timer of the loop.
 
-    asyncio's add_reader/remove_reader cost 17 us of CPU per socket (its selector's keys and handles, a weak
-    dictionary of transports): 10 % of a batch run's CPU, for sockets that each live one round trip. Registering
-    in an epoll set directly costs 3 us. Likewise a call_later per query: its cancelled timers stay in the loop's
-    heap, ordered by a comparison written in Python (4 % of the CPU); here deadlines are plain tuples and the
-    loop's one timer is set for the earliest. The set lives while queries are in flight on the loop and is
-    closed with the last one, so no file descriptor or timer outlives a run.
+    On Linux with asyncio's own selector loop the sockets are watched in an epoll set of this module's own,
+    which the loop watches as one file descriptor: asyncio's add_reader/remove_reader cost 17 us of CPU per
+    socket (its selector's keys and handles, a weak dictionary of transports), registering in an epoll set
+    directly 3 us. Elsewhere (another platform, Qt's loop) each socket is watched with the loop's add_reader;
+    a loop without it (Windows' proactor) sends each query from a fresh socket through a datagram transport
+    (`_endpoint_exchange`: sharing there would need a protocol of its own, for no CPU that matters there).
+    A deadline is a plain tuple, not a call_later per query: cancelled timers stay in the loop's heap, ordered
+    by a comparison written in Python (4 % of the CPU); the loop's one timer is set for the earliest. All of
+    it is closed with the last socket, so no file descriptor or timer outlives a run.
     """
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         import heapq
-        import select  # (here, not at the top: only Linux has epoll, only this class uses it)
+        import select  # (here, not at the top: only what a query needs, when it needs it)
 
         self.push, self.pop = heapq.heappush, heapq.heappop
         self.loop = loop
-        self.epoll = select.epoll()
-        self.flag = select.EPOLLIN
-        self.watching: dict[int, Callable[[], None]] = {}
-        # a heap of (when, order, the query's future, what to call at `when` unless that future is done by then)
-        self.deadlines: list[tuple[float, int, asyncio.Future[bytes], Callable[[], None]]] = []
+        self.current: dict[tuple[str, int], _Socket] = {}  # by (address, port): the socket taking queries
+        self.watching: dict[int, Callable[[], None]] = {}  # by file descriptor: every socket still open
+        # a heap of (when, order, the query's future, its socket): at `when`, the socket is read once more, and
+        # the query, unless that answered it, fails with TimeoutError
+        self.deadlines: list[tuple[float, int, asyncio.Future[bytes], _Socket]] = []
         self.order = 0
-        self.timer: asyncio.TimerHandle | None = None
-        loop.add_reader(self.epoll.fileno(), self._ready)
+        # the loop's one timer and when it fires (kept here: Qt's loop gives a handle without `when()`)
+        self.timer: asyncio.Handle | None = None
+        self.timer_at = 0.0
+        self.epoll: Any = None
+        if type(loop) is asyncio.SelectorEventLoop and hasattr(select, "epoll"):
+            self.epoll = select.epoll()
+            self.flag = select.EPOLLIN
+            loop.add_reader(self.epoll.fileno(), self._ready)
 
-    @staticmethod
-    def of(loop: asyncio.AbstractEventLoop) -> _Readers | None:
-        """The loop's set (made for the first query in flight), or None where there is none: not Linux, or
-        another kind of loop (Qt's, Windows' proactor: add_reader is then asked directly)."""
-        readers = _READERS.get(id(loop))
-        if readers is not None and readers.loop is loop:
-            return readers
-        import select
-
-        if type(loop) is not asyncio.SelectorEventLoop or not hasattr(select, "epoll"):
-            return None
-        readers = _READERS[id(loop)] = _Readers(loop)
-        return readers
-
-    def add(
-        self,
-        fd: int,
-        readable: Callable[[], None],
-        when: float,
-        done: asyncio.Future[bytes],
-        expired: Callable[[], None],
-    ) -> None:
-        """Watch `fd` until `remove`; `readable` when a datagram waits, `expired` at `when` (loop time) unless
-        the query's future `done` is done by then."""
+    def watch(self, fd: int, readable: Callable[[], None]) -> None:
+        """Call `readable` whenever a datagram (or an error) waits in `fd`, until `unwatch`. NotImplementedError
+        on a loop that watches no sockets."""
+        if self.epoll is not None:
+            self.epoll.register(fd, self.flag)
+        else:
+            self.loop.add_reader(fd, readable)
         self.watching[fd] = readable
-        self.epoll.register(fd, self.flag)
-        self.order += 1
-        self.push(self.deadlines, (when, self.order, done, expired))
-        if self.timer is None or when < self.timer.when():
-            self._arm()
 
-    def remove(self, fd: int) -> None:
-        """Stop watching `fd` (before its socket is closed); the last one closes the set."""
+    def unwatch(self, fd: int) -> None:
+        """Stop watching `fd` (before its socket is closed); the last one closes this."""
         del self.watching[fd]
-        self.epoll.unregister(fd)
-        if not self.watching:
-            if _READERS.get(id(self.loop)) is self:
-                del _READERS[id(self.loop)]
+        if self.epoll is not None:
+            self.epoll.unregister(fd)
+        else:
+            self.loop.remove_reader(fd)
+        self.close_if_idle()
+
+    def close_if_idle(self) -> None:
+        """With no socket left, close the epoll set and the timer, and forget this loop."""
+        if self.watching:
+            return
+        if _UDP.get(id(self.loop)) is self:
+            del _UDP[id(self.loop)]
+        if self.epoll is not None:
             self.loop.remove_reader(self.epoll.fileno())
             self.epoll.close()
-            if self.timer is not None:
-                self.timer.cancel()
-            self.deadlines.clear()  # every query is over: what is left expires nothing
+            self.epoll = None
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        self.deadlines.clear()  # every query is over: what is left expires nothing
+
+    def expire_at(self, when: float, done: asyncio.Future[bytes], sock: _Socket) -> None:
+        """At loop time `when`, fail the query of `done` (sent from `sock`) with TimeoutError unless it is done
+        by then."""
+        self.order += 1
+        self.push(self.deadlines, (when, self.order, done, sock))
+        if self.timer is None or when < self.timer_at:
+            self._arm()
 
     def _ready(self) -> None:
+        watching = self.watching
         for fd, _ in self.epoll.poll(0):
-            readable = self.watching.get(fd)
+            readable = watching.get(fd)
             if readable is not None:
                 readable()
 
     def _arm(self) -> None:
         if self.timer is not None:
             self.timer.cancel()
-        self.timer = self.loop.call_at(self.deadlines[0][0], self._expire) if self.deadlines else None
+        self.timer = None
+        if self.deadlines:
+            self.timer_at = self.deadlines[0][0]
+            self.timer = self.loop.call_at(self.timer_at, self._expire)
 
     def _expire(self) -> None:
-        """Expire the queries whose time has come, drop the deadlines of queries already over (most are: the
-        answer came long before), and set the timer for the first query still waiting. The timer so fires about
-        once per query timeout, not once per query."""
+        """Expire the queries whose time has come (each after reading its socket once more), drop the deadlines
+        of queries already over (most are: the answer came long before), and set the timer for the first query
+        still waiting. The timer so fires about once per query timeout, not once per query."""
         self.timer = None
         now = self.loop.time()
         deadlines = self.deadlines
         while deadlines:
-            when, _, done, expired = deadlines[0]
+            when, _, done, sock = deadlines[0]
             if not done.done() and when > now:
                 break
             self.pop(deadlines)
             if not done.done():
-                expired()
+                sock.readable()
+                if not done.done():
+                    done.set_exception(TimeoutError())
         if deadlines and self.watching:
             self._arm()
 
 
-_READERS: dict[int, _Readers] = {}  # by id() of the loop
+_UDP: dict[int, _Udp] = {}  # by id() of the loop
 
 
 class _Answering(asyncio.DatagramProtocol):
@@ -1031,27 +1130,19 @@ class _Answering(asyncio.DatagramProtocol):
 
 
 async def _endpoint_exchange(
-    loop: asyncio.AbstractEventLoop, sock: socket.socket, query: bytes, within: float
+    loop: asyncio.AbstractEventLoop, question: bytes, address: str, port: int, within: float
 ) -> bytes:
-    """The reply to the query already sent from `sock`, read through asyncio's datagram transport."""
+    """The reply to the query, sent from a fresh connected socket and read through asyncio's datagram
+    transport (loops without add_reader)."""
+    query = _query_id().to_bytes(2, "big") + question
     done: asyncio.Future[bytes] = loop.create_future()
-    transport, _ = await loop.create_datagram_endpoint(lambda: _Answering(query, done), sock=sock)
+    transport, _ = await loop.create_datagram_endpoint(lambda: _Answering(query, done), remote_addr=(address, port))
     try:
+        transport.sendto(query)
         async with asyncio.timeout(within):
             return await done
     finally:
         transport.close()
-
-
-def _receive(sock: socket.socket, query: bytes) -> bytes | None:
-    """The datagram waiting in the socket that answers the query (others are dropped), or None when none is."""
-    while True:
-        try:
-            data = sock.recv(65535)
-        except (BlockingIOError, InterruptedError):
-            return None
-        if wire.answers(query, data):
-            return data
 
 
 def _zone_named(name: str, answer: Answer, reply: Reply | None) -> str | None:
