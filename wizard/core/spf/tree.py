@@ -9,7 +9,7 @@ from ipaddress import IPv4Address, IPv6Address
 from typing import Any
 
 from wizard.core.answers import Answer, Outcome, Source, shared
-from wizard.core.spf.evaluate import MAX_MX, SpfResult, check_host, is_query_name, mx_host
+from wizard.core.spf.evaluate import MAX_MX, Question, SpfResult, check_hosts, is_query_name, mx_host, question_key
 from wizard.core.spf.record import (
     Kind,
     Mechanism,
@@ -133,6 +133,8 @@ class TreeAnalysis:
     complete: bool  # False when a bound stopped the walk: the totals are then lower bounds
     void_lookups_ipv4: int = 0
     void_lookups_ipv6: int = 0
+    # What the source answered, by question_key: check_host() after the tree finds them in hand.
+    answers: dict[Question, Answer] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def void_family(self) -> str:
@@ -161,7 +163,7 @@ async def analyze(source: Source, domain: str, *, evaluations_follow: bool = Fal
     lookups = _number(root, 0)
     complete = not any(n.status is NodeStatus.NOT_FOLLOWED for n in root.walk()) and not analyzer.probes_skipped
     voids4, voids6 = _voids(root, 4), _voids(root, 6)
-    return TreeAnalysis(root, lookups, max(voids4, voids6), complete, voids4, voids6)
+    return TreeAnalysis(root, lookups, max(voids4, voids6), complete, voids4, voids6, analyzer.answers)
 
 
 def _number(node: SpfNode, total: int) -> int:
@@ -191,6 +193,7 @@ class _Analyzer:
         self.nodes = 0
         self.probes = 0
         self.probes_skipped = False
+        self.answers: dict[Question, Answer] = {}
 
     async def node(self, domain: str, via: str, ancestors: tuple[str, ...]) -> SpfNode:
         if domain in ancestors:
@@ -199,7 +202,7 @@ class _Analyzer:
             reason = f"not followed: more than {MAX_DEPTH} levels" if ancestors else ""
             return SpfNode(domain, via, NodeStatus.NOT_FOLLOWED, detail=reason or f"over {MAX_NODES} records")
         self.nodes += 1
-        answer = await self.source.resolve(domain, "TXT")
+        answer = self.answers[question_key(domain, "TXT")] = await self.source.resolve(domain, "TXT")
         node = _node_from_answer(domain, via, answer)
         if node.status in FOLLOWED:
             assert node.record is not None
@@ -313,15 +316,16 @@ class _Analyzer:
     async def _prefetch_addresses(self, hosts: list[str]) -> None:
         """Ask the A and AAAA of each host now (an evaluation's `mx` asks them next); the answers are kept by
         the shared source, not looked at here."""
-        names = [h for h in hosts if is_query_name(h)]
-        await together([self.source.resolve(h, rdtype) for h in names for rdtype in ("A", "AAAA")])
+        questions = [(h, rdtype) for h in hosts if is_query_name(h) for rdtype in ("A", "AAAA")]
+        answers = await together([self.source.resolve(*q) for q in questions])
+        self.answers.update(zip((question_key(*q) for q in questions), answers, strict=True))
 
     async def _lookup(self, name: str, rdtype: str, cost: TermCost) -> Answer | None:
         """A probe's answer, or None (with the failure noted) when DNS failed or the name is unusable."""
         if not is_query_name(name):
             cost.void = True
             return None
-        answer = await self.source.resolve(name, rdtype)
+        answer = self.answers[question_key(name, rdtype)] = await self.source.resolve(name, rdtype)
         if answer.outcome.is_failure:
             cost.failed = f"the {rdtype} lookup for {name} failed: {answer.outcome}"
             return None
@@ -428,7 +432,8 @@ async def authorization(source: Source, analysis: TreeAnalysis, expected: str) -
     """True when `expected` is reached through pass-qualified includes/redirect before any all, and
     check_host() passes for an address from each ip4/ip6 range of the expected include's own record.
 
-    The evaluations share their answers (pass the analysis' `shared(source)` to reuse its answers too).
+    The evaluations start from the answers the analysis got (the same run's: its source answers each
+    question once), so they ask `source` only what the tree did not, such as a macro's target.
     """
     source = shared(source)
     domain = analysis.root.domain
@@ -439,9 +444,8 @@ async def authorization(source: Source, analysis: TreeAnalysis, expected: str) -
         return Authorization(expected, False, reason)
     node = find_node(analysis.root, expected)
     addresses = sample_addresses(node.parsed) if node is not None and node.parsed is not None else []
-    evaluations = await together(
-        [check_host(source, ip, domain, f"postmaster@{domain}", domain, trace=False) for ip in addresses]
-    )
+    sender = f"postmaster@{domain}"
+    evaluations = await check_hosts(source, addresses, domain, sender, domain, trace=False, answers=analysis.answers)
     tested = tuple((str(ip), str(e.result)) for ip, e in zip(addresses, evaluations, strict=True))
     failed = [(ip, e) for ip, e in zip(addresses, evaluations, strict=True) if e.result is not SpfResult.PASS]
     if not failed:
