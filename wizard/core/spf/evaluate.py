@@ -10,7 +10,7 @@ from functools import lru_cache
 from ipaddress import IPv4Address, IPv6Address, ip_address
 from typing import TypeVar
 
-from wizard.core.answers import Answer, Outcome, Source
+from wizard.core.answers import Answer, Outcome, Source, TxtRecord
 from wizard.core.spf.macro import MacroContext, MacroError, MacroString, expand, parse_macro_string, truncate_name
 from wizard.core.spf.record import Kind, Mechanism, Modifier, Qualifier, SpfSyntaxError, parse, select_records
 from wizard.core.together import together
@@ -22,6 +22,7 @@ MAX_PTR = 10  # PTR names that are validated (4.6.4)
 MACRO_MEMORY = 1024  # distinct domain-specs with macros whose parse is kept
 ADDRESS_MEMORY = 4096  # distinct A/AAAA values kept as addresses
 NAME_MEMORY = 4096  # distinct names whose validity is kept
+RECORDS_MEMORY = 4096  # distinct sets of TXT records whose SPF records are kept
 DEFAULT_TIME_LIMIT = 20.0  # seconds for a whole check_host() (4.6.4 suggests at least 20)
 DEFAULT_EXPLANATION = "The domain's SPF record does not authorize this host to send its mail."
 
@@ -218,10 +219,11 @@ class _Driver:
             except StopIteration as finished:
                 self.done[index] = finished.value
                 return
-            found = tuple(answers.get(question_key(*q)) for q in questions)
-            if None in found:
-                self.waiting[index] = questions
-                return
+            found = tuple(answers.get((name.rstrip(".").lower(), rdtype)) for name, rdtype in questions)
+            for answer in found:
+                if answer is None:  # (not `None in found`: that calls each Answer's __eq__)
+                    self.waiting[index] = questions
+                    return
             sent = found  # type: ignore[assignment]  # no None among them
 
     def stop(self, ended: Callable[[int], Evaluation]) -> None:
@@ -249,6 +251,8 @@ class _Evaluator:
         self.helo = helo
         self.receiver = receiver
         self.address_type = "A" if isinstance(ip, IPv4Address) else "AAAA"
+        self.version = ip.version
+        self.number = int(ip)
         self.lookups = 0
         self.voids = 0
         self.limit = ""
@@ -283,21 +287,25 @@ class _Evaluator:
         except SpfSyntaxError as exc:
             self._step(depth, domain, exc.term, "permerror", exc.reason)
             raise _Stop(SpfResult.PERMERROR, f"the SPF record of {domain} has an error: {exc}") from None
-        ip = self.ip
+        trace = self.trace
         for mechanism in record.mechanisms:
             kind = mechanism.kind
             if kind is Kind.ALL:
                 matched = True
             elif kind is Kind.IP4 or kind is Kind.IP6:
-                network = mechanism.network
-                matched = network is not None and network.version == ip.version and ip in network
+                bits = mechanism.bits
+                matched = bits is not None and bits[0] == self.version and self.number >> bits[1] == bits[2]
+            elif kind is Kind.INCLUDE:
+                matched = yield from self._include(mechanism, domain, depth)
             else:
-                matched = yield from self._matches(mechanism, domain, depth)
+                matched = yield from self._matches(mechanism, domain)
             if matched:
                 result = QUALIFIER_RESULT[mechanism.qualifier]
-                self._step(depth, domain, mechanism.text, f"match: {result}")
+                if trace is not None:
+                    trace.append(TraceStep(depth, domain, mechanism.text, f"match: {result}"))
                 return _Verdict(result, f"{mechanism.text} in the record of {domain} matched", record.exp, domain)
-            self._step(depth, domain, mechanism.text, "no match")
+            if trace is not None:
+                trace.append(TraceStep(depth, domain, mechanism.text, "no match"))
         redirect = record.redirect
         if redirect is not None and record.all is None:
             return (yield from self._redirect(redirect, domain, depth))
@@ -305,14 +313,19 @@ class _Evaluator:
 
     def _record_text(self, answer: Answer, domain: str, depth: int) -> str | None:
         """The SPF record among the domain's TXT answer, None when it has none; a failure or two records stop."""
-        if answer.outcome.is_failure:
+        outcome = answer.outcome
+        if outcome is Outcome.OK:
+            records = _spf_records(answer.txt)
+        elif outcome.is_failure:
             self._step(depth, domain, "TXT", "temperror", _describe(answer))
             raise _Stop(SpfResult.TEMPERROR, f"the TXT lookup for {domain} failed: {_describe(answer)}")
-        records = select_records(answer.texts) if answer.ok else []
+        else:
+            records = ()
         if len(records) > 1:
             self._step(depth, domain, "TXT", "permerror", f"{len(records)} SPF records")
             raise _Stop(SpfResult.PERMERROR, f"{domain} has {len(records)} SPF records; there must be only one")
-        self._step(depth, domain, "TXT", records[0] if records else "no SPF record")
+        if self.trace is not None:
+            self._step(depth, domain, "TXT", records[0] if records else "no SPF record")
         return records[0] if records else None
 
     def _redirect(self, redirect: Modifier, domain: str, depth: int) -> Asking[_Verdict]:
@@ -362,17 +375,12 @@ class _Evaluator:
             ctx = yield from self._with_validated_name(ctx)
         return truncate_name(expand(macro_string, ctx).removesuffix("."))
 
-    def _matches(self, mechanism: Mechanism, domain: str, depth: int) -> Asking[bool]:
-        """Whether a mechanism that queries DNS (include, a, mx, ptr, exists) matches."""
+    def _matches(self, mechanism: Mechanism, domain: str) -> Asking[bool]:
+        """Whether a mechanism that queries DNS other than include (a, mx, ptr, exists) matches."""
         kind = mechanism.kind
         self._count(mechanism.text)
         spec = mechanism.domain
-        if spec is not None and "%" in spec:
-            target = yield from self._target(spec, domain)
-        else:
-            target = domain if spec is None else truncate_name(spec.removesuffix("."))
-        if kind is Kind.INCLUDE:
-            return (yield from self._include(mechanism, target, depth))
+        target = _literal_target(spec, domain) or (yield from self._target(spec, domain))
         if not is_query_name(target):
             return False  # a name DNS cannot hold does not exist: no match (4.3, 5/10)
         if kind is Kind.A:
@@ -389,7 +397,10 @@ class _Evaluator:
         self._void(self._usable(answer, question, mechanism.text), mechanism.text)
         return answer.ok and bool(answer.values)
 
-    def _include(self, mechanism: Mechanism, target: str, depth: int) -> Asking[bool]:
+    def _include(self, mechanism: Mechanism, domain: str, depth: int) -> Asking[bool]:
+        self._count(mechanism.text)
+        spec = mechanism.domain
+        target = _literal_target(spec, domain) or (yield from self._target(spec, domain))
         verdict = (yield from self.check_host(target, depth + 1)) if is_query_name(target) else None
         if verdict is None or verdict.result is SpfResult.NONE:
             raise _Stop(SpfResult.PERMERROR, f"{mechanism.text}: {target} has no SPF record")
@@ -468,6 +479,23 @@ class _Evaluator:
         if "p" in text.letters:
             ctx = yield from self._with_validated_name(ctx)
         return expand(text, ctx)
+
+
+@lru_cache(maxsize=RECORDS_MEMORY)
+def _spf_records(txt: tuple[TxtRecord, ...]) -> tuple[str, ...]:
+    """The SPF records among a name's TXT records (kept per set of records: every evaluation of a run, and
+    every domain of a batch that includes the same vendor, reads the same ones)."""
+    return tuple(select_records([record.text for record in txt]))
+
+
+def _literal_target(domain_spec: str | None, domain: str) -> str:
+    """The name a term without macros queries (its domain-spec, or the current domain); empty when the
+    domain-spec has macros (or escapes) to expand."""
+    if domain_spec is None:
+        return domain
+    if "%" in domain_spec:
+        return ""
+    return truncate_name(domain_spec.removesuffix("."))
 
 
 @lru_cache(maxsize=MACRO_MEMORY)

@@ -76,6 +76,17 @@ class Mechanism:
         length = self.cidr4 if isinstance(self.ip, IPv4Address) else self.cidr6
         return ip_network(f"{self.ip}/{length if length is not None else self.ip.max_prefixlen}", strict=False)
 
+    @cached_property
+    def bits(self) -> tuple[int, int, int] | None:
+        """The ip4/ip6 range as (IP version, host bits, network number >> host bits): an address `ip` of that
+        version is in the range when int(ip) >> host bits equals the last (check_host() compares without
+        building an address object per test)."""
+        network = self.network
+        if network is None:
+            return None
+        host_bits = network.max_prefixlen - network.prefixlen
+        return network.version, host_bits, int(network.network_address) >> host_bits
+
     def render(self) -> str:
         qualifier = "" if self.qualifier is Qualifier.PASS else str(self.qualifier)
         text = qualifier + str(self.kind)
