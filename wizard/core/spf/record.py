@@ -149,8 +149,30 @@ class SpfRecord:
         """The first `all` mechanism: the one that ends evaluation."""
         return next((m for m in self.mechanisms if m.kind is Kind.ALL), None)
 
+    @cached_property
+    def broad_mechanisms(self) -> tuple[int, ...]:
+        """Where the mechanisms are that can match every client of an IP family: all, include (when its own
+        record does), ip4/ip6 with prefix length 0, a or mx with a CIDR length 0 (the rules' search for a
+        policy that passes everyone looks at these alone)."""
+        return tuple(i for i, m in enumerate(self.mechanisms) if _broad(m))
+
+    @cached_property
+    def in_evaluation_order(self) -> tuple[Term, ...]:
+        """Mechanisms in order, then redirect (used only after every mechanism), then the other modifiers."""
+        redirect = [t for t in self.terms if isinstance(t, Modifier) and t.name == "redirect"]
+        others = [t for t in self.terms if isinstance(t, Modifier) and t.name != "redirect"]
+        return (*self.mechanisms, *redirect, *others)
+
     def render(self) -> str:
         return " ".join([VERSION, *(t.render() for t in self.terms)])
+
+
+def _broad(mechanism: Mechanism) -> bool:
+    if mechanism.kind in (Kind.ALL, Kind.INCLUDE):
+        return True
+    if mechanism.network is not None:
+        return mechanism.network.prefixlen == 0
+    return mechanism.kind in (Kind.A, Kind.MX) and 0 in (mechanism.cidr4, mechanism.cidr6)
 
 
 def is_spf(text: str) -> bool:

@@ -265,10 +265,12 @@ def universal(node: SpfNode, family: int) -> Universal | None:
     if node.parsed is None or node.status is not NodeStatus.OK:
         return None  # a record with errors gives permerror, not a result for everyone
     mechanisms = node.parsed.mechanisms
-    for mechanism, term in zip(mechanisms, node.terms, strict=False):
+    terms = node.terms
+    for index in node.parsed.broad_mechanisms:  # the others never match everyone
+        term = terms[index]
         if not term.reached:
             return None
-        found = _universal_term(mechanism, term, family)
+        found = _universal_term(mechanisms[index], term, family)
         if found is not None:
             return found
     redirect = next((t for t in node.terms[len(mechanisms) :] if t.term.lower().startswith("redirect=")), None)

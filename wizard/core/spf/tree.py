@@ -17,7 +17,6 @@ from wizard.core.spf.record import (
     Qualifier,
     SpfRecord,
     SpfSyntaxError,
-    Term,
     parse_lenient,
     select_records,
 )
@@ -160,30 +159,36 @@ async def analyze(source: Source, domain: str, *, evaluations_follow: bool = Fal
     """
     analyzer = _Analyzer(source, mx_addresses=evaluations_follow)
     root = await analyzer.node(domain.lower().removesuffix("."), "", ())
-    lookups = _number(root, 0)
-    complete = not any(n.status is NodeStatus.NOT_FOLLOWED for n in root.walk()) and not analyzer.probes_skipped
-    voids4, voids6 = _voids(root, 4), _voids(root, 6)
-    return TreeAnalysis(root, lookups, max(voids4, voids6), complete, voids4, voids6, analyzer.answers)
+    totals = _Totals()
+    totals.add(root)
+    complete = not totals.not_followed and not analyzer.probes_skipped
+    voids4, voids6 = totals.voids_ipv4, totals.voids_ipv6
+    return TreeAnalysis(root, totals.lookups, max(voids4, voids6), complete, voids4, voids6, analyzer.answers)
 
 
-def _number(node: SpfNode, total: int) -> int:
-    """Give each term its running total, depth first in evaluation order; return the total."""
-    for term in node.terms:
-        total += term.cost
-        term.total = total
-        if term.node is not None and term.node.status in FOLLOWED:
-            total = _number(term.node, total)
-    return total
+class _Totals:
+    """One walk over the tree, depth first in evaluation order: each term's running lookup total, the void
+    lookups for IPv4 and for IPv6 clients, and whether a bound left a node not followed."""
 
+    def __init__(self) -> None:
+        self.lookups = 0
+        self.voids_ipv4 = 0
+        self.voids_ipv6 = 0
+        self.not_followed = False
 
-def _voids(node: SpfNode, family: int) -> int:
-    """The void lookups in the tree for a client of IP version `family`."""
-    count = 0
-    for term in node.terms:
-        count += term.voids_for(family)
-        if term.node is not None and term.node.status in FOLLOWED:
-            count += _voids(term.node, family)
-    return count
+    def add(self, node: SpfNode) -> None:
+        for term in node.terms:
+            self.lookups += term.cost
+            term.total = self.lookups
+            void = bool(term.void)
+            self.voids_ipv4 += void if term.void_ipv4 is None else term.void_ipv4
+            self.voids_ipv6 += void if term.void_ipv6 is None else term.void_ipv6
+            below = term.node
+            if below is not None:
+                if below.status in FOLLOWED:
+                    self.add(below)
+                elif below.status is NodeStatus.NOT_FOLLOWED:
+                    self.not_followed = True
 
 
 class _Analyzer:
@@ -218,7 +223,7 @@ class _Analyzer:
         costs: list[TermCost] = []
         jobs: list[Awaitable[None]] = []
         reached_all = False
-        for term in _evaluation_order(record):
+        for term in record.in_evaluation_order:
             cost = TermCost(term.text or term.render())
             if isinstance(term, Mechanism):
                 cost.kind, cost.qualifier = term.kind, term.qualifier
@@ -337,13 +342,6 @@ _PROBES: dict[Kind, Callable[[_Analyzer, str, TermCost], Awaitable[None]]] = {
     Kind.MX: _Analyzer._probe_mx,
     Kind.EXISTS: _Analyzer._probe_exists,
 }
-
-
-def _evaluation_order(record: SpfRecord) -> list[Term]:
-    """Mechanisms in order, then redirect (used only after every mechanism), then the other modifiers."""
-    redirect = [t for t in record.terms if isinstance(t, Modifier) and t.name == "redirect"]
-    others = [t for t in record.terms if isinstance(t, Modifier) and t.name != "redirect"]
-    return [*record.mechanisms, *redirect, *others]
 
 
 def _node_from_answer(domain: str, via: str, answer: Answer) -> SpfNode:
