@@ -137,23 +137,17 @@ class _AskAgain(Exception):
     """The caller that was asking a shared question was cancelled: whoever still waits for it asks again."""
 
 
-class _Flight(Generic[T]):
-    """A question in flight: the futures of the callers that joined the one asking."""
+def _answer_all(followers: list[asyncio.Future[T]], answer: T) -> None:
+    """Hand the answer to the callers that joined a question in flight."""
+    for joined in followers:
+        if not joined.done():
+            joined.set_result(answer)
 
-    __slots__ = ("followers",)
 
-    def __init__(self) -> None:
-        self.followers: list[asyncio.Future[T]] = []
-
-    def answer(self, answer: T) -> None:
-        for joined in self.followers:
-            if not joined.done():
-                joined.set_result(answer)
-
-    def fail(self, exc: BaseException) -> None:
-        for joined in self.followers:
-            if not joined.done():
-                joined.set_exception(exc)
+def _fail_all(followers: list[asyncio.Future[T]], exc: BaseException) -> None:
+    for joined in followers:
+        if not joined.done():
+            joined.set_exception(exc)
 
 
 class Shared(Generic[T]):
@@ -173,7 +167,9 @@ class Shared(Generic[T]):
     __slots__ = ("flights", "kept", "limit")
 
     def __init__(self, limit: int | None = None) -> None:
-        self.flights: dict[Hashable, _Flight[T]] = {}
+        # A question in flight: the futures of the callers that joined the one asking (a plain list, no object
+        # of its own: the lookup layer asks about fifty questions per domain through here).
+        self.flights: dict[Hashable, list[asyncio.Future[T]]] = {}
         self.kept: dict[Hashable, T] = {}
         self.limit = limit
 
@@ -186,27 +182,29 @@ class Shared(Generic[T]):
         is True or accepts it."""
         if (kept := self.kept.get(key)) is not None:
             return kept
-        while (flight := self.flights.get(key)) is not None:
+        flights = self.flights
+        while (joining := flights.get(key)) is not None:
             joined: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-            flight.followers.append(joined)
+            joining.append(joined)
             try:
                 return await joined
             except _AskAgain:
                 continue
-        flight = self.flights[key] = _Flight()
+        followers: list[asyncio.Future[T]] = []
+        flights[key] = followers
         try:
             answer = await make()
         except BaseException as exc:
-            if self.flights.get(key) is flight:
-                del self.flights[key]
-            flight.fail(exc if isinstance(exc, Exception) else _AskAgain())  # cancelled (or interrupted)
+            if flights.get(key) is followers:
+                del flights[key]
+            _fail_all(followers, exc if isinstance(exc, Exception) else _AskAgain())  # cancelled (or interrupted)
             raise
-        if self.flights.get(key) is flight:
-            del self.flights[key]
+        if flights.get(key) is followers:
+            del flights[key]
         if keep is True or (callable(keep) and keep(answer)):
             self._keep(key, answer)
-        if flight.followers:
-            flight.answer(answer)
+        if followers:
+            _answer_all(followers, answer)
         return answer
 
     def _keep(self, key: Hashable, answer: T) -> None:
