@@ -239,7 +239,8 @@ class _Analyzer:
             if term.queries_dns:
                 cost.cost = 1
                 jobs.extend(self._mechanism(term, cost, domain, ancestors))
-        await together(jobs)
+        if jobs:  # (a record of ip4, ip6 and all alone: no coroutine to await)
+            await together(jobs)
         return costs
 
     def _modifier(
