@@ -10,9 +10,9 @@ from functools import lru_cache
 from ipaddress import IPv4Address, IPv6Address, ip_address
 from typing import TypeVar
 
-from wizard.core.answers import Answer, Outcome, Source, TxtRecord
+from wizard.core.answers import Answer, Outcome, Source
 from wizard.core.spf.macro import MacroContext, MacroError, MacroString, expand, parse_macro_string, truncate_name
-from wizard.core.spf.record import Kind, Mechanism, Modifier, Qualifier, SpfSyntaxError, parse, select_records
+from wizard.core.spf.record import Kind, Mechanism, Modifier, Qualifier, SpfSyntaxError, parse, spf_records
 from wizard.core.together import together
 
 MAX_LOOKUPS = 10  # DNS-querying terms per check_host() (4.6.4)
@@ -22,7 +22,6 @@ MAX_PTR = 10  # PTR names that are validated (4.6.4)
 MACRO_MEMORY = 1024  # distinct domain-specs with macros whose parse is kept
 ADDRESS_MEMORY = 4096  # distinct A/AAAA values kept as addresses
 NAME_MEMORY = 4096  # distinct names whose validity is kept
-RECORDS_MEMORY = 4096  # distinct sets of TXT records whose SPF records are kept
 DEFAULT_TIME_LIMIT = 20.0  # seconds for a whole check_host() (4.6.4 suggests at least 20)
 DEFAULT_EXPLANATION = "The domain's SPF record does not authorize this host to send its mail."
 
@@ -315,7 +314,7 @@ class _Evaluator:
         """The SPF record among the domain's TXT answer, None when it has none; a failure or two records stop."""
         outcome = answer.outcome
         if outcome is Outcome.OK:
-            records = _spf_records(answer.txt)
+            records = spf_records(answer.txt)
         elif outcome.is_failure:
             self._step(depth, domain, "TXT", "temperror", _describe(answer))
             raise _Stop(SpfResult.TEMPERROR, f"the TXT lookup for {domain} failed: {_describe(answer)}")
@@ -479,13 +478,6 @@ class _Evaluator:
         if "p" in text.letters:
             ctx = yield from self._with_validated_name(ctx)
         return expand(text, ctx)
-
-
-@lru_cache(maxsize=RECORDS_MEMORY)
-def _spf_records(txt: tuple[TxtRecord, ...]) -> tuple[str, ...]:
-    """The SPF records among a name's TXT records (kept per set of records: every evaluation of a run, and
-    every domain of a batch that includes the same vendor, reads the same ones)."""
-    return tuple(select_records([record.text for record in txt]))
 
 
 def _literal_target(domain_spec: str | None, domain: str) -> str:

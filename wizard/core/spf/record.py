@@ -8,6 +8,7 @@ from enum import StrEnum
 from functools import cached_property, lru_cache
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_network
 
+from wizard.core.answers import TxtRecord
 from wizard.core.spf.macro import MacroError, MacroString, parse_macro_string
 from wizard.core.tags import ascii_number
 from wizard.core.txt import split_value, zone_file_value
@@ -15,6 +16,7 @@ from wizard.core.txt import split_value, zone_file_value
 VERSION = "v=spf1"
 MAX_RECORD_OCTETS = 450  # RFC 7208 3.4: keep the reply within 512 octets
 PARSE_MEMORY = 4096  # distinct record texts whose parse is kept (the vendor includes of a batch, and more)
+RECORDS_MEMORY = 4096  # distinct sets of TXT records whose SPF records are kept
 
 
 class SpfSyntaxError(ValueError):
@@ -186,6 +188,13 @@ is_spf_record = is_spf  # the recogniser under the name every protocol's module 
 def select_records(texts: list[str]) -> list[str]:
     """The SPF records among a name's TXT values; other TXT records are none of our business."""
     return [t for t in texts if is_spf(t)]
+
+
+@lru_cache(maxsize=RECORDS_MEMORY)
+def spf_records(txt: tuple[TxtRecord, ...]) -> tuple[str, ...]:
+    """The SPF records among a name's TXT records (kept per set of records: the tree and every evaluation
+    of a run read the same ones, and every domain of a batch that includes the same vendor)."""
+    return tuple(select_records([record.text for record in txt]))
 
 
 def parse(text: str) -> SpfRecord:

@@ -18,7 +18,7 @@ from wizard.core.spf.record import (
     SpfRecord,
     SpfSyntaxError,
     parse_lenient,
-    select_records,
+    spf_records,
 )
 from wizard.core.together import together
 
@@ -353,7 +353,7 @@ def _node_from_answer(domain: str, via: str, answer: Answer) -> SpfNode:
             f" ({answer.detail})" if answer.detail else ""
         )
         return node
-    node.records = tuple(select_records(answer.texts)) if answer.ok else ()
+    node.records = spf_records(answer.txt) if answer.ok else ()
     if not node.records:
         node.status = NodeStatus.MISSING
         node.detail = f"{domain} has no SPF record" + (
