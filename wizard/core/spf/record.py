@@ -152,6 +152,18 @@ class SpfRecord:
         return next((m for m in self.mechanisms if m.kind is Kind.ALL), None)
 
     @cached_property
+    def samples(self) -> tuple[tuple[IPv4Address | IPv6Address, str], ...]:
+        """One address from each ip4/ip6 range (the first host of the range), with its text: worked out once
+        per record (the authorization tests the expected include's for every domain of a batch)."""
+        samples: list[tuple[IPv4Address | IPv6Address, str]] = []
+        for mechanism in self.mechanisms:
+            network = mechanism.network
+            if network is not None:
+                first = network.network_address + (1 if network.num_addresses > 2 else 0)
+                samples.append((first, str(first)))
+        return tuple(samples)
+
+    @cached_property
     def broad_mechanisms(self) -> tuple[int, ...]:
         """Where the mechanisms are that can match every client of an IP family: all, include (when its own
         record does), ip4/ip6 with prefix length 0, a or mx with a CIDR length 0 (the rules' search for a

@@ -418,13 +418,7 @@ class Authorization:
 
 def sample_addresses(record: SpfRecord) -> list[IPv4Address | IPv6Address]:
     """One address from each ip4/ip6 range of a record (the first host of the range)."""
-    samples: list[IPv4Address | IPv6Address] = []
-    for mechanism in record.mechanisms:
-        network = mechanism.network
-        if network is not None:
-            first = network.network_address + (1 if network.num_addresses > 2 else 0)
-            samples.append(first)
-    return samples
+    return [ip for ip, _ in record.samples]
 
 
 async def authorization(source: Source, analysis: TreeAnalysis, expected: str) -> Authorization:
@@ -442,10 +436,11 @@ async def authorization(source: Source, analysis: TreeAnalysis, expected: str) -
         reason = f"{domain}'s SPF record does not reach include:{expected} through pass-qualified terms before all"
         return Authorization(expected, False, reason)
     node = find_node(analysis.root, expected)
-    addresses = sample_addresses(node.parsed) if node is not None and node.parsed is not None else []
+    samples = node.parsed.samples if node is not None and node.parsed is not None else ()
+    addresses = [ip for ip, _ in samples]
     sender = f"postmaster@{domain}"
     evaluations = await check_hosts(source, addresses, domain, sender, domain, trace=False, answers=analysis.answers)
-    tested = tuple((str(ip), str(e.result)) for ip, e in zip(addresses, evaluations, strict=True))
+    tested = tuple((text, str(e.result)) for (_, text), e in zip(samples, evaluations, strict=True))
     failed = [(ip, e) for ip, e in zip(addresses, evaluations, strict=True) if e.result is not SpfResult.PASS]
     if not failed:
         reason = f"include:{expected} is reached via {' > '.join(path)}"
