@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from wizard.core.answers import Answer, Outcome, Shared, SharedSource, shared
+from wizard.core.answers import Answer, Outcome, Shared, SharedSource, TxtRecord, shared
 from wizard.lookup.lookup import Lookup
 from wizard.lookup.memory import MemorySource
 from wizard.lookup.settings import LookupSettings
@@ -150,3 +150,13 @@ def test_an_answer_is_a_frozen_value_with_its_defaults() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         answer.ttl = 1  # type: ignore[misc]
     assert time.time() - Answer("example.com", "A", Outcome.NXDOMAIN).received_at < 60
+
+
+def test_a_txt_record_is_a_frozen_value_with_its_strings_joined() -> None:
+    record = TxtRecord((b"v=spf1 ", b"~all"))
+    assert record.text == "v=spf1 ~all"
+    assert record == TxtRecord((b"v=spf1 ", b"~all")) and hash(record) == hash(TxtRecord((b"v=spf1 ", b"~all")))
+    assert record != TxtRecord((b"v=spf1 ~all",))  # the strings as published, not only their text
+    assert TxtRecord((b"caf\xc3\xa9 \xff",)).text == "café \ufffd"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        record.text = "v=spf1 +all"  # type: ignore[misc]

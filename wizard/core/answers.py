@@ -7,7 +7,7 @@ import time
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import cached_property, partial
+from functools import partial
 from typing import Any, Generic, Protocol, TypeVar
 
 from wizard.core.txt import join_strings
@@ -29,16 +29,17 @@ class Outcome(StrEnum):
         return self not in (Outcome.OK, Outcome.NXDOMAIN, Outcome.NODATA)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class TxtRecord:
     """One TXT record: its character-strings as published, and their concatenation."""
 
     strings: tuple[bytes, ...]
+    text: str = field(init=False, repr=False, compare=False)  # the strings joined
 
-    @cached_property
-    def text(self) -> str:
-        """The strings joined (once: the SPF tree and every evaluation after it read a record's text)."""
-        return join_strings(self.strings)
+    def __init__(self, strings: tuple[bytes, ...]) -> None:
+        # The text joined now, not on first use through a cached_property (whose __get__ takes a lock in
+        # Python 3.11): the lookup layer reads the text of every TXT record it gets, and this costs half.
+        self.__dict__.update({"strings": strings, "text": join_strings(strings)})
 
 
 @dataclass(frozen=True, init=False)
