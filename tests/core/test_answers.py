@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import time
 
-from wizard.core.answers import Answer, Outcome, Shared, SharedSource, shared
+import pytest
+
+from wizard.core.answers import Answer, Outcome, Shared, SharedSource, TxtRecord, shared
 from wizard.lookup.lookup import Lookup
 from wizard.lookup.memory import MemorySource
 from wizard.lookup.settings import LookupSettings
@@ -135,3 +139,24 @@ def test_kept_answers_are_only_those_the_predicate_accepts_and_at_most_about_the
     assert asked[:3] == ["ok-a", "bad", "bad"], "a kept answer is shared later; a failure is asked again"
     assert len(shared.kept) <= 8 + 8 // 4
     assert "ok-39" in shared.kept and "ok-a" not in shared.kept, "the oldest are forgotten first"
+
+
+def test_an_answer_is_a_frozen_value_with_its_defaults() -> None:
+    answer = Answer("example.com", "A", Outcome.OK, ("192.0.2.1",), ttl=300, received_at=1.0)
+    assert (answer.txt, answer.server, answer.detail, answer.authoritative) == ((), "", "", False)
+    assert answer == Answer("example.com", "A", Outcome.OK, values=("192.0.2.1",), ttl=300, received_at=1.0)
+    assert hash(answer) == hash(dataclasses.replace(answer))
+    assert dataclasses.replace(answer, ttl=60).ttl == 60 and answer.ttl == 300
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        answer.ttl = 1  # type: ignore[misc]
+    assert time.time() - Answer("example.com", "A", Outcome.NXDOMAIN).received_at < 60
+
+
+def test_a_txt_record_is_a_frozen_value_with_its_strings_joined() -> None:
+    record = TxtRecord((b"v=spf1 ", b"~all"))
+    assert record.text == "v=spf1 ~all"
+    assert record == TxtRecord((b"v=spf1 ", b"~all")) and hash(record) == hash(TxtRecord((b"v=spf1 ", b"~all")))
+    assert record != TxtRecord((b"v=spf1 ~all",))  # the strings as published, not only their text
+    assert TxtRecord((b"caf\xc3\xa9 \xff",)).text == "café \ufffd"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        record.text = "v=spf1 +all"  # type: ignore[misc]

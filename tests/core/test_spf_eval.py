@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from wizard.core.answers import Answer, Outcome
-from wizard.core.spf.evaluate import MAX_LOOKUPS, SpfResult, check_host
+from wizard.core.spf.evaluate import MAX_LOOKUPS, SpfResult, check_host, check_hosts, question_key
 from wizard.lookup.memory import MemorySource
 
 
@@ -103,3 +103,54 @@ def test_a_hostile_macro_name_is_truncated_not_fatal() -> None:
     assert evaluation.result is SpfResult.FAIL
     queried = [name for name, rdtype in zone.queries if rdtype == "A"]
     assert len(queried) == 1 and len(queried[0]) <= 253
+
+
+def _mixed_zone() -> MemorySource:
+    """Terms that give different clients different results, lookup counts and void lookups."""
+    zone = zone_with("v=spf1 a:none.example.com mx include:_spf.example.net exists:%{i}.ok.example.com ~all")
+    zone.add("example.com", "MX", "10 mx.example.com.")
+    zone.add("mx.example.com", "A", "203.0.113.9")
+    zone.add("mx.example.com", "AAAA", "2001:db8::9")
+    zone.add("_spf.example.net", "TXT", "v=spf1 ip4:192.0.2.0/24 ip6:2001:db8:1::/48 -all")
+    zone.add("198.51.100.4.ok.example.com", "A", "127.0.0.2")
+    return zone
+
+
+MIXED_CLIENTS = ("192.0.2.7", "2001:db8:1::7", "203.0.113.9", "2001:db8::9", "198.51.100.4", "198.51.100.5")
+
+
+def test_side_by_side_evaluations_give_each_address_what_it_gets_alone() -> None:
+    together = asyncio.run(check_hosts(_mixed_zone(), MIXED_CLIENTS, "example.com", "a@example.com"))
+    alone = [asyncio.run(check_host(_mixed_zone(), ip, "example.com", "a@example.com")) for ip in MIXED_CLIENTS]
+    assert together == alone
+    assert [(e.result, e.lookups, e.void_lookups) for e in together] == [
+        (SpfResult.PASS, 3, 1),  # the include's ip4
+        (SpfResult.PASS, 3, 1),  # its ip6
+        (SpfResult.PASS, 2, 1),  # mx, by its A
+        (SpfResult.PASS, 2, 1),  # mx, by its AAAA
+        (SpfResult.PASS, 4, 1),  # exists
+        (SpfResult.SOFTFAIL, 4, 2),  # the include's -all does not match, exists finds nothing, then ~all
+    ]
+
+
+def test_side_by_side_evaluations_ask_each_question_once() -> None:
+    zone = _mixed_zone()
+    asyncio.run(check_hosts(zone, MIXED_CLIENTS, "example.com", "a@example.com"))
+    assert len(zone.queries) == len(set(zone.queries))
+    assert ("example.com", "TXT") in zone.queries and ("mx.example.com", "AAAA") in zone.queries
+
+
+def test_answers_in_hand_are_used_without_asking_again() -> None:
+    zone = _mixed_zone()
+    first = asyncio.run(check_host(zone, "198.51.100.4", "example.com", "a@example.com"))
+    questions = list(zone.queries)
+    answers = {question_key(name, rdtype): asyncio.run(zone.resolve(name, rdtype)) for name, rdtype in questions}
+    asked = len(zone.queries)
+    again = asyncio.run(check_hosts(zone, ("198.51.100.4",), "example.com", "a@example.com", answers=answers))
+    assert again == [first] and len(zone.queries) == asked
+
+
+def test_side_by_side_evaluations_that_never_get_an_answer_all_end_in_temperror() -> None:
+    evaluations = asyncio.run(check_hosts(Silent(), ("192.0.2.1", "2001:db8::1"), "example.com", time_limit=0.05))
+    assert [e.result for e in evaluations] == [SpfResult.TEMPERROR, SpfResult.TEMPERROR]
+    assert all("longer than" in e.reason for e in evaluations)

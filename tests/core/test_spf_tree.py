@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from wizard.core.answers import Answer
-from wizard.core.spf.tree import MAX_DEPTH, NodeStatus, TreeAnalysis, analyze, pass_path
+from wizard.core.spf.tree import MAX_DEPTH, NodeStatus, TreeAnalysis, analyze, authorization, pass_path
 from wizard.lookup.memory import MemorySource
 
 
@@ -180,3 +180,16 @@ def test_sibling_includes_are_fetched_together() -> None:
     analysis = asyncio.run(analyze(source, "example.com"))
     assert analysis.lookups == 6
     assert source.most == 6
+
+
+def test_the_authorization_after_the_tree_asks_nothing_the_tree_asked() -> None:
+    zone = MemorySource()
+    zone.add("example.com", "TXT", "v=spf1 mx include:_spf.Vendor.example.net ~all")
+    zone.add("example.com", "MX", "10 mx.example.com.")
+    zone.add("mx.example.com", "A", "192.0.2.25")
+    zone.add("_spf.vendor.example.net", "TXT", "v=spf1 ip4:198.51.100.0/24 ip6:2001:db8:c1::/48 ~all")
+    analysis = asyncio.run(analyze(zone, "example.com", evaluations_follow=True))
+    asked = list(zone.queries)
+    auth = asyncio.run(authorization(zone, analysis, "_spf.vendor.example.net"))
+    assert auth.authorized and auth.tested == (("198.51.100.1", "pass"), ("2001:db8:c1::1", "pass"))
+    assert zone.queries == asked

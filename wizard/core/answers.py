@@ -7,7 +7,7 @@ import time
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from functools import cached_property, partial
+from functools import partial
 from typing import Any, Generic, Protocol, TypeVar
 
 from wizard.core.txt import join_strings
@@ -29,19 +29,20 @@ class Outcome(StrEnum):
         return self not in (Outcome.OK, Outcome.NXDOMAIN, Outcome.NODATA)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class TxtRecord:
     """One TXT record: its character-strings as published, and their concatenation."""
 
     strings: tuple[bytes, ...]
+    text: str = field(init=False, repr=False, compare=False)  # the strings joined
 
-    @cached_property
-    def text(self) -> str:
-        """The strings joined (once: the SPF tree and every evaluation after it read a record's text)."""
-        return join_strings(self.strings)
+    def __init__(self, strings: tuple[bytes, ...]) -> None:
+        # The text joined now, not on first use through a cached_property (whose __get__ takes a lock in
+        # Python 3.11): the lookup layer reads the text of every TXT record it gets, and this costs half.
+        self.__dict__.update({"strings": strings, "text": join_strings(strings)})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Answer:
     """What one source said about one name and type.
 
@@ -50,6 +51,7 @@ class Answer:
     ttl: the record set's TTL, or for NXDOMAIN/NODATA the negative-caching TTL from the SOA.
     server: who answered ("resolver", "127.0.0.1:53", "Google 8.8.8.8:53").
     canonical: the name the records belong to after following CNAMEs.
+    received_at: when it was received (time.time(), unless given).
     """
 
     name: str
@@ -63,6 +65,38 @@ class Answer:
     detail: str = ""
     received_at: float = field(default_factory=time.time)
     authoritative: bool = False
+
+    def __init__(  # noqa: PLR0917 (the dataclass __init__ it replaces takes every field by position)
+        self,
+        name: str,
+        rdtype: str,
+        outcome: Outcome,
+        values: tuple[str, ...] = (),
+        txt: tuple[TxtRecord, ...] = (),
+        ttl: int | None = None,
+        server: str = "",
+        canonical: str = "",
+        detail: str = "",
+        received_at: float | None = None,
+        authoritative: bool = False,
+    ) -> None:
+        # The fields in one dictionary, not one object.__setattr__ each as a frozen dataclass's own __init__
+        # does: a batch domain makes about 15 answers, and that __init__ cost 22 k instructions each.
+        self.__dict__.update(
+            {
+                "name": name,
+                "rdtype": rdtype,
+                "outcome": outcome,
+                "values": values,
+                "txt": txt,
+                "ttl": ttl,
+                "server": server,
+                "canonical": canonical,
+                "detail": detail,
+                "received_at": time.time() if received_at is None else received_at,
+                "authoritative": authoritative,
+            }
+        )
 
     @property
     def ok(self) -> bool:
@@ -104,23 +138,17 @@ class _AskAgain(Exception):
     """The caller that was asking a shared question was cancelled: whoever still waits for it asks again."""
 
 
-class _Flight(Generic[T]):
-    """A question in flight: the futures of the callers that joined the one asking."""
+def _answer_all(followers: list[asyncio.Future[T]], answer: T) -> None:
+    """Hand the answer to the callers that joined a question in flight."""
+    for joined in followers:
+        if not joined.done():
+            joined.set_result(answer)
 
-    __slots__ = ("followers",)
 
-    def __init__(self) -> None:
-        self.followers: list[asyncio.Future[T]] = []
-
-    def answer(self, answer: T) -> None:
-        for joined in self.followers:
-            if not joined.done():
-                joined.set_result(answer)
-
-    def fail(self, exc: BaseException) -> None:
-        for joined in self.followers:
-            if not joined.done():
-                joined.set_exception(exc)
+def _fail_all(followers: list[asyncio.Future[T]], exc: BaseException) -> None:
+    for joined in followers:
+        if not joined.done():
+            joined.set_exception(exc)
 
 
 class Shared(Generic[T]):
@@ -140,7 +168,9 @@ class Shared(Generic[T]):
     __slots__ = ("flights", "kept", "limit")
 
     def __init__(self, limit: int | None = None) -> None:
-        self.flights: dict[Hashable, _Flight[T]] = {}
+        # A question in flight: the futures of the callers that joined the one asking (a plain list, no object
+        # of its own: the lookup layer asks about fifty questions per domain through here).
+        self.flights: dict[Hashable, list[asyncio.Future[T]]] = {}
         self.kept: dict[Hashable, T] = {}
         self.limit = limit
 
@@ -153,27 +183,29 @@ class Shared(Generic[T]):
         is True or accepts it."""
         if (kept := self.kept.get(key)) is not None:
             return kept
-        while (flight := self.flights.get(key)) is not None:
+        flights = self.flights
+        while (joining := flights.get(key)) is not None:
             joined: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-            flight.followers.append(joined)
+            joining.append(joined)
             try:
                 return await joined
             except _AskAgain:
                 continue
-        flight = self.flights[key] = _Flight()
+        followers: list[asyncio.Future[T]] = []
+        flights[key] = followers
         try:
             answer = await make()
         except BaseException as exc:
-            if self.flights.get(key) is flight:
-                del self.flights[key]
-            flight.fail(exc if isinstance(exc, Exception) else _AskAgain())  # cancelled (or interrupted)
+            if flights.get(key) is followers:
+                del flights[key]
+            _fail_all(followers, exc if isinstance(exc, Exception) else _AskAgain())  # cancelled (or interrupted)
             raise
-        if self.flights.get(key) is flight:
-            del self.flights[key]
+        if flights.get(key) is followers:
+            del flights[key]
         if keep is True or (callable(keep) and keep(answer)):
             self._keep(key, answer)
-        if flight.followers:
-            flight.answer(answer)
+        if followers:
+            _answer_all(followers, answer)
         return answer
 
     def _keep(self, key: Hashable, answer: T) -> None:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
 from ipaddress import IPv4Address, IPv6Address, ip_address
+from typing import TypeVar
 
 from wizard.core.answers import Answer, Outcome, Source
 from wizard.core.spf.macro import MacroContext, MacroError, MacroString, expand, parse_macro_string, truncate_name
-from wizard.core.spf.record import Kind, Mechanism, Modifier, Qualifier, SpfSyntaxError, parse, select_records
+from wizard.core.spf.record import Kind, Mechanism, Modifier, Qualifier, SpfSyntaxError, parse, spf_records
 from wizard.core.together import together
 
 MAX_LOOKUPS = 10  # DNS-querying terms per check_host() (4.6.4)
@@ -107,6 +109,12 @@ def client_ip(text: str | IPv4Address | IPv6Address) -> IPv4Address | IPv6Addres
     return ip
 
 
+Question = tuple[str, str]  # a name and a record type
+T = TypeVar("T")
+# An evaluation step: yields the questions it needs at once, is sent their answers in the same order.
+Asking = Generator[tuple[Question, ...], tuple[Answer, ...], T]
+
+
 async def check_host(
     source: Source,
     ip: str | IPv4Address | IPv6Address,
@@ -123,44 +131,145 @@ async def check_host(
     sender is the MAIL FROM address (or empty: then postmaster@domain); an empty local part is postmaster.
     Without `trace` the evaluation keeps no trace (for callers that need only the result, many times over).
     """
+    (evaluation,) = await check_hosts(
+        source, (ip,), domain, sender, helo, receiver=receiver, time_limit=time_limit, trace=trace
+    )
+    return evaluation
+
+
+async def check_hosts(
+    source: Source,
+    ips: Sequence[str | IPv4Address | IPv6Address],
+    domain: str,
+    sender: str = "",
+    helo: str = "",
+    *,
+    receiver: str = "unknown",
+    time_limit: float | None = DEFAULT_TIME_LIMIT,
+    trace: bool = True,
+    answers: Mapping[Question, Answer] | None = None,
+) -> list[Evaluation]:
+    """check_host() for each of `ips` (the same domain and sender), in order, evaluated side by side in the
+    caller's task: a question several evaluations need is asked once, the questions of one round are asked
+    together, and `answers` (what `source` already answered in this run, keyed by `question_key`, such as
+    the answers an SPF tree analysis got) are used as they are, without a wait.
+
+    Each evaluation is its own: its own limits' counters, trace and result, as if it ran alone; the time
+    limit applies to each (they all run at once).
+    """
     local, _, sender_domain = sender.rpartition("@")
     sender = f"{local or 'postmaster'}@{sender_domain or domain}"
     if not is_valid_domain(domain):
-        return Evaluation(SpfResult.NONE, f"{domain!r} is not a domain name SPF can be looked up for")
-    evaluator = _Evaluator(source, client_ip(ip), sender, helo, receiver, trace=trace)
+        reason = f"{domain!r} is not a domain name SPF can be looked up for"
+        return [Evaluation(SpfResult.NONE, reason) for _ in ips]
+    name = domain.removesuffix(".")
+    evaluators = [_Evaluator(client_ip(ip), sender, helo, receiver, trace=trace) for ip in ips]
+    driver = _Driver(source, [e.run(name) for e in evaluators], answers)
     try:
         async with asyncio.timeout(time_limit):
-            return await evaluator.run(domain.removesuffix("."))
+            await driver.run()
     except TimeoutError:
         reason = f"the evaluation took longer than {time_limit:g} seconds"
-        return evaluator.evaluation(_Verdict(SpfResult.TEMPERROR, reason))
+        driver.stop(lambda i: evaluators[i].evaluation(_Verdict(SpfResult.TEMPERROR, reason)))
+    return driver.results()
+
+
+def question_key(name: str, rdtype: str) -> Question:
+    """How a question is known among answers in hand: DNS names compare without case or a final dot."""
+    return name.rstrip(".").lower(), rdtype
+
+
+class _Driver:
+    """Runs evaluation steps to their end: each is sent the answers to the questions it yields, from those
+    in hand when there (given, or asked in this call), else asked of the source, every question of a round
+    once and all at the same time."""
+
+    def __init__(
+        self, source: Source, steps: list[Asking[Evaluation]], answers: Mapping[Question, Answer] | None
+    ) -> None:
+        self.source = source
+        self.answers: dict[Question, Answer] = dict(answers) if answers else {}
+        self.steps = steps
+        self.done: dict[int, Evaluation] = {}
+        self.waiting: dict[int, tuple[Question, ...]] = {}
+
+    async def run(self) -> None:
+        for index in range(len(self.steps)):
+            self._advance(index, None)
+        while self.waiting:
+            wanted = {question_key(*q): q for questions in self.waiting.values() for q in questions}
+            asked = [(key, q) for key, q in wanted.items() if key not in self.answers]
+            if len(asked) == 1:
+                answers = [await self.source.resolve(*asked[0][1])]
+            else:
+                answers = await together([self.source.resolve(name, rdtype) for _, (name, rdtype) in asked])
+            self.answers.update(zip((key for key, _ in asked), answers, strict=True))
+            waiting, self.waiting = self.waiting, {}
+            for index, questions in waiting.items():
+                self._advance(index, tuple(self.answers[question_key(*q)] for q in questions))
+
+    def _advance(self, index: int, sent: tuple[Answer, ...] | None) -> None:
+        """Step one evaluation on while the answers it asks for are in hand."""
+        step = self.steps[index]
+        answers = self.answers
+        while True:
+            try:
+                questions = step.send(sent)  # type: ignore[arg-type]  # None starts a generator
+            except StopIteration as finished:
+                self.done[index] = finished.value
+                return
+            if len(questions) == 1:  # most steps ask one question: no generator expression for it
+                name, rdtype = questions[0]
+                found: tuple[Answer | None, ...] = (answers.get((name.rstrip(".").lower(), rdtype)),)
+            else:
+                found = tuple(answers.get((name.rstrip(".").lower(), rdtype)) for name, rdtype in questions)
+            for answer in found:
+                if answer is None:  # (not `None in found`: that calls each Answer's __eq__)
+                    self.waiting[index] = questions
+                    return
+            sent = found  # type: ignore[assignment]  # no None among them
+
+    def stop(self, ended: Callable[[int], Evaluation]) -> None:
+        """End the evaluations still running with `ended(index)` (the time limit ran out)."""
+        for index, step in enumerate(self.steps):
+            if index not in self.done:
+                step.close()
+                self.done[index] = ended(index)
+        self.waiting.clear()
+
+    def results(self) -> list[Evaluation]:
+        return [self.done[index] for index in range(len(self.steps))]
 
 
 class _Evaluator:
-    """The state of one check_host() call: the limits' counters, the trace, and the PTR names of the IP."""
+    """The state of one check_host() call: the limits' counters, the trace, and the PTR names of the IP.
 
-    def __init__(
-        self, source: Source, ip: IPv4Address | IPv6Address, sender: str, helo: str, receiver: str, *, trace: bool
-    ) -> None:
-        self.source = source
+    Its steps are generators that yield the questions they need (plain calls between them, no coroutine or
+    task per term): the evaluation of a domain whose answers are all in hand runs straight through.
+    """
+
+    def __init__(self, ip: IPv4Address | IPv6Address, sender: str, helo: str, receiver: str, *, trace: bool) -> None:
         self.ip = ip
         self.sender = sender
         self.helo = helo
         self.receiver = receiver
+        self.address_type = "A" if isinstance(ip, IPv4Address) else "AAAA"
+        self.version = ip.version
+        self.number = int(ip)
         self.lookups = 0
         self.voids = 0
         self.limit = ""
         self.trace: list[TraceStep] | None = [] if trace else None
         self._ptr: tuple[Answer, list[str]] | None = None
 
-    async def run(self, domain: str) -> Evaluation:
+    def run(self, domain: str) -> Asking[Evaluation]:
         try:
-            verdict = await self.check_host(domain, 0)
+            verdict = yield from self.check_host(domain, 0)
         except _Stop as stop:
             return self.evaluation(_Verdict(stop.result, stop.reason))
         explanation = ""
         if verdict.result is SpfResult.FAIL:
-            explanation = await self._explain(verdict) or DEFAULT_EXPLANATION
+            explanation = (yield from self._explain(verdict)) or DEFAULT_EXPLANATION
         return self.evaluation(verdict, explanation)
 
     def evaluation(self, verdict: _Verdict, explanation: str = "") -> Evaluation:
@@ -171,8 +280,9 @@ class _Evaluator:
         if self.trace is not None:
             self.trace.append(TraceStep(depth, domain, term, outcome, detail))
 
-    async def check_host(self, domain: str, depth: int) -> _Verdict:
-        text = await self._fetch_record(domain, depth)
+    def check_host(self, domain: str, depth: int) -> Asking[_Verdict]:
+        (answer,) = yield ((domain, "TXT"),)
+        text = self._record_text(answer, domain, depth)
         if text is None:
             return _Verdict(SpfResult.NONE, f"{domain} has no SPF record")
         try:
@@ -180,34 +290,58 @@ class _Evaluator:
         except SpfSyntaxError as exc:
             self._step(depth, domain, exc.term, "permerror", exc.reason)
             raise _Stop(SpfResult.PERMERROR, f"the SPF record of {domain} has an error: {exc}") from None
+        trace = self.trace
         for mechanism in record.mechanisms:
-            if await self._matches(mechanism, domain, depth):
+            kind = mechanism.kind
+            if kind is Kind.ALL:
+                matched = True
+            elif kind is Kind.IP4 or kind is Kind.IP6:
+                bits = mechanism.bits
+                matched = bits is not None and bits[0] == self.version and self.number >> bits[1] == bits[2]
+            elif kind is Kind.INCLUDE:  # here, not in a generator of its own: one level fewer per include
+                self._count(mechanism.text)
+                spec = mechanism.domain
+                target = _literal_target(spec, domain) or (yield from self._target(spec, domain))
+                verdict = (yield from self.check_host(target, depth + 1)) if is_query_name(target) else None
+                if verdict is None or verdict.result is SpfResult.NONE:
+                    raise _Stop(SpfResult.PERMERROR, f"{mechanism.text}: {target} has no SPF record")
+                matched = verdict.result is SpfResult.PASS
+            else:
+                matched = yield from self._matches(mechanism, domain)
+            if matched:
                 result = QUALIFIER_RESULT[mechanism.qualifier]
-                self._step(depth, domain, mechanism.text, f"match: {result}")
+                if trace is not None:
+                    trace.append(TraceStep(depth, domain, mechanism.text, f"match: {result}"))
                 return _Verdict(result, f"{mechanism.text} in the record of {domain} matched", record.exp, domain)
-            self._step(depth, domain, mechanism.text, "no match")
+            if trace is not None:
+                trace.append(TraceStep(depth, domain, mechanism.text, "no match"))
         redirect = record.redirect
         if redirect is not None and record.all is None:
-            return await self._redirect(redirect, domain, depth)
+            return (yield from self._redirect(redirect, domain, depth))
         return _Verdict(SpfResult.NEUTRAL, f"nothing in the record of {domain} matched", record.exp, domain)
 
-    async def _fetch_record(self, domain: str, depth: int) -> str | None:
-        answer = await self.source.resolve(domain, "TXT")
-        if answer.outcome.is_failure:
+    def _record_text(self, answer: Answer, domain: str, depth: int) -> str | None:
+        """The SPF record among the domain's TXT answer, None when it has none; a failure or two records stop."""
+        outcome = answer.outcome
+        if outcome is Outcome.OK:
+            records = spf_records(answer.txt)
+        elif outcome.is_failure:
             self._step(depth, domain, "TXT", "temperror", _describe(answer))
             raise _Stop(SpfResult.TEMPERROR, f"the TXT lookup for {domain} failed: {_describe(answer)}")
-        records = select_records(answer.texts) if answer.ok else []
+        else:
+            records = ()
         if len(records) > 1:
             self._step(depth, domain, "TXT", "permerror", f"{len(records)} SPF records")
             raise _Stop(SpfResult.PERMERROR, f"{domain} has {len(records)} SPF records; there must be only one")
-        self._step(depth, domain, "TXT", records[0] if records else "no SPF record")
+        if self.trace is not None:
+            self._step(depth, domain, "TXT", records[0] if records else "no SPF record")
         return records[0] if records else None
 
-    async def _redirect(self, redirect: Modifier, domain: str, depth: int) -> _Verdict:
+    def _redirect(self, redirect: Modifier, domain: str, depth: int) -> Asking[_Verdict]:
         self._count(redirect.text)
-        target = await self._target(redirect.value, domain)
+        target = yield from self._target(redirect.value, domain)
         self._step(depth, domain, redirect.text, f"redirect to {target}")
-        verdict = await self.check_host(target, depth + 1) if is_query_name(target) else None
+        verdict = (yield from self.check_host(target, depth + 1)) if is_query_name(target) else None
         if verdict is None or verdict.result is SpfResult.NONE:
             raise _Stop(SpfResult.PERMERROR, f"{redirect.text}: {target} has no SPF record")
         return verdict
@@ -226,10 +360,11 @@ class _Evaluator:
                 self.limit = "void-lookups"
                 raise _Stop(SpfResult.PERMERROR, reason)
 
-    async def _resolve(self, name: str, rdtype: str, term: str) -> Answer:
-        """A lookup a mechanism depends on: a DNS failure ends the evaluation with temperror."""
-        answer = await self.source.resolve(name, rdtype)
+    @staticmethod
+    def _usable(answer: Answer, question: Question, term: str) -> Answer:
+        """The answer to a question a mechanism depends on: a DNS failure ends the evaluation with temperror."""
         if answer.outcome.is_failure:
+            name, rdtype = question
             raise _Stop(SpfResult.TEMPERROR, f"{term}: the {rdtype} lookup for {name} failed: {_describe(answer)}")
         return answer
 
@@ -237,7 +372,7 @@ class _Evaluator:
         """What the macros of `domain`'s record expand to (made only for a record that has macros)."""
         return MacroContext(self.sender, domain, self.ip, self.helo, receiver=self.receiver)
 
-    async def _target(self, domain_spec: str | None, domain: str) -> str:
+    def _target(self, domain_spec: str | None, domain: str) -> Asking[str]:
         """The name a term queries: its domain-spec expanded (or the current domain), without a final dot."""
         if domain_spec is None:
             return domain
@@ -246,37 +381,30 @@ class _Evaluator:
         macro_string = _domain_spec(domain_spec)
         ctx = self._context(domain)
         if "p" in macro_string.letters:
-            ctx = await self._with_validated_name(ctx)
+            ctx = yield from self._with_validated_name(ctx)
         return truncate_name(expand(macro_string, ctx).removesuffix("."))
 
-    async def _matches(self, mechanism: Mechanism, domain: str, depth: int) -> bool:
+    def _matches(self, mechanism: Mechanism, domain: str) -> Asking[bool]:
+        """Whether a mechanism that queries DNS other than include (a, mx, ptr, exists) matches."""
         kind = mechanism.kind
-        if kind is Kind.ALL:
-            return True
-        if kind in (Kind.IP4, Kind.IP6):
-            network = mechanism.network
-            return network is not None and network.version == self.ip.version and self.ip in network
         self._count(mechanism.text)
-        target = await self._target(mechanism.domain, domain)
-        if kind is Kind.INCLUDE:
-            return await self._include(mechanism, target, depth)
+        spec = mechanism.domain
+        target = _literal_target(spec, domain) or (yield from self._target(spec, domain))
         if not is_query_name(target):
             return False  # a name DNS cannot hold does not exist: no match (4.3, 5/10)
         if kind is Kind.A:
-            return await self._match_a(mechanism, target)
+            question = (target, self.address_type)
+            (answer,) = yield (question,)
+            self._void(self._usable(answer, question, mechanism.text), mechanism.text)
+            return self._in_range(mechanism, answer.values)
         if kind is Kind.MX:
-            return await self._match_mx(mechanism, target)
+            return (yield from self._match_mx(mechanism, target))
         if kind is Kind.PTR:
-            return await self._match_ptr(mechanism, target)
-        answer = await self._resolve(target, "A", mechanism.text)
-        self._void(answer, mechanism.text)
+            return (yield from self._match_ptr(mechanism, target))
+        question = (target, "A")
+        (answer,) = yield (question,)
+        self._void(self._usable(answer, question, mechanism.text), mechanism.text)
         return answer.ok and bool(answer.values)
-
-    async def _include(self, mechanism: Mechanism, target: str, depth: int) -> bool:
-        verdict = await self.check_host(target, depth + 1) if is_query_name(target) else None
-        if verdict is None or verdict.result is SpfResult.NONE:
-            raise _Stop(SpfResult.PERMERROR, f"{mechanism.text}: {target} has no SPF record")
-        return verdict.result is SpfResult.PASS
 
     def _in_range(self, mechanism: Mechanism, addresses: tuple[str, ...]) -> bool:
         length = mechanism.cidr4 if isinstance(self.ip, IPv4Address) else mechanism.cidr6
@@ -290,66 +418,58 @@ class _Evaluator:
                 return True
         return False
 
-    @property
-    def _address_type(self) -> str:
-        return "A" if isinstance(self.ip, IPv4Address) else "AAAA"
-
-    async def _match_a(self, mechanism: Mechanism, target: str) -> bool:
-        answer = await self._resolve(target, self._address_type, mechanism.text)
-        self._void(answer, mechanism.text)
-        return self._in_range(mechanism, answer.values)
-
-    async def _match_mx(self, mechanism: Mechanism, target: str) -> bool:
-        answer = await self._resolve(target, "MX", mechanism.text)
-        self._void(answer, mechanism.text)
+    def _match_mx(self, mechanism: Mechanism, target: str) -> Asking[bool]:
+        question = (target, "MX")
+        (answer,) = yield (question,)
+        self._void(self._usable(answer, question, mechanism.text), mechanism.text)
         hosts = [h for h in (mx_host(v) for v in answer.values) if h]
         if len(hosts) > MAX_MX:
             raise _Stop(SpfResult.PERMERROR, f"{mechanism.text}: {target} has {len(hosts)} MX hosts; at most {MAX_MX}")
-        lookups = [self._resolve(h, self._address_type, mechanism.text) for h in hosts if is_query_name(h)]
-        answers = await together(lookups)
-        return any(self._in_range(mechanism, a.values) for a in answers)
+        questions = tuple((h, self.address_type) for h in hosts if is_query_name(h))
+        addresses = yield questions
+        # the first failure, in order, stops
+        usable = [self._usable(a, q, mechanism.text) for a, q in zip(addresses, questions, strict=True)]
+        return any(self._in_range(mechanism, a.values) for a in usable)
 
-    async def _match_ptr(self, mechanism: Mechanism, target: str) -> bool:
-        names = await self._validated_names(mechanism.text)
+    def _match_ptr(self, mechanism: Mechanism, target: str) -> Asking[bool]:
+        names = yield from self._validated_names(mechanism.text)
         target = target.lower()
         return any(n == target or n.endswith("." + target) for n in names)
 
-    async def _validated_names(self, term: str = "") -> list[str]:
+    def _validated_names(self, term: str = "") -> Asking[list[str]]:
         """The IP's PTR names (at most 10) whose addresses include the IP (5.5); errors just skip a name.
 
         Looked up once per evaluation; each ptr mechanism still counts its lookup and any void.
         """
         if self._ptr is None:
-            answer = await self.source.resolve(self.ip.reverse_pointer, "PTR")
+            (answer,) = yield ((self.ip.reverse_pointer, "PTR"),)
             names = [v.removesuffix(".").lower() for v in answer.values[:MAX_PTR]] if answer.ok else []
-            checks = await together([self._has_ip(n) for n in names])
-            self._ptr = (answer, [n for n, ok in zip(names, checks, strict=True) if ok])
+            asked = [n for n in names if is_query_name(n)]
+            addresses = dict(zip(asked, (yield tuple((n, self.address_type) for n in asked)), strict=True))
+            self._ptr = (answer, [n for n in names if n in addresses and self._has_ip(addresses[n])])
         if term:
             self._void(self._ptr[0], term)
         return self._ptr[1]
 
-    async def _has_ip(self, name: str) -> bool:
-        if not is_query_name(name):
-            return False
-        answer = await self.source.resolve(name, self._address_type)
+    def _has_ip(self, answer: Answer) -> bool:
         return answer.ok and any(_same_ip(v, self.ip) for v in answer.values)
 
-    async def _with_validated_name(self, ctx: MacroContext) -> MacroContext:
+    def _with_validated_name(self, ctx: MacroContext) -> Asking[MacroContext]:
         """ctx with %{p}: the validated name equal to the domain, else one under it, else any, else unknown."""
-        names = await self._validated_names()
+        names = yield from self._validated_names()
         domain = ctx.domain.lower()
         ranked = sorted(names, key=lambda n: (n != domain, not n.endswith("." + domain)))
         return MacroContext(ctx.sender, ctx.domain, ctx.ip, ctx.helo, ranked[0] if ranked else "unknown", ctx.receiver)
 
-    async def _explain(self, verdict: _Verdict) -> str | None:
+    def _explain(self, verdict: _Verdict) -> Asking[str | None]:
         """The exp= text for a fail (6.2); any problem means the default explanation is used instead."""
         if verdict.exp is None or not verdict.domain:
             return None
         ctx = self._context(verdict.domain)
-        target = await self._target(verdict.exp.value, verdict.domain)
+        target = yield from self._target(verdict.exp.value, verdict.domain)
         if not is_query_name(target):
             return None
-        answer = await self.source.resolve(target, "TXT")
+        (answer,) = yield ((target, "TXT"),)
         if not answer.ok or len(answer.texts) != 1 or not answer.texts[0].isascii():
             return None
         try:
@@ -357,8 +477,18 @@ class _Evaluator:
         except MacroError:
             return None
         if "p" in text.letters:
-            ctx = await self._with_validated_name(ctx)
+            ctx = yield from self._with_validated_name(ctx)
         return expand(text, ctx)
+
+
+def _literal_target(domain_spec: str | None, domain: str) -> str:
+    """The name a term without macros queries (its domain-spec, or the current domain); empty when the
+    domain-spec has macros (or escapes) to expand."""
+    if domain_spec is None:
+        return domain
+    if "%" in domain_spec:
+        return ""
+    return truncate_name(domain_spec.removesuffix("."))
 
 
 @lru_cache(maxsize=MACRO_MEMORY)

@@ -8,6 +8,7 @@ from enum import StrEnum
 from functools import cached_property, lru_cache
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_network
 
+from wizard.core.answers import TxtRecord
 from wizard.core.spf.macro import MacroError, MacroString, parse_macro_string
 from wizard.core.tags import ascii_number
 from wizard.core.txt import split_value, zone_file_value
@@ -15,6 +16,7 @@ from wizard.core.txt import split_value, zone_file_value
 VERSION = "v=spf1"
 MAX_RECORD_OCTETS = 450  # RFC 7208 3.4: keep the reply within 512 octets
 PARSE_MEMORY = 4096  # distinct record texts whose parse is kept (the vendor includes of a batch, and more)
+RECORDS_MEMORY = 4096  # distinct sets of TXT records whose SPF records are kept
 
 
 class SpfSyntaxError(ValueError):
@@ -75,6 +77,17 @@ class Mechanism:
             return None
         length = self.cidr4 if isinstance(self.ip, IPv4Address) else self.cidr6
         return ip_network(f"{self.ip}/{length if length is not None else self.ip.max_prefixlen}", strict=False)
+
+    @cached_property
+    def bits(self) -> tuple[int, int, int] | None:
+        """The ip4/ip6 range as (IP version, host bits, network number >> host bits): an address `ip` of that
+        version is in the range when int(ip) >> host bits equals the last (check_host() compares without
+        building an address object per test)."""
+        network = self.network
+        if network is None:
+            return None
+        host_bits = network.max_prefixlen - network.prefixlen
+        return network.version, host_bits, int(network.network_address) >> host_bits
 
     def render(self) -> str:
         qualifier = "" if self.qualifier is Qualifier.PASS else str(self.qualifier)
@@ -138,8 +151,42 @@ class SpfRecord:
         """The first `all` mechanism: the one that ends evaluation."""
         return next((m for m in self.mechanisms if m.kind is Kind.ALL), None)
 
+    @cached_property
+    def samples(self) -> tuple[tuple[IPv4Address | IPv6Address, str], ...]:
+        """One address from each ip4/ip6 range (the first host of the range), with its text: worked out once
+        per record (the authorization tests the expected include's for every domain of a batch)."""
+        samples: list[tuple[IPv4Address | IPv6Address, str]] = []
+        for mechanism in self.mechanisms:
+            network = mechanism.network
+            if network is not None:
+                first = network.network_address + (1 if network.num_addresses > 2 else 0)
+                samples.append((first, str(first)))
+        return tuple(samples)
+
+    @cached_property
+    def broad_mechanisms(self) -> tuple[int, ...]:
+        """Where the mechanisms are that can match every client of an IP family: all, include (when its own
+        record does), ip4/ip6 with prefix length 0, a or mx with a CIDR length 0 (the rules' search for a
+        policy that passes everyone looks at these alone)."""
+        return tuple(i for i, m in enumerate(self.mechanisms) if _broad(m))
+
+    @cached_property
+    def in_evaluation_order(self) -> tuple[Term, ...]:
+        """Mechanisms in order, then redirect (used only after every mechanism), then the other modifiers."""
+        redirect = [t for t in self.terms if isinstance(t, Modifier) and t.name == "redirect"]
+        others = [t for t in self.terms if isinstance(t, Modifier) and t.name != "redirect"]
+        return (*self.mechanisms, *redirect, *others)
+
     def render(self) -> str:
         return " ".join([VERSION, *(t.render() for t in self.terms)])
+
+
+def _broad(mechanism: Mechanism) -> bool:
+    if mechanism.kind in (Kind.ALL, Kind.INCLUDE):
+        return True
+    if mechanism.network is not None:
+        return mechanism.network.prefixlen == 0
+    return mechanism.kind in (Kind.A, Kind.MX) and 0 in (mechanism.cidr4, mechanism.cidr6)
 
 
 def is_spf(text: str) -> bool:
@@ -153,6 +200,13 @@ is_spf_record = is_spf  # the recogniser under the name every protocol's module 
 def select_records(texts: list[str]) -> list[str]:
     """The SPF records among a name's TXT values; other TXT records are none of our business."""
     return [t for t in texts if is_spf(t)]
+
+
+@lru_cache(maxsize=RECORDS_MEMORY)
+def spf_records(txt: tuple[TxtRecord, ...]) -> tuple[str, ...]:
+    """The SPF records among a name's TXT records (kept per set of records: the tree and every evaluation
+    of a run read the same ones, and every domain of a batch that includes the same vendor)."""
+    return tuple(select_records([record.text for record in txt]))
 
 
 def parse(text: str) -> SpfRecord:

@@ -135,13 +135,16 @@ def tree_findings(analysis: TreeAnalysis) -> list[Finding]:
         )
     if analysis.void_lookups > MAX_VOID_LOOKUPS:
         findings.append(_void_lookups(analysis))
-    for node, term in analysis.terms():
-        if term.failed:
-            findings.append(_lookup_failed(term.failed))
-        if term.kind is Kind.PTR and term.reached:
-            findings.append(_ptr(node.domain, term.term))
+    about_nodes: list[Finding] = []  # after those about terms
     for node in analysis.nodes():
-        findings += _node_findings(node, node is analysis.root)
+        for term in node.terms:
+            if term.failed:
+                findings.append(_lookup_failed(term.failed))
+            if term.kind is Kind.PTR and term.reached:
+                findings.append(_ptr(node.domain, term.term))
+        if node.status is not NodeStatus.OK:  # (a node that is OK has nothing to say of itself)
+            about_nodes += _node_findings(node, node is analysis.root)
+    findings += about_nodes
     if not analysis.complete:
         findings.append(
             info(
@@ -265,10 +268,12 @@ def universal(node: SpfNode, family: int) -> Universal | None:
     if node.parsed is None or node.status is not NodeStatus.OK:
         return None  # a record with errors gives permerror, not a result for everyone
     mechanisms = node.parsed.mechanisms
-    for mechanism, term in zip(mechanisms, node.terms, strict=False):
+    terms = node.terms
+    for index in node.parsed.broad_mechanisms:  # the others never match everyone
+        term = terms[index]
         if not term.reached:
             return None
-        found = _universal_term(mechanism, term, family)
+        found = _universal_term(mechanisms[index], term, family)
         if found is not None:
             return found
     redirect = next((t for t in node.terms[len(mechanisms) :] if t.term.lower().startswith("redirect=")), None)

@@ -9,7 +9,7 @@ from ipaddress import IPv4Address, IPv6Address
 from typing import Any
 
 from wizard.core.answers import Answer, Outcome, Source, shared
-from wizard.core.spf.evaluate import MAX_MX, SpfResult, check_host, is_query_name, mx_host
+from wizard.core.spf.evaluate import MAX_MX, Question, SpfResult, check_hosts, is_query_name, mx_host, question_key
 from wizard.core.spf.record import (
     Kind,
     Mechanism,
@@ -17,9 +17,8 @@ from wizard.core.spf.record import (
     Qualifier,
     SpfRecord,
     SpfSyntaxError,
-    Term,
     parse_lenient,
-    select_records,
+    spf_records,
 )
 from wizard.core.together import together
 
@@ -133,6 +132,8 @@ class TreeAnalysis:
     complete: bool  # False when a bound stopped the walk: the totals are then lower bounds
     void_lookups_ipv4: int = 0
     void_lookups_ipv6: int = 0
+    # What the source answered, by question_key: check_host() after the tree finds them in hand.
+    answers: dict[Question, Answer] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def void_family(self) -> str:
@@ -158,30 +159,36 @@ async def analyze(source: Source, domain: str, *, evaluations_follow: bool = Fal
     """
     analyzer = _Analyzer(source, mx_addresses=evaluations_follow)
     root = await analyzer.node(domain.lower().removesuffix("."), "", ())
-    lookups = _number(root, 0)
-    complete = not any(n.status is NodeStatus.NOT_FOLLOWED for n in root.walk()) and not analyzer.probes_skipped
-    voids4, voids6 = _voids(root, 4), _voids(root, 6)
-    return TreeAnalysis(root, lookups, max(voids4, voids6), complete, voids4, voids6)
+    totals = _Totals()
+    totals.add(root)
+    complete = not totals.not_followed and not analyzer.probes_skipped
+    voids4, voids6 = totals.voids_ipv4, totals.voids_ipv6
+    return TreeAnalysis(root, totals.lookups, max(voids4, voids6), complete, voids4, voids6, analyzer.answers)
 
 
-def _number(node: SpfNode, total: int) -> int:
-    """Give each term its running total, depth first in evaluation order; return the total."""
-    for term in node.terms:
-        total += term.cost
-        term.total = total
-        if term.node is not None and term.node.status in FOLLOWED:
-            total = _number(term.node, total)
-    return total
+class _Totals:
+    """One walk over the tree, depth first in evaluation order: each term's running lookup total, the void
+    lookups for IPv4 and for IPv6 clients, and whether a bound left a node not followed."""
 
+    def __init__(self) -> None:
+        self.lookups = 0
+        self.voids_ipv4 = 0
+        self.voids_ipv6 = 0
+        self.not_followed = False
 
-def _voids(node: SpfNode, family: int) -> int:
-    """The void lookups in the tree for a client of IP version `family`."""
-    count = 0
-    for term in node.terms:
-        count += term.voids_for(family)
-        if term.node is not None and term.node.status in FOLLOWED:
-            count += _voids(term.node, family)
-    return count
+    def add(self, node: SpfNode) -> None:
+        for term in node.terms:
+            self.lookups += term.cost
+            term.total = self.lookups
+            void = bool(term.void)
+            self.voids_ipv4 += void if term.void_ipv4 is None else term.void_ipv4
+            self.voids_ipv6 += void if term.void_ipv6 is None else term.void_ipv6
+            below = term.node
+            if below is not None:
+                if below.status in FOLLOWED:
+                    self.add(below)
+                elif below.status is NodeStatus.NOT_FOLLOWED:
+                    self.not_followed = True
 
 
 class _Analyzer:
@@ -191,6 +198,7 @@ class _Analyzer:
         self.nodes = 0
         self.probes = 0
         self.probes_skipped = False
+        self.answers: dict[Question, Answer] = {}
 
     async def node(self, domain: str, via: str, ancestors: tuple[str, ...]) -> SpfNode:
         if domain in ancestors:
@@ -199,7 +207,7 @@ class _Analyzer:
             reason = f"not followed: more than {MAX_DEPTH} levels" if ancestors else ""
             return SpfNode(domain, via, NodeStatus.NOT_FOLLOWED, detail=reason or f"over {MAX_NODES} records")
         self.nodes += 1
-        answer = await self.source.resolve(domain, "TXT")
+        answer = self.answers[question_key(domain, "TXT")] = await self.source.resolve(domain, "TXT")
         node = _node_from_answer(domain, via, answer)
         if node.status in FOLLOWED:
             assert node.record is not None
@@ -215,7 +223,7 @@ class _Analyzer:
         costs: list[TermCost] = []
         jobs: list[Awaitable[None]] = []
         reached_all = False
-        for term in _evaluation_order(record):
+        for term in record.in_evaluation_order:
             cost = TermCost(term.text or term.render())
             if isinstance(term, Mechanism):
                 cost.kind, cost.qualifier = term.kind, term.qualifier
@@ -231,7 +239,8 @@ class _Analyzer:
             if term.queries_dns:
                 cost.cost = 1
                 jobs.extend(self._mechanism(term, cost, domain, ancestors))
-        await together(jobs)
+        if jobs:  # (a record of ip4, ip6 and all alone: no coroutine to await)
+            await together(jobs)
         return costs
 
     def _modifier(
@@ -313,15 +322,16 @@ class _Analyzer:
     async def _prefetch_addresses(self, hosts: list[str]) -> None:
         """Ask the A and AAAA of each host now (an evaluation's `mx` asks them next); the answers are kept by
         the shared source, not looked at here."""
-        names = [h for h in hosts if is_query_name(h)]
-        await together([self.source.resolve(h, rdtype) for h in names for rdtype in ("A", "AAAA")])
+        questions = [(h, rdtype) for h in hosts if is_query_name(h) for rdtype in ("A", "AAAA")]
+        answers = await together([self.source.resolve(*q) for q in questions])
+        self.answers.update(zip((question_key(*q) for q in questions), answers, strict=True))
 
     async def _lookup(self, name: str, rdtype: str, cost: TermCost) -> Answer | None:
         """A probe's answer, or None (with the failure noted) when DNS failed or the name is unusable."""
         if not is_query_name(name):
             cost.void = True
             return None
-        answer = await self.source.resolve(name, rdtype)
+        answer = self.answers[question_key(name, rdtype)] = await self.source.resolve(name, rdtype)
         if answer.outcome.is_failure:
             cost.failed = f"the {rdtype} lookup for {name} failed: {answer.outcome}"
             return None
@@ -335,13 +345,6 @@ _PROBES: dict[Kind, Callable[[_Analyzer, str, TermCost], Awaitable[None]]] = {
 }
 
 
-def _evaluation_order(record: SpfRecord) -> list[Term]:
-    """Mechanisms in order, then redirect (used only after every mechanism), then the other modifiers."""
-    redirect = [t for t in record.terms if isinstance(t, Modifier) and t.name == "redirect"]
-    others = [t for t in record.terms if isinstance(t, Modifier) and t.name != "redirect"]
-    return [*record.mechanisms, *redirect, *others]
-
-
 def _node_from_answer(domain: str, via: str, answer: Answer) -> SpfNode:
     node = SpfNode(domain, via, outcome=answer.outcome)
     if answer.outcome.is_failure:
@@ -350,7 +353,7 @@ def _node_from_answer(domain: str, via: str, answer: Answer) -> SpfNode:
             f" ({answer.detail})" if answer.detail else ""
         )
         return node
-    node.records = tuple(select_records(answer.texts)) if answer.ok else ()
+    node.records = spf_records(answer.txt) if answer.ok else ()
     if not node.records:
         node.status = NodeStatus.MISSING
         node.detail = f"{domain} has no SPF record" + (
@@ -415,20 +418,15 @@ class Authorization:
 
 def sample_addresses(record: SpfRecord) -> list[IPv4Address | IPv6Address]:
     """One address from each ip4/ip6 range of a record (the first host of the range)."""
-    samples: list[IPv4Address | IPv6Address] = []
-    for mechanism in record.mechanisms:
-        network = mechanism.network
-        if network is not None:
-            first = network.network_address + (1 if network.num_addresses > 2 else 0)
-            samples.append(first)
-    return samples
+    return [ip for ip, _ in record.samples]
 
 
 async def authorization(source: Source, analysis: TreeAnalysis, expected: str) -> Authorization:
     """True when `expected` is reached through pass-qualified includes/redirect before any all, and
     check_host() passes for an address from each ip4/ip6 range of the expected include's own record.
 
-    The evaluations share their answers (pass the analysis' `shared(source)` to reuse its answers too).
+    The evaluations start from the answers the analysis got (the same run's: its source answers each
+    question once), so they ask `source` only what the tree did not, such as a macro's target.
     """
     source = shared(source)
     domain = analysis.root.domain
@@ -438,11 +436,11 @@ async def authorization(source: Source, analysis: TreeAnalysis, expected: str) -
         reason = f"{domain}'s SPF record does not reach include:{expected} through pass-qualified terms before all"
         return Authorization(expected, False, reason)
     node = find_node(analysis.root, expected)
-    addresses = sample_addresses(node.parsed) if node is not None and node.parsed is not None else []
-    evaluations = await together(
-        [check_host(source, ip, domain, f"postmaster@{domain}", domain, trace=False) for ip in addresses]
-    )
-    tested = tuple((str(ip), str(e.result)) for ip, e in zip(addresses, evaluations, strict=True))
+    samples = node.parsed.samples if node is not None and node.parsed is not None else ()
+    addresses = [ip for ip, _ in samples]
+    sender = f"postmaster@{domain}"
+    evaluations = await check_hosts(source, addresses, domain, sender, domain, trace=False, answers=analysis.answers)
+    tested = tuple((text, str(e.result)) for (_, text), e in zip(samples, evaluations, strict=True))
     failed = [(ip, e) for ip, e in zip(addresses, evaluations, strict=True) if e.result is not SpfResult.PASS]
     if not failed:
         reason = f"include:{expected} is reached via {' > '.join(path)}"
