@@ -1,11 +1,11 @@
 """The system's resolvers from /etc/resolv.conf, read without dnspython's resolver module (Linux, macOS, BSD).
 
-A run asks its first question right after start-up, and `dns.resolver` (with `dns.message`, `dns.query` and the
-rest they import) was a third of the instructions spent before it: 130 M of 460 M, about 50 ms. A lookup over
-plain DNS needs nothing of it but the resolvers' addresses, so they are read here the way dnspython reads them
-(`BaseResolver.read_resolv_conf`: each `nameserver` line's address, in order, port 53). Whatever this reader is
-not sure of (no file, no nameserver, an address that is not one, Windows' registry) it leaves to dnspython,
-which stays the judge (tests/lookup/test_system_resolvers.py compares both readings).
+A run asks its first question right after start-up, and dnspython's resolver module (with its message and query
+modules and the rest they import) was a third of the instructions spent before it: 130 M of 460 M, about 50 ms.
+A lookup over plain DNS needs nothing of it but the resolvers' addresses, so they are read here the way dnspython
+reads them (`BaseResolver.read_resolv_conf`: each `nameserver` line's address, in order, port 53). Whatever this
+reader is not sure of (no file, no nameserver, an address that is not one, Windows' registry) it leaves to
+dnspython, which stays the judge (tests/lookup/test_system_resolvers.py compares both readings).
 """
 
 from __future__ import annotations

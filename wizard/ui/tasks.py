@@ -102,9 +102,7 @@ async def cancel_all(loop: asyncio.AbstractEventLoop) -> None:
 WARM_MODULES = (
     # dnspython's message, query and resolver modules: the lookup layer imports them where it first needs them
     # (TCP, an unusual reply, DNS over HTTPS, Windows' resolver settings)
-    "dns.message",
-    "dns.asyncquery",
-    "dns.asyncresolver",
+    *(f"dns.{module}" for module in ("message", "asyncquery", "asyncresolver")),
     "dns._asyncio_backend",
     *(f"dns.rdtypes.IN.{rdtype}" for rdtype in ("A", "AAAA")),
     *(f"dns.rdtypes.ANY.{rdtype}" for rdtype in ("CNAME", "MX", "NS", "SOA", "TXT", "PTR")),
