@@ -14,7 +14,7 @@ import dns.rrset
 import dns.tsig
 import dns.tsigkeyring
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from tests.lab import Lab
@@ -205,6 +205,8 @@ def test_every_lab_reply_reads_as_dnspython_reads_it(dns_lab: Lab) -> None:
 
 
 @settings(max_examples=400, deadline=None)
+# a pointer into the question's name, whose target overlaps the part that pointed there (found by Hypothesis)
+@example(case="referral-with-glue", edits=[(13, 16), (186, 13)], cut=0)
 @given(
     case=st.sampled_from(sorted(CASES)),
     edits=st.lists(st.tuples(st.integers(min_value=0), st.integers(0, 255)), min_size=1, max_size=6),

@@ -336,28 +336,42 @@ def _strings(wire: bytes, offset: int, end: int) -> tuple[bytes, ...]:
     return tuple(strings)
 
 
+MAX_POINTERS = 16  # compression pointers one name may follow (dnspython's MAX_COMPRESSION_POINTER_CHAIN)
+
+
 def _labels(wire: bytes, offset: int) -> tuple[tuple[bytes, ...], int]:
-    """A name's labels (compression followed, pointers only backwards) and the offset after it in place (a label
-    running past the end of the message ends in an IndexError when the next length byte is read)."""
+    """A name's labels (compression followed) and the offset after it in place, by dnspython's rules for a
+    compressed name: each pointer points below the one before it (the first below the name's start), at most
+    MAX_POINTERS of them, and what a pointer leads to ends before the part of the name that pointed there (so no
+    part of a name overlaps another). A name that breaks one, or runs past the end, is Unusual."""
     labels: list[bytes] = []
     after = -1
     size = 1
+    start = lowest = offset
+    limit = len(wire)
+    hops = 0
     while True:
+        if offset >= limit:
+            raise Unusual
         length = wire[offset]
         if length == 0:
             return tuple(labels), (offset + 1 if after < 0 else after)
         if length >= 0xC0:
+            if offset + 2 > limit:
+                raise Unusual
             pointer = (length & 0x3F) << 8 | wire[offset + 1]
-            if pointer >= offset:
+            hops += 1
+            if pointer >= lowest or hops > MAX_POINTERS:
                 raise Unusual
             if after < 0:
                 after = offset + 2
-            offset = pointer
+            limit, lowest = start, pointer
+            offset = start = pointer
             continue
         if length > 63:
             raise Unusual
         size += length + 1
-        if size > 255:
+        if size > 255 or offset + 1 + length > limit:
             raise Unusual
         offset += 1
         labels.append(wire[offset : offset + length])
