@@ -46,7 +46,10 @@ class TaskRunner(QObject):
 
     @property
     def running(self) -> bool:
-        return self._task is not None and not self._task.done()
+        """Whether a run has started and not yet reported: still True between its coroutine's end and the
+        `finished` (or `failed`) it emits on the loop's next round, so a caller that waits for `not running`
+        finds the result already applied."""
+        return self._task is not None
 
     def start(self, coro: Coroutine[Any, Any, Any]) -> None:
         """Run the coroutine on the event loop, cancelling any run still in progress."""
