@@ -119,3 +119,10 @@ def test_the_questions_asked_before_the_checks_load_are_the_checks_own(waves: tu
     resolver = Counter((q.name, q.rdtype) for q in proxy.questions if q.server == proxy_resolver(proxy))
     for question in first_questions(REALISTIC, OPTIONS):
         assert resolver[question] == 1, question
+
+
+def test_a_dkim_selector_the_dkim_check_refuses_is_not_asked_first() -> None:
+    """Only a selector the DKIM check itself asks about goes out with the first wave (else: a query for nothing)."""
+    options = CheckOptions(dkim_selectors=("Good-1", "-bad", "bad-", "has space", "x" * 64))
+    dkim = [name for name, _ in first_questions("example.test", options) if "._domainkey." in name]
+    assert dkim == ["good-1._domainkey.example.test"]

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from wizard import DEFAULT_CONCURRENCY
 from wizard.checks import prepare
 from wizard.core.findings import Finding, Severity, Status, error, status_of
-from wizard.core.names import walk_names
+from wizard.core.names import MAX_NAME, is_label, walk_names
 from wizard.core.spf import CIMCLOUD_INCLUDE
 
 if TYPE_CHECKING:
@@ -306,17 +306,13 @@ def first_questions(domain: str, options: CheckOptions) -> list[tuple[str, str]]
     if runs("dmarc"):
         asked += [(f"_dmarc.{name}", "TXT") for name in walk_names(domain)]
     if runs("dkim"):
-        asked += [(f"{s.lower()}._domainkey.{domain}", "TXT") for s in options.dkim_selectors if _is_label(s)]
+        names = (f"{s.lower()}._domainkey.{domain}" for s in options.dkim_selectors if is_label(s.lower()))
+        asked += [(name, "TXT") for name in names if len(name) <= MAX_NAME]  # (as the DKIM check judges them)
     if runs("mta_sts") or runs("tls_rpt"):  # tls_rpt awaits mta_sts
         asked += [(f"_mta-sts.{domain}", "TXT"), (domain, "MX")]
     if runs("tls_rpt"):
         asked.append((f"_smtp._tls.{domain}", "TXT"))
     return asked
-
-
-def _is_label(text: str) -> bool:
-    """One DNS label of letters, digits, '-' and '_' (a DKIM selector such as CIMcloud's `cimcloud-<hex>`)."""
-    return 0 < len(text) <= 63 and text.isascii() and text.replace("-", "").replace("_", "").isalnum()
 
 
 async def stream_domains(

@@ -23,6 +23,13 @@ _LDH = re.compile(r"^[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?$")
 _URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 MAX_NAME = 253
 MAX_LABEL = 63
+
+
+def is_label(text: str) -> bool:
+    """One host-name label, lower case: letters, digits, '_' and inner '-', at most MAX_LABEL characters."""
+    return len(text) <= MAX_LABEL and _LDH.fullmatch(text) is not None
+
+
 NAME_MEMORY = 4096  # names whose organizational domain is kept
 
 

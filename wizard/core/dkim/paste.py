@@ -21,7 +21,7 @@ from wizard.core.dkim.key import (
 )
 from wizard.core.dkim.record import DOMAINKEY
 from wizard.core.findings import Finding, Severity, error, warning
-from wizard.core.names import MAX_LABEL, MAX_NAME
+from wizard.core.names import MAX_NAME, is_label
 
 MIN_BARE_KEY = 40  # shorter base64 alone is not taken for a key
 
@@ -30,7 +30,6 @@ _VERSION = re.compile(r"v\s*=\s*DKIM1", re.IGNORECASE)
 _FIRST_TAG = re.compile(r"(?<![A-Za-z0-9_+/])[kp]\s*=")
 _UNESCAPED_QUOTE = re.compile(r'(?<!\\)"')
 _ESCAPE = re.compile(r"\\([0-9]{3}|.)", re.DOTALL)  # \DDD: ASCII digits only (RFC 1035 5.1)
-_LABEL = re.compile(r"[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?\Z")
 _BARE_BASE64 = re.compile(r"[A-Za-z0-9+/\s]+={0,2}\Z")
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
 _LOOKALIKES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u00a0": " ", "\u2007": " ", "\u202f": " "})
@@ -229,7 +228,7 @@ def _selector_problem(selector: str, domain: str | None) -> str | None:
         return "The record name has no selector before ._domainkey."
     labels = selector.split(".")
     for label in labels:
-        if not label or len(label) > MAX_LABEL or not _LABEL.match(label):
+        if not is_label(label):
             return f"{excerpt(selector)!r} is not a DKIM selector (letters, digits and hyphens, dot-separated)."
     total = len(selector) + len(DOMAINKEY) + 1 + (len(domain) + 1 if domain else 0)
     if total > MAX_NAME:
