@@ -172,17 +172,16 @@ class Lookup:
         self._plain = self._plain_resolvers()
 
     def _make_resolver(self) -> dns.asyncresolver.Resolver:
+        """dnspython's resolver: the DoH resolvers given, else the system's configuration (given nameservers
+        never come here: _given_resolvers has them)."""
         import dns.asyncresolver
-        import dns.nameserver
 
         from wizard.lookup.doh import ProxiedDoHNameserver
 
         s = self.settings
-        resolver = dns.asyncresolver.Resolver(system.RESOLV_CONF, configure=not (s.nameservers or s.doh))
+        resolver = dns.asyncresolver.Resolver(system.RESOLV_CONF, configure=not s.doh)
         if s.doh:
             resolver.nameservers = [ProxiedDoHNameserver(url) for url in s.doh]
-        elif s.nameservers:
-            resolver.nameservers = [dns.nameserver.Do53Nameserver(host, port) for host, port in s.nameservers]
         resolver.use_edns(0, 0, s.edns_payload)
         resolver.timeout = s.query_timeout
         resolver.lifetime = s.timeout
@@ -191,13 +190,12 @@ class Lookup:
         return resolver
 
     def _plain_resolvers(self) -> tuple[tuple[str, int], ...]:
-        """The resolvers asked over plain DNS by this module's own transport (given, or the system's), in order;
-        empty when dnspython's resolver asks (DNS over HTTPS, or a system configuration of another kind)."""
+        """The system's resolvers as dnspython's resolver read them, asked over plain DNS by this module's own
+        transport, in order; empty when dnspython's resolver asks (DNS over HTTPS, or a configuration of
+        another kind)."""
         resolver = self._resolver
         if resolver is None or self.settings.doh:
             return ()
-        if self.settings.nameservers:
-            return self.settings.nameservers
         hosts = resolver.nameservers
         if not all(isinstance(h, str) for h in hosts):
             return ()
