@@ -25,7 +25,7 @@ from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import TypeVar
 
-from wizard.lookup.threads import start_paused
+from wizard.lookup.threads import running_loop, start_paused
 
 T = TypeVar("T")
 
@@ -121,11 +121,7 @@ def start(*pieces: str) -> None:
     modules, are built)."""
     todo = _claim(pieces)
     if todo:
-        try:
-            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
-        except RuntimeError:
-            loop = None
-        start_paused(partial(_load, todo, loop), "wizard-prepare")
+        start_paused(partial(_load, todo, running_loop()), "wizard-prepare")
 
 
 def load_here(*pieces: str) -> None:

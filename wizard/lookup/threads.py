@@ -46,14 +46,19 @@ def resume_collection() -> None:
             gc.enable()
 
 
+def running_loop() -> asyncio.AbstractEventLoop | None:
+    """The event loop running in this thread, or None."""
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
 def start_paused(work: Callable[[], None], name: str) -> None:
     """Start `work` in a daemon thread of its own with collection paused, for a caller that does not wait for it:
     collection resumes from the running event loop's thread once the work ends (from the thread itself when
     there is no loop, or it has closed)."""
-    try:
-        loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
-    except RuntimeError:
-        loop = None
+    loop = running_loop()
 
     def run() -> None:
         try:
