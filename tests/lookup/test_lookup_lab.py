@@ -159,3 +159,28 @@ def test_silent_public_resolvers_do_not_hold_up_the_other_views(dns_lab) -> None
     assert hole.outcome is Outcome.TIMEOUT
     assert hole.detail == "no answer by the time the other servers had answered"
     assert elapsed < 2.0, "a silent public resolver must not cost the whole 5 s deadline"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "lookup-alias.test",  # the apex: its NS answer names it
+        "host.lookup-alias.test",  # a name in the zone: NODATA for NS, with the zone's SOA in the authority section
+        "nothing.lookup-alias.test",  # NXDOMAIN, with the same SOA
+        "mail.lookup-alias.test",  # an alias of another zone's apex: that zone's NS answer is not this name's
+    ],
+)
+def test_the_zone_of_a_name_is_the_one_that_holds_it(dns_lab, name: str) -> None:  # type: ignore[no-untyped-def]
+    zone, servers, outcome, _ = run(Lookup(dns_lab.settings()).find_servers(name))
+    assert (zone, outcome) == ("lookup-alias.test", Outcome.OK)
+    assert sorted(host for host, _ in servers) == ["ns1.lab.test", "ns2.lab.test"]
+
+
+def test_a_negative_ns_answer_kept_without_its_reply_still_finds_the_zone(dns_lab) -> None:  # type: ignore[no-untyped-def]
+    async def scenario() -> tuple[Outcome, str | None]:
+        lookup = Lookup(dns_lab.settings()).for_run().for_domain()
+        asked = await lookup.resolve("host.lookup-alias.test", "NS")  # kept for the domain's checks, reply gone
+        zone, _, _, _ = await lookup.find_servers("host.lookup-alias.test")
+        return asked.outcome, zone
+
+    assert run(scenario()) == (Outcome.NODATA, "lookup-alias.test")

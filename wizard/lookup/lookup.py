@@ -60,7 +60,7 @@ class _Cut:
     zone: str | None
     outcome: Outcome = Outcome.OK
     detail: str = ""
-    ns: Answer | None = None  # the zone's NS answer, when it was asked alongside the SOA (the name is the apex)
+    ns: Answer | None = None  # the zone's NS answer, when the question that found the zone asked it too
 
 
 @lru_cache(maxsize=ZONE_MEMORY)
@@ -235,6 +235,19 @@ class Lookup:
         if answered is not None:
             answered[key] = answer
         return answer
+
+    async def _resolve_replied(self, name: str, rdtype: str) -> tuple[Answer, Reply | None]:
+        """`resolve`, with the reply the answer came in (None when it was kept from an earlier question, or there
+        was no reply)."""
+        key = (name.rstrip(".").lower(), rdtype)
+        answered = self._answered
+        if answered is not None and (answer := answered.get(key)) is not None:
+            return answer, None
+        shared = (id(asyncio.get_running_loop()), *key)
+        answer, reply = await self._resolutions.get(shared, partial(self._resolve_reply, name, rdtype))
+        if answered is not None:
+            answered[key] = answer
+        return answer, reply
 
     def _resolve_reply(self, name: str, rdtype: str) -> Awaitable[tuple[Answer, Reply | None]]:
         """The resolver's answer and the fields of the reply it came in, or None without one. (A function
@@ -478,15 +491,27 @@ class Lookup:
         return await self._cuts.get(self._key(name), partial(self._discover_zone, name), self._keep_cut)
 
     async def _discover_zone(self, name: str) -> _Cut:
-        """One SOA question: an answer at the name makes it a zone apex; a negative answer names the zone in
-        the SOA of its authority section (RFC 2308). Only an alias (or a reply without that SOA) makes the
-        parent name the next question.
+        """One question: an answer at the name makes it a zone apex; a negative answer names the zone in the
+        SOA of its authority section (RFC 2308). Only an alias (or a reply without that SOA) makes the parent
+        name the next question.
 
-        The likely apex (the name itself, or the domain a `_dmarc.` or DKIM key name belongs to) gets its NS
-        question at the same time, so when the SOA confirms it, its name servers cost no round trip after the
-        SOA's."""
+        A name that looks like an apex (no `_label`: a domain) is asked for its NS records: NS records exist
+        only where a zone starts, a negative answer names the zone as an SOA answer's would, and the name
+        servers are then known with no question of their own (one query per domain fewer than an SOA and an
+        NS). Any other name is asked for its SOA, and the domain under its last `_label` (whose zone likely
+        holds it: `_dmarc.`, `<selector>._domainkey.`) for its NS at the same time, so when the SOA confirms
+        that zone, its name servers cost no round trip after the SOA's."""
         apex = _likely_apex(name)
-        ns = asyncio.ensure_future(self.resolve(apex, "NS")) if apex else None
+        if apex == name:
+            answer, reply = await self._resolve_replied(name, "NS")
+            if answer.outcome.is_failure:
+                return _Cut(None, answer.outcome, f"could not find the zone of {name}: {_answer_detail(answer)}")
+            if answer.ok and answer.canonical in ("", name):
+                return _Cut(name, ns=answer)
+            if reply is not None:
+                return await self._cut_from(name, _zone_named(name, answer, reply))
+            # a negative answer kept without its reply (a check asked first): the SOA question names the zone
+        ns = asyncio.ensure_future(self.resolve(apex, "NS")) if apex and apex != name else None
         try:
             answer, reply = await self._resolve_reply(name, "SOA")
             if answer.outcome.is_failure:
@@ -497,6 +522,10 @@ class Lookup:
         finally:
             if ns is not None and not ns.done():
                 ns.cancel()
+        return await self._cut_from(name, zone)
+
+    async def _cut_from(self, name: str, zone: str | None) -> _Cut:
+        """The cut of `name` once its question named `zone` (None: the parent name's zone, asked next)."""
         if zone is not None:
             return _Cut(zone)
         parent = name.partition(".")[2]
@@ -505,7 +534,7 @@ class Lookup:
         return await self._cut(parent)
 
     async def _list_servers(self, zone: str, asked: Answer | None = None) -> Servers:
-        """The zone's NS names through the resolver (the answer `asked` alongside its SOA, when it is one),
+        """The zone's NS names through the resolver (the answer `asked` when the zone was found, when it is one),
         and each one's addresses."""
         ns = asked if asked is not None and asked.ok and asked.canonical in ("", zone) else None
         ns = ns or await self.resolve(zone, "NS")
@@ -1144,8 +1173,9 @@ async def _endpoint_exchange(
 
 
 def _zone_named(name: str, answer: Answer, reply: Reply | None) -> str | None:
-    """The zone a reply to `name`'s SOA question names: the name itself when its SOA is the answer, else the
-    owner of the SOA in the authority section. None for an alias (its zone is the parent's) or without SOA.
+    """The zone a reply to `name`'s SOA (or NS) question names: the name itself when its records are the answer,
+    else the owner of the SOA in the authority section. None for an alias (its zone is the parent's) or without
+    SOA.
 
     Read from the reply's fields (`wire`), not a dnspython message: parsing the whole reply again cost more CPU
     than the rest of the zone's discovery."""
