@@ -185,12 +185,19 @@ class CheckContext:
             self._tasks[check] = asyncio.ensure_future(_guarded(registered, self))
         return self._tasks[check]
 
-    async def result(self, check: str) -> CheckOutput | None:
-        """The result of another check on the same domain, run on demand (None if it is not registered)."""
+    def result(self, check: str) -> Awaitable[CheckOutput | None]:
+        """The result of another check on the same domain, run on demand (None if it is not registered).
+
+        A future, not a coroutine: awaited alongside a check's own question (`both`), it needs no task of its own
+        (two per batch domain). Shielded: a check that gives up waiting does not cancel the other check."""
         task = self.start(check)
         if task is None:
-            return None
-        return await asyncio.shield(task)
+            return _given(None)
+        return asyncio.shield(task)
+
+
+async def _given(value: None) -> None:
+    return value
 
 
 def entries(output: CheckOutput | None) -> list[Result]:
