@@ -11,7 +11,7 @@ from wizard.core.answers import Source, shared
 from wizard.core.spf.evaluate import MAX_LOOKUPS, MAX_VOID_LOOKUPS
 from wizard.core.spf.record import Kind
 from wizard.core.spf.rules import spf_findings
-from wizard.core.spf.tree import FOLLOWED, Authorization, TreeAnalysis, analyze, authorization
+from wizard.core.spf.tree import FOLLOWED, Authorization, IncludeMemo, TreeAnalysis, analyze, authorization
 
 CHECK = "spf"
 
@@ -50,11 +50,14 @@ class SpfResult(Result):
         )
 
 
-async def spf_result(source: Source, domain: str, expected: str = DEFAULT_SPF_INCLUDE) -> SpfResult:
+async def spf_result(
+    source: Source, domain: str, expected: str = DEFAULT_SPF_INCLUDE, memo: IncludeMemo | None = None
+) -> SpfResult:
     """Analyse the domain's SPF tree through `source` (the resolver view) and report it; the tree and the
-    check_host() evaluations after it share one answer per question."""
+    check_host() evaluations after it share one answer per question, and with `memo` (the run's) the include
+    subtrees the run's earlier domains reached."""
     source = shared(source)
-    analysis = await analyze(source, domain, evaluations_follow=True)
+    analysis = await analyze(source, domain, evaluations_follow=True, memo=memo)
     auth = await authorization(source, analysis, expected) if analysis.root.status in FOLLOWED else None
     return SpfResult(tuple(spf_findings(analysis, auth)), domain, expected, analysis, auth)
 
@@ -123,4 +126,4 @@ def _term_text(term: dict[str, Any]) -> str:
 
 @register(CHECK, to_json=to_json, human=human_lines)
 async def check_spf(ctx: CheckContext) -> SpfResult:
-    return await spf_result(ctx.lookup, ctx.domain, ctx.options.expect_include)
+    return await spf_result(ctx.lookup, ctx.domain, ctx.options.expect_include, ctx.lookup.run_memo(IncludeMemo))

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     import dns.resolver
 
 T = TypeVar("T")
+M = TypeVar("M")  # a run memo's type (Lookup.run_memo)
 MAX_CNAME_HOPS = 8
 RESOLVER_CNAME_HOPS = 16  # as dnspython's resolver follows a chain within one reply
 ZONE_MEMORY = 4096  # zone cuts (and server lists, server addresses) one run holds at most
@@ -125,11 +126,24 @@ class Lookup:
         self._cuts: Shared[_Cut] = Shared(ZONE_MEMORY)
         self._servers: Shared[Servers] = Shared(ZONE_MEMORY)
         self._hosts: Shared[tuple[str, ...]] = Shared(ZONE_MEMORY)
+        self._memos: dict[type[Any], Any] = {}
+
+    def run_memo(self, kind: type[M]) -> M | None:
+        """The run's one `kind()` (made on first use), where the checks keep what every domain of the run may
+        use again (wizard.core.spf.tree.IncludeMemo); None outside a run (for_run), so nothing a check keeps
+        there outlives the run that made it."""
+        if not self._run:
+            return None
+        memo = self._memos.get(kind)
+        if memo is None:
+            memo = self._memos[kind] = kind()
+        return memo
 
     def for_run(self) -> Lookup:
         """This lookup for one run (`check` over a list of domains, one re-check): every zone cut, name server
         list and name server address is found once and shared by all the run's checks. The next run (a new
-        `for_run()`) finds them again, so a changed delegation is seen; records are never kept at all."""
+        `for_run()`) finds them again, so a changed delegation is seen. Records are not kept here; the checks keep
+        what they may use again in the run's memos (run_memo: the SPF include subtrees, within their TTL)."""
         if self._run:
             return self
         run = copy.copy(self)

@@ -94,6 +94,10 @@ class MemorySource:
         """The same zone data for a run of checks (there is nothing to share: it answers at once)."""
         return self
 
+    def run_memo(self, kind: type) -> None:
+        """No run memo (Lookup.run_memo): each domain's checks ask this source again, so `queries` counts them."""
+        return None
+
     def for_domain(self) -> MemorySource:
         """The same zone data for one domain's checks (each question is still counted in `queries`)."""
         return self
