@@ -14,7 +14,8 @@ from bench.__main__ import REALISTIC, SELECTOR, write_zones
 from tests.lab import Lab
 from tests.lab.bind import free_port
 from tests.lookup.lockstep_proxy import LockstepProxy
-from wizard.checks import CheckOptions, first_questions, pieces_needed, prepare, run_domain
+from wizard import checks
+from wizard.checks import CheckOptions, first_questions, first_views, pieces_needed, prepare, run_domain
 from wizard.lookup.lookup import Lookup
 
 pytestmark = pytest.mark.lab
@@ -126,3 +127,39 @@ def test_a_dkim_selector_the_dkim_check_refuses_is_not_asked_first() -> None:
     options = CheckOptions(dkim_selectors=("Good-1", "-bad", "bad-", "has space", "x" * 64))
     dkim = [name for name, _ in first_questions("example.test", options) if "._domainkey." in name]
     assert dkim == ["good-1._domainkey.example.test"]
+
+
+def test_the_authoritative_questions_known_from_the_name_leave_before_the_checks_load(
+    waves: tuple[LockstepProxy, Lookup], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process's first domain asks first_views' questions as soon as the zone's servers are known, however late
+    the check modules come in (here: long after those servers' addresses were answered), and the checks then get
+    those views: each question reaches each server once."""
+    proxy, lookup = waves
+    views = set(first_views(REALISTIC, OPTIONS))
+    assert {(REALISTIC, "TXT"), (REALISTIC, "SOA"), (f"{SELECTOR}._domainkey.{REALISTIC}", "TXT")} <= views
+
+    def direct() -> list[tuple[str, str, str]]:
+        resolver = proxy_resolver(proxy)
+        return [
+            (q.server, q.name, q.rdtype)
+            for q in proxy.questions
+            if q.server != resolver and (q.name, q.rdtype) in views
+        ]
+
+    before_checks: list[tuple[str, str, str]] = []
+
+    async def late(ctx: checks.CheckContext) -> None:
+        # long after the name servers' addresses (the second wave, released a quiet period after it was asked)
+        # were answered, and what follows from them was out
+        await asyncio.sleep(6 * proxy.quiet)
+        assert proxy.waves >= 2
+        before_checks.extend(direct())
+        for name in checks.all_checks():
+            ctx.start(name)
+
+    monkeypatch.setattr(checks, "_checks_imported", lambda: False)
+    monkeypatch.setattr(checks, "_start_as_loaded", late)
+    _run(lookup)
+    assert sorted(before_checks) == sorted(direct()), "a check asked one of them again, or first"
+    assert len(before_checks) == 2 * len(views), before_checks  # both servers, each question once

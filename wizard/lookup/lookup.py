@@ -114,6 +114,7 @@ class Lookup:
         self._resolutions: Shared[tuple[Answer, Reply | None]] = Shared()  # the resolver's, likewise
         self._run = False
         self._answered: dict[tuple[str, str], Answer] | None = None  # one domain's resolver answers (for_domain)
+        self._viewed: Shared[AuthoritativeView] | None = None  # and its authoritative views, likewise
         self._label: tuple[LookupSettings, str] | None = None
         self._new_memory()
         self._plain = self._given_resolvers()
@@ -158,6 +159,7 @@ class Lookup:
         same domain in a later run, asks DNS again."""
         domain = copy.copy(self.for_run())
         domain._answered = {}
+        domain._viewed = Shared()
         return domain
 
     @property
@@ -595,8 +597,19 @@ class Lookup:
         detail = f"finding the name servers took longer than {self.settings.timeout:g} s"
         return None, [], Outcome.TIMEOUT, detail, False
 
-    async def authoritative(self, name: str, rdtype: str, _hops: int = 0) -> AuthoritativeView:
-        """Ask every authoritative server of the name's zone directly, concurrently, within the deadline."""
+    def authoritative(self, name: str, rdtype: str) -> Awaitable[AuthoritativeView]:
+        """Ask every authoritative server of the name's zone directly, concurrently, within the deadline.
+
+        A domain's lookup (for_domain) asks each name and type once for all the domain's checks, as it does the
+        resolver: run_domain's first wave asks the dns and DKIM checks' questions before those checks are
+        loaded, and the checks get those views."""
+        viewed = self._viewed
+        if viewed is None:
+            return self._authoritative(name, rdtype)
+        key = (name.rstrip(".").lower(), rdtype.upper())
+        return viewed.get(key, partial(self._authoritative, name, rdtype), keep=True)
+
+    async def _authoritative(self, name: str, rdtype: str, _hops: int = 0) -> AuthoritativeView:
         rdtype = rdtype.upper()
         zone, servers, outcome, detail, assumed = await self._servers_within_deadline(name)
         if outcome is not Outcome.OK:
@@ -625,7 +638,7 @@ class Lookup:
         first = view.consensus
         if first is None or hops >= MAX_CNAME_HOPS or not _is_alias_only(first):
             return view
-        target = await self.authoritative(first.canonical, view.rdtype, hops + 1)
+        target = await self._authoritative(first.canonical, view.rdtype, hops + 1)
         return AuthoritativeView(
             view.name, view.rdtype, view.zone, view.outcome, view.servers, view.detail, followed=target
         )
