@@ -10,6 +10,7 @@ import time
 import pytest
 
 from wizard.checks import prepare
+from wizard.lookup import threads
 
 
 def test_a_piece_that_fails_to_load_lets_its_check_go_on(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -96,9 +97,19 @@ def test_collection_is_off_while_pieces_load_and_back_on_from_the_loop_once_they
             await asyncio.sleep(0.01)
         return during, gc.isenabled()
 
+    _earlier_loading_ended()
     assert gc.isenabled()
     assert asyncio.run(run()) == (False, True)
     assert enabled_while_loading == [False]
+
+
+def _earlier_loading_ended(timeout: float = 30.0) -> None:
+    """Wait until no pause of collection is left from an earlier test: a run that ends before its pieces are loaded
+    leaves the loading thread to finish on its own (a daemon), and collection resumes when it does (on a slow
+    machine, after the next test has started)."""
+    deadline = time.monotonic() + timeout
+    while threads._Pauses.count and time.monotonic() < deadline:
+        time.sleep(0.01)
 
 
 def test_between_two_pieces_the_event_loop_runs_what_came_in_meanwhile(monkeypatch: pytest.MonkeyPatch) -> None:
