@@ -241,20 +241,13 @@ class Lookup:
 
     async def resolve(self, name: str, rdtype: str) -> Answer:
         """Ask the resolver (system configuration or the configured addresses), following CNAMEs."""
-        rdtype = rdtype.upper()
-        key = (name.rstrip(".").lower(), rdtype)
-        answered = self._answered
-        if answered is not None and (answer := answered.get(key)) is not None:
-            return answer
-        shared = (id(asyncio.get_running_loop()), *key)
-        answer, _ = await self._resolutions.get(shared, partial(self._resolve_reply, name, rdtype))
-        if answered is not None:
-            answered[key] = answer
+        answer, _ = await self._resolve_replied(name, rdtype)
         return answer
 
     async def _resolve_replied(self, name: str, rdtype: str) -> tuple[Answer, Reply | None]:
         """`resolve`, with the reply the answer came in (None when it was kept from an earlier question, or there
         was no reply)."""
+        rdtype = rdtype.upper()
         key = (name.rstrip(".").lower(), rdtype)
         answered = self._answered
         if answered is not None and (answer := answered.get(key)) is not None:
