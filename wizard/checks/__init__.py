@@ -16,7 +16,7 @@ import importlib
 import sys
 import traceback
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Sequence, Sized
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from wizard import DEFAULT_CONCURRENCY
@@ -192,12 +192,10 @@ class CheckContext:
         (two per batch domain). Shielded: a check that gives up waiting does not cancel the other check."""
         task = self.start(check)
         if task is None:
-            return _given(None)
+            none: asyncio.Future[CheckOutput | None] = asyncio.get_running_loop().create_future()
+            none.set_result(None)
+            return none
         return asyncio.shield(task)
-
-
-async def _given(value: None) -> None:
-    return value
 
 
 def entries(output: CheckOutput | None) -> list[Result]:
@@ -314,13 +312,18 @@ def first_questions(domain: str, options: CheckOptions) -> list[tuple[str, str]]
     if runs("dmarc"):
         asked += [(f"_dmarc.{name}", "TXT") for name in walk_names(domain)]
     if runs("dkim"):
-        names = (f"{s.lower()}._domainkey.{domain}" for s in options.dkim_selectors if is_label(s.lower()))
-        asked += [(name, "TXT") for name in names if len(name) <= MAX_NAME]  # (as the DKIM check judges them)
+        asked += [(name, "TXT") for name in _selector_names(domain, options)]
     if runs("mta_sts") or runs("tls_rpt"):  # tls_rpt awaits mta_sts
         asked += [(f"_mta-sts.{domain}", "TXT"), (domain, "MX")]
     if runs("tls_rpt"):
         asked.append((f"_smtp._tls.{domain}", "TXT"))
     return asked
+
+
+def _selector_names(domain: str, options: CheckOptions) -> list[str]:
+    """The key names of the DKIM selectors given as plain labels (as the DKIM check judges them)."""
+    names = (f"{s.lower()}._domainkey.{domain}" for s in options.dkim_selectors if is_label(s.lower()))
+    return [name for name in names if len(name) <= MAX_NAME]
 
 
 def first_views(domain: str, options: CheckOptions) -> list[tuple[str, str]]:
@@ -330,7 +333,7 @@ def first_views(domain: str, options: CheckOptions) -> list[tuple[str, str]]:
     module was the last of them, and its question left a third of a round trip after the others)."""
     views = [(domain, "TXT"), (domain, "SOA")] if options.runs("dns") else []
     if options.runs("dkim"):
-        views += [(name, "TXT") for name, _ in first_questions(domain, replace(options, only=("dkim",)))]
+        views += [(name, "TXT") for name in _selector_names(domain, options)]
     return views
 
 

@@ -203,14 +203,15 @@ class _KeptTree:
         stack = [(top, 0)]
         while stack:
             node, level = stack.pop()
-            answer = answers.get(question_key(node.domain, "TXT"))
+            key = question_key(node.domain, "TXT")
+            answer = answers.get(key)
             if node.status not in _KEPT_STATUS or answer is None or answer.ttl is None or answer.outcome.is_failure:
                 return None
             if any(term.kind in _PROBES for term in node.terms):
                 return None
             names.add(node.domain)
             nodes += 1  # (a record included twice is fetched, and counted, twice)
-            kept[question_key(node.domain, "TXT")] = answer
+            kept[key] = answer
             depth = max(depth, level)
             stack.extend((term.node, level + 1) for term in node.terms if term.node is not None)
         expires = now + min(answer.expires_in(now) or 0.0 for answer in kept.values())
