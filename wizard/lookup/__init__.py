@@ -7,42 +7,15 @@ Two things happen before any other dnspython module is imported (this package's 
   through its own client and needs none of it, so it stays off; so does DoQ (never used here).
 - dnspython decides its optional features by asking importlib.metadata for package versions, and imports
   importlib.metadata (15-30 ms: email, zipfile, csv...) whether or not a question is asked. A stand-in takes
-  its place until first used, and the one feature every run asks about (idna, by dns.name) is answered from
-  idna's own version string; with anything unexpected, dnspython asks importlib.metadata as it always does.
+  its place until first used, and the one feature every use of dnspython asks about (idna, when dns.name is
+  imported) is answered from idna's own version string, when it is asked: a run over plain DNS may never
+  import dns.name or idna (wizard.lookup.wire). With anything unexpected, dnspython asks importlib.metadata as
+  it always does.
 """
 
-import importlib
-import sys
-import types
-from typing import Any
+from wizard.standins import stand_in
 
-
-def _load_metadata() -> types.ModuleType:
-    """Replace the stand-in below by the real importlib.metadata, imported now, and return it."""
-    del sys.modules["importlib.metadata"]
-    real = importlib.import_module("importlib.metadata")
-    importlib.metadata = real
-    return real
-
-
-def _stand_in_for_metadata() -> None:
-    """Put a stand-in for importlib.metadata in place, whose first attribute use imports the real module
-    (importlib.util.LazyLoader cannot serve: Python 3.11's import statement reads the module's __spec__, which
-    loads it). Whoever holds the stand-in keeps working: each of its attributes comes from the real module."""
-    if "importlib.metadata" in sys.modules:
-        return
-    stand_in = types.ModuleType("importlib.metadata", "Imported on first use (wizard.lookup).")
-
-    def attribute(name: str) -> Any:
-        real = sys.modules.get("importlib.metadata")
-        return getattr(real if real is not None and real is not stand_in else _load_metadata(), name)
-
-    stand_in.__getattr__ = attribute  # type: ignore[method-assign]
-    sys.modules["importlib.metadata"] = stand_in
-    importlib.metadata = stand_in
-
-
-_stand_in_for_metadata()
+stand_in("importlib.metadata")
 
 import dns._features  # noqa: E402 -- after the stand-in above
 
@@ -62,9 +35,20 @@ def _decide_idna() -> None:
         return  # dnspython finds out itself
 
 
+class _IdnaDecidedWhenAsked(dict[str, bool]):
+    """dnspython's cache of decided features (`dns._features._cache`, read by `have` with `.get`), which decides
+    idna the first time dnspython asks: importing idna now would cost 9 M instructions of start-up for a run
+    that may never need it, and dns.name, the module that asks, imports idna right after."""
+
+    def get(self, feature: str, default: bool | None = None) -> bool | None:  # type: ignore[override]
+        if feature == "idna" and feature not in self:
+            _decide_idna()  # (when it cannot, "idna" stays unset: dnspython then asks importlib.metadata)
+        return super().get(feature, default)
+
+
+dns._features._cache = _IdnaDecidedWhenAsked(dns._features._cache)
 dns._features.force("doh", False)
 dns._features.force("doq", False)  # DNS over QUIC: never used here (dns.asyncquery imports dns.quic, which asks)
-_decide_idna()
 
 from wizard.core.answers import Answer, Outcome, Source, TxtRecord  # noqa: E402
 from wizard.lookup.settings import LookupSettings  # noqa: E402

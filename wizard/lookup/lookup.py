@@ -19,13 +19,12 @@ from dataclasses import dataclass
 from functools import lru_cache, partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
-# dnspython's light modules only: its resolver, message and query modules (130 M of the 460 M instructions a run
-# spent before its first question, about 50 ms) are imported where they are used, which a run over plain DNS,
-# with the resolvers given or read from /etc/resolv.conf (wizard.lookup.system), does only for an unusual reply,
-# a truncated one (TCP), or DNS over HTTPS.
+# Of dnspython, only its exceptions (for the except clauses): its resolver, message and query modules (130 M of the
+# 460 M instructions a run spent before its first question, about 50 ms), and its names, types and rcodes (with
+# idna: 37 M of 314 M), are imported where they are used, which a run over plain DNS, with the resolvers given or
+# read from /etc/resolv.conf (wizard.lookup.system), does only for an unusual reply or name, a truncated reply
+# (TCP), or DNS over HTTPS.
 import dns.exception
-import dns.flags
-import dns.rcode
 
 from wizard.core.answers import Answer, AuthoritativeView, NameViews, Outcome, Shared, TxtRecord
 from wizard.core.together import both, together
@@ -330,9 +329,9 @@ class Lookup:
                     errors.append((f"Do53:{host}@{port}", exc))
                     servers.remove((host, port))
                     continue
-                if reply.rcode in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
+                if reply.rcode in (wire.NOERROR, wire.NXDOMAIN):
                     return _resolver_answer(reply, qname, name, rdtype, label), reply
-                if reply.rcode == dns.rcode.YXDOMAIN:
+                if reply.rcode == wire.YXDOMAIN:
                     detail = "the name is too long after DNAME"
                     return Answer(name, rdtype, Outcome.ERROR, server=label, detail=detail), None
                 errors.append((f"Do53:{host}@{port}", _rcode_text(reply.rcode)))
@@ -380,7 +379,7 @@ class Lookup:
 
         query = dns.message.make_query(qname.name, rdtype, use_edns=0, payload=self.settings.edns_payload)
         if not recursive:
-            query.flags &= ~dns.flags.RD
+            query.flags &= ~wire.RD
         response = await dns.asyncquery.tcp(query, address, timeout=within, port=port)
         return Reply.from_message(response)
 
@@ -838,13 +837,13 @@ def _interpret(
     reply = response if isinstance(response, Reply) else Reply.from_message(response)
     rcode = reply.rcode
     aa = reply.authoritative
-    if rcode == dns.rcode.SERVFAIL:
+    if rcode == wire.SERVFAIL:
         return Answer(name, rdtype, Outcome.SERVFAIL, server=server, detail="the server answered SERVFAIL")
-    if rcode == dns.rcode.REFUSED:
+    if rcode == wire.REFUSED:
         return Answer(name, rdtype, Outcome.REFUSED, server=server, detail="the server refused the question")
-    if rcode not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
+    if rcode not in (wire.NOERROR, wire.NXDOMAIN):
         return Answer(name, rdtype, Outcome.ERROR, server=server, detail=f"the server answered {_rcode_text(rcode)}")
-    if not recursive and not aa and (rcode == dns.rcode.NXDOMAIN or reply.answer or _is_referral(reply)):
+    if not recursive and not aa and (rcode == wire.NXDOMAIN or reply.answer or _is_referral(reply)):
         return Answer(
             name, rdtype, Outcome.ERROR, server=server,
             detail="the server is listed for the zone but does not answer for it (lame delegation)",
@@ -863,7 +862,7 @@ def _interpret(
             name, rdtype, Outcome.OK, server=server, canonical=current, received_at=received,
             authoritative=aa, detail=f"{name} is an alias of {current}, held elsewhere",
         )  # fmt: skip
-    outcome = Outcome.NXDOMAIN if rcode == dns.rcode.NXDOMAIN else Outcome.NODATA
+    outcome = Outcome.NXDOMAIN if rcode == wire.NXDOMAIN else Outcome.NODATA
     return Answer(
         name, rdtype, outcome, ttl=_negative_ttl(reply), server=server, canonical=current,
         received_at=received, authoritative=aa,
@@ -873,7 +872,7 @@ def _interpret(
 def _resolver_answer(reply: Reply, qname: wire.QName, name: str, rdtype: str, label: str) -> Answer:
     """The resolver view's Answer from a NOERROR or NXDOMAIN reply, as from dnspython's resolver: the CNAME
     chain within the reply followed; NXDOMAIN and NODATA with the negative-caching TTL."""
-    if reply.rcode == dns.rcode.NXDOMAIN:
+    if reply.rcode == wire.NXDOMAIN:
         return Answer(name, rdtype, Outcome.NXDOMAIN, ttl=_negative_ttl(reply), server=label)
     rrset, canonical = _chain(reply, qname.key, wire.rdtype_number(rdtype), RESOLVER_CNAME_HOPS)
     if rrset is None:
@@ -883,6 +882,8 @@ def _resolver_answer(reply: Reply, qname: wire.QName, name: str, rdtype: str, la
 
 
 def _rcode_text(rcode: int) -> str:
+    import dns.rcode
+
     return dns.rcode.to_text(dns.rcode.Rcode.make(rcode))
 
 

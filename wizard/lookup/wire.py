@@ -19,15 +19,15 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-import dns.ipv6
-import dns.name
-import dns.rdatatype
-
-if TYPE_CHECKING:  # (dns.message is imported where a message is parsed: a plain run needs none of it)
+if TYPE_CHECKING:  # (dnspython is imported where a name, record or message needs it: a plain run needs none)
     import dns.message
+    import dns.name
     import dns.rrset
 
 A, NS, CNAME, SOA, PTR, MX, TXT, AAAA, DNAME, OPT = 1, 2, 5, 6, 12, 15, 16, 28, 39, 41
+_TYPE_NUMBERS = {"A": A, "NS": NS, "CNAME": CNAME, "SOA": SOA, "PTR": PTR, "MX": MX, "TXT": TXT, "AAAA": AAAA}
+NOERROR, SERVFAIL, NXDOMAIN, REFUSED, YXDOMAIN = 0, 2, 3, 5, 6  # rcodes (RFC 1035 4.1.1, RFC 6672 2.2)
+RD = 0x0100  # the header's recursion-desired flag
 _NAME_TYPES = frozenset({NS, CNAME, PTR, DNAME})
 _READ_TYPES = frozenset({A, AAAA, TXT, MX, SOA, *_NAME_TYPES})
 # Label bytes dnspython writes as they are; any other byte is escaped (\DDD or \c), so such a name is rendered
@@ -148,6 +148,8 @@ class QName:
     @property
     def name(self) -> dns.name.Name:
         """dnspython's Name (for the queries dnspython sends: TCP, DNS over HTTPS, its resolver)."""
+        import dns.name
+
         return self.parsed if self.parsed is not None else dns.name.from_text(self.text)
 
 
@@ -158,6 +160,8 @@ def query_name(name: str) -> QName:
         labels = text.encode("ascii").split(b".")
         wire = b"".join([bytes((len(label),)) + label for label in labels]) + b"\x00"
         return QName(wire, text.lower(), text + ".")
+    import dns.name
+
     parsed = dns.name.from_text(text + ".")
     written = parsed.to_wire()
     assert written is not None  # to_wire without a file returns the bytes
@@ -183,13 +187,19 @@ def unnumbered_query(qname: QName | dns.name.Name, rdtype: str, *, recursive: bo
 def _around_name(rdtype: str, recursive: bool, payload: int) -> tuple[bytes, bytes]:
     """What a query holds before its name (after the ID: flags and counts) and after it (type, class, OPT):
     the same for every query of one type (kept: two packs and a type lookup per query otherwise)."""
-    header = struct.pack("!HHHHH", 0x0100 if recursive else 0, 1, 0, 0, 1)  # one question, one OPT
+    header = struct.pack("!HHHHH", RD if recursive else 0, 1, 0, 0, 1)  # one question, one OPT
     return header, struct.pack("!HH", rdtype_number(rdtype), 1) + b"\x00" + struct.pack("!HHIH", OPT, payload, 0, 0)
 
 
 @lru_cache(maxsize=64)
 def rdtype_number(rdtype: str) -> int:
-    """A record type's number ("TXT": 16), as dnspython reads its name (asked for every query and reply: kept)."""
+    """A record type's number ("TXT": 16), as dnspython reads its name (asked for every query and reply: kept;
+    the types the checks ask for without dnspython)."""
+    number = _TYPE_NUMBERS.get(rdtype)
+    if number is not None:
+        return number
+    import dns.rdatatype
+
     return int(dns.rdatatype.from_text(rdtype))
 
 
@@ -296,6 +306,8 @@ def _rdata(wire: bytes, offset: int, end: int, rdtype: int) -> tuple[object, obj
     if rdtype == AAAA:
         if end - offset != 16:
             raise Unusual
+        import dns.ipv6  # (dnspython's rendering, which is not the system's inet_ntop everywhere)
+
         text = dns.ipv6.inet_ntoa(wire[offset:end])
         return text, text
     if rdtype == TXT:
@@ -396,6 +408,8 @@ def _key(labels: tuple[bytes, ...]) -> str:
     for the names read again: a domain's own name and its name servers' are in most of its replies."""
     if labels and not b"".join(labels).translate(None, _PLAIN):
         return b".".join(labels).decode("ascii").lower()
+    import dns.name
+
     return name_key(dns.name.Name((*labels, b"")))
 
 
@@ -404,4 +418,6 @@ def _value(labels: tuple[bytes, ...]) -> str:
     """A name inside a record, as dnspython's `to_text()` writes it: absolute, case kept."""
     if labels and not b"".join(labels).translate(None, _PLAIN):
         return b".".join(labels).decode("ascii") + "."
+    import dns.name
+
     return dns.name.Name((*labels, b"")).to_text()
