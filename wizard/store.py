@@ -84,6 +84,8 @@ class Preferences:
 
 @dataclass
 class Progress:
+    """What the wizard saves between sessions: each domain's steps, the page, the choices made, the window."""
+
     domains: list[DomainProgress] = field(default_factory=list)
     page: int = 0  # the page the admin was on
     mta_sts: bool = False  # whether the optional MTA-STS / TLS-RPT step was chosen
@@ -120,6 +122,8 @@ class StoreError(Exception):
 
 @dataclass
 class LoadResult:
+    """The saved progress as loaded, or a fresh one with the reason the saved file could not be used."""
+
     progress: Progress
     problem: str = ""  # a message for the admin when the saved file could not be used
     moved_to: Path | None = None

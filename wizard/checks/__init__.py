@@ -170,6 +170,8 @@ class CheckOptions:
 
 @dataclass
 class CheckContext:
+    """One domain's run: its checks' tasks, each started once, sharing the domain's lookup and options."""
+
     domain: str
     lookup: Lookup
     options: CheckOptions

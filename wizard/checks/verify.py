@@ -57,6 +57,8 @@ class Target:
 
 @dataclass(frozen=True)
 class ServerRow:
+    """One row of a record's verification table: a server (authoritative or resolver), what it holds and its TTL."""
+
     role: Role
     server: str
     state: ServerState

@@ -72,6 +72,8 @@ def _anything(_text: str) -> bool:
 
 @dataclass(frozen=True)
 class Recogniser:
+    """How records of one kind are told apart from the other TXT records at their name."""
+
     is_kind: Callable[[str], bool]  # what a receiver takes as a record of the kind (the RFC's own test)
     same: Callable[[str, str], bool]  # whether a published record is the expected one
     replaced: Callable[[str], bool]  # which existing values at the name a new record of the kind replaces

@@ -118,6 +118,8 @@ async def _address(source: Source, host: str) -> str:
 
 @dataclass(frozen=True)
 class _Proxy:
+    """The HTTPS proxy to tunnel a connection through (CONNECT)."""
+
     host: str
     port: int
     authorization: str | None  # a Proxy-Authorization value, from user:password in the proxy's URL

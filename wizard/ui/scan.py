@@ -33,6 +33,8 @@ _DISPLAY_NAME = re.compile(r"^[^<>]*<([^<>]+)>\s*$")
 
 @dataclass(frozen=True)
 class EntryError:
+    """A line of the domain list that is not a domain, and why."""
+
     text: str
     reason: str
 
@@ -82,6 +84,8 @@ class Presence:
 
 @dataclass(frozen=True)
 class DomainScan:
+    """What the first scan found for one domain: whether SPF, DMARC and DKIM records are there."""
+
     domain: str
     spf: Presence
     dmarc: Presence

@@ -32,6 +32,8 @@ class Step:
 
 @dataclass(frozen=True)
 class StepState:
+    """A step's state for one domain, and the words that say it."""
+
     state: CheckState | None
     words: str  # "verified", "waiting for CIMcloud"... ("" for steps without a record)
 

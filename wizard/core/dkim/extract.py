@@ -56,12 +56,16 @@ class ExtractedPair:
 
 @dataclass(frozen=True)
 class Extraction:
+    """The DKIM records found in a pasted text, and the findings about what could not be used."""
+
     pairs: tuple[ExtractedPair, ...]
     findings: tuple[Finding, ...] = ()
 
 
 @dataclass(frozen=True)
 class _Found:
+    """One piece of a pasted text and where it is in the text."""
+
     start: int
     end: int
     text: str

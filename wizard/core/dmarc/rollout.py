@@ -90,6 +90,8 @@ def path_to(start: Stage, chosen: Stage) -> tuple[Stage, ...]:
 
 @dataclass(frozen=True)
 class Recommendation:
+    """The DMARC policy and pct= to publish next, and why."""
+
     policy: str
     pct: int
     reason: str
@@ -97,6 +99,8 @@ class Recommendation:
 
 @dataclass(frozen=True)
 class ReportsSummary:
+    """What a set of DMARC aggregate reports says about one domain: its senders and the next step."""
+
     domain: str
     reports: int
     begin: int

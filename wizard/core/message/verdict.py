@@ -58,6 +58,8 @@ class SpfCheck:
 
 @dataclass(frozen=True)
 class DmarcVerdict:
+    """The DMARC result of one message, the policy that applies, and which identifiers aligned."""
+
     result: DmarcResult
     policy: Policy | None
     policy_domain: str | None

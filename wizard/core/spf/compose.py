@@ -32,6 +32,8 @@ class Composition:
 
 @dataclass
 class _Draft:
+    """An SPF record being merged: its terms so far, the changes made and the errors found."""
+
     mechanisms: list[Mechanism] = field(default_factory=list)
     modifiers: list[Modifier] = field(default_factory=list)
     redirect: Modifier | None = None

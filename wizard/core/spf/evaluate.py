@@ -79,6 +79,8 @@ class _Stop(Exception):
 
 @dataclass
 class _Verdict:
+    """One check_host() result, its reason, and the exp= modifier that may explain a fail."""
+
     result: SpfResult
     reason: str
     exp: Modifier | None = None

@@ -188,6 +188,8 @@ class IncludeMemo:
 
 @dataclass(frozen=True)
 class _KeptTree:
+    """A vendor's SPF subtree kept by IncludeMemo, with what decides whether it may be reused."""
+
     node: SpfNode
     names: frozenset[str]  # every record's name in it
     depth: int  # levels below its top
