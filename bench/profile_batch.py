@@ -229,6 +229,7 @@ def main() -> None:
     parser.add_argument("--top", type=int, default=30, help="functions listed by self time")
     parser.add_argument("--no-profile", action="store_true", help="measure CPU and queries without cProfile")
     parser.add_argument("--spy", action="store_true", help="sample with py-spy instead of cProfile (less overhead)")
+    parser.add_argument("--spy-rate", type=int, default=250, help="py-spy's samples per second")
     parser.add_argument("--keep", type=Path, help="where to keep the cProfile output")
     parser.add_argument(
         "--instructions", action="store_true",
@@ -251,7 +252,8 @@ def main() -> None:
             command = ours(net, "--domains-file", str(listing), "--jsonl", *args.extra)
             if args.spy:
                 spy = Path(sys.executable).parent / "py-spy"
-                command = [str(spy), "record", "-r", "250", "-f", "raw", "-o", str(profile), "--", *command]
+                rate = str(args.spy_rate)
+                command = [str(spy), "record", "-r", rate, "-f", "raw", "-o", str(profile), "--", *command]
             elif not args.no_profile:
                 # main(), not the entry point: that ends `check` with os._exit, before cProfile writes its file
                 run_main = (
