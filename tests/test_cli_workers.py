@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import signal
+import struct
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -97,7 +99,10 @@ def test_ctrl_c_stops_every_worker_and_prints_what_they_finished(dns_lab: Lab, t
     assert run.stdout is not None
     first = [run.stdout.readline() for _ in range(6)]  # under way in both workers
     run.send_signal(signal.SIGINT)
-    rest, errors = run.communicate(timeout=30)
+    # (read through run.stdout: readline may have read more than six lines into its buffer, which communicate()
+    # would skip)
+    rest, errors = run.stdout.read(), run.stderr.read() if run.stderr is not None else ""
+    run.wait(timeout=30)
     objects = [json.loads(line) for line in [*first, *rest.splitlines()]]
     assert run.returncode == 130
     assert 6 <= len(objects) < MANY
@@ -121,3 +126,70 @@ def test_a_reader_that_stops_early_ends_the_run_quietly(dns_lab: Lab, tmp_path: 
     errors = proc.stderr.read()
     assert proc.wait(timeout=60) == 141, errors
     assert json.loads(first)["domain"] and "Traceback" not in errors, errors
+
+
+def _unread(fd: int) -> int:
+    """The bytes waiting in a pipe (Linux's FIONREAD)."""
+    import fcntl
+    import termios
+
+    return struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"))[0]
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="FIONREAD on a pipe")
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_ctrl_c_while_the_reader_is_not_reading_cuts_no_line(dns_lab: Lab, tmp_path: Path, workers: str) -> None:
+    """Ctrl-C while the program waits to write (its reader reads nothing for a while, and the pipe is full): every
+    line it printed is whole. (Python's buffered writer lost part of a write that Ctrl-C interrupted.)"""
+    listing = tmp_path / "domains.txt"
+    listing.write_text("\n".join(f"n{i}.example.test" for i in range(MANY)) + "\n")
+    # (a selector makes each line longer than a pipe's page, 4 KiB: only such a write can be cut)
+    options = ["--jsonl", "--workers", workers, *(f"--dkim=cimcloud-{s}" for s in "abc"), *lab_args(dns_lab)]
+    run = subprocess.Popen(
+        check("--domains-file", str(listing), *options), stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT
+    )
+    assert run.stdout is not None and run.stderr is not None
+    before, waited = -1, 0.0
+    while waited < 60:  # until the pipe is full (nothing more comes for a second) and the program waits in a write
+        time.sleep(1.0)
+        waited += 1.0
+        unread = _unread(run.stdout.fileno())
+        if unread == before and unread > 0:
+            break
+        before = unread
+    run.send_signal(signal.SIGINT)
+    out, errors = run.stdout.read().decode(), run.stderr.read().decode()
+    run.wait(timeout=30)
+    lines = out.splitlines()
+    assert len(lines) > 4, "the pipe was not full"
+    assert min(len(line) for line in lines) > 4096
+    assert [json.loads(line)["domain"] for line in lines]  # every line whole (json.loads raises on a cut one)
+    assert out.endswith("\n")
+    assert run.returncode == 130
+    assert f"interrupted: {len(lines)} of {MANY} domains checked" in errors
+
+
+PRINTER = """
+import signal, sys
+from wizard.cli import _Printer, build_parser
+
+signal.signal(signal.SIGINT, lambda *_: None)  # noted and returned from, as asyncio's and the parent's handlers do
+printer = _Printer(build_parser().parse_args(["check", "x.test", "--jsonl"]), 200)
+for n in range(200):
+    printer._write(f"{n:06d} " + "x" * 5000 + "\\n")
+"""
+
+
+@pytest.mark.timeout(60)
+def test_a_signal_during_a_write_that_waits_for_the_reader_loses_nothing() -> None:
+    """The printer's writes, interrupted by Ctrl-C while the pipe is full (Python's buffered writer lost about
+    900 bytes of such a write, even with a handler that returns)."""
+    run = subprocess.Popen([sys.executable, "-c", PRINTER], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
+    assert run.stdout is not None and run.stderr is not None
+    time.sleep(1.0)  # the pipe is full
+    run.send_signal(signal.SIGINT)
+    time.sleep(0.1)
+    out, errors = run.stdout.read(), run.stderr.read()
+    assert run.wait(timeout=30) == 0, errors
+    assert out == b"".join(f"{n:06d} ".encode() + b"x" * 5000 + b"\n" for n in range(200))

@@ -3,12 +3,13 @@
 A run is CPU-bound past a few hundred domains (one core parses every reply), so a long list is dealt round-robin
 to worker processes. Each worker runs this program's `check --jsonl --domains-file - --workers 1` with the same
 options, its share of the domains on its standard input: forked from the parent once that has loaded what a
-worker runs (Linux), or the program started again (Windows, macOS). The parent prints each worker's lines as they
-come, one whole line at a time (lines never interleave), and counts them for the progress bar; nothing is kept,
-so memory stays flat. Ctrl-C reaches only the parent (the workers run in their own process group); it asks
-each worker to stop (SIGINT, as a terminal would), forwards the lines of the domains they finished, and exits
-130. Each worker finds the vendor zones (mycimcloud.com, google.com, ...) once for itself; a started one also
-pays its own start-up. The CPU a run reports (wait4 of the parent) includes every worker's.
+worker runs (Linux), or the program started again (Windows, macOS). A worker passes its lines on every 50 ms
+(check's --worker-output: one wake-up of the parent for the lines finished meanwhile, not one per line); the
+parent prints them as they come, one whole line at a time (lines never interleave), and counts them for the
+progress bar; nothing is kept, so memory stays flat. Ctrl-C reaches only the parent (the workers run in their own
+process group); it asks each worker to stop (SIGINT, as a terminal would), forwards the lines of the domains they
+finished, and exits 130. Each worker finds the vendor zones (mycimcloud.com, google.com, ...) once for itself; a
+started one also pays its own start-up. The CPU a run reports (wait4 of the parent) includes every worker's.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import traceback
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import IO, NoReturn, Protocol
+from typing import IO, Any, NoReturn, Protocol
 
 MIN_DOMAINS_PER_WORKER = 100  # below this, a worker's start-up costs more than the core it adds
 MAX_WORKERS = 8
@@ -46,7 +47,7 @@ def can_shard(args: argparse.Namespace) -> bool:
 
 def worker_argv(args: argparse.Namespace, concurrency: int) -> list[str]:
     """The `check` options of this run for one worker (values as --option=value: a value may start with '-')."""
-    argv = ["check", "--jsonl", "--domains-file=-", "--workers=1", f"--concurrency={concurrency}"]
+    argv = ["check", "--jsonl", "--domains-file=-", "--workers=1", f"--concurrency={concurrency}", "--worker-output"]
     argv += [f"--nameserver={_server(host, port)}" for host, port in args.nameserver]
     argv += [f"--doh={url}" for url in args.doh]
     argv += [f"--dns-port={args.dns_port}", f"--https-port={args.https_port}", f"--timeout={args.timeout!r}"]
@@ -225,8 +226,11 @@ class Forwarder:
     running: int
     take: Callable[[str], None]
 
-    def run(self) -> None:
+    def run(self, stop: Callable[[], bool] = lambda: False) -> bool:
+        """Until every worker's output ended (False), or `stop` says so (True: Ctrl-C was pressed)."""
         while self.running:
+            if stop():
+                return True
             try:
                 line = self.lines.get(timeout=0.2)  # a timeout keeps Ctrl-C prompt on every platform
             except queue.Empty:
@@ -235,6 +239,33 @@ class Forwarder:
                 self.running -= 1
             else:
                 self.take(line)
+        return False
+
+
+class _CtrlC:
+    """While the workers' lines are passed on, Ctrl-C (SIGINT) is noted, not raised: a KeyboardInterrupt raised
+    inside a write that waits for the reader (a pipe that is full) loses what that write held, and cuts a line.
+    The forwarder stops at the next line instead. (Only in the main thread, where Python runs signal handlers.)"""
+
+    def __init__(self) -> None:
+        self.pressed = False
+        self.previous: Any = None
+
+    def __enter__(self) -> _CtrlC:
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGINT, self._note)
+        return self
+
+    def _note(self, _signum: int, _frame: object) -> None:
+        self.pressed = True
+
+    def __exit__(self, *_exc: object) -> None:
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+            self.previous = None
+
+    def seen(self) -> bool:
+        return self.pressed
 
 
 def run_workers(
@@ -263,12 +294,14 @@ def run_workers(
     forwarder = Forwarder(lines, len(workers), take)
     interrupted = False
     try:
-        forwarder.run()
+        with _CtrlC() as ctrl_c:
+            if forwarder.run(ctrl_c.seen):
+                raise KeyboardInterrupt
     except (KeyboardInterrupt, BrokenPipeError):  # Ctrl-C, or the reader of our output went away (`take` says)
         interrupted = True
         for worker in workers:
             worker.interrupt()
-        forwarder.run()  # the lines of the domains the workers finished
+        forwarder.run()  # the lines of the domains the workers finished (a second Ctrl-C ends that at once)
     codes = [worker.process.wait() for worker in workers]
     failures = [
         f"worker {i + 1} stopped with status {code}: " + " / ".join(worker.errors)
