@@ -76,15 +76,21 @@ def start_many(lab: Lab, tmp_path: Path, *output: str) -> subprocess.Popen[str]:
 
 
 @pytest.mark.timeout(120)
+def rest_of(run: subprocess.Popen[str]) -> tuple[str, str]:
+    """What a run still prints, and its errors, read to the end through its own pipes (not communicate(): a
+    readline before may have read more lines into its buffer than it returned, which communicate() skips)."""
+    assert run.stdout is not None and run.stderr is not None
+    out, errors = run.stdout.read(), run.stderr.read()
+    run.wait(timeout=30)
+    return out, errors
+
+
 def test_ctrl_c_prints_the_finished_domains_and_exits_130(dns_lab: Lab, tmp_path: Path) -> None:
     run = start_many(dns_lab, tmp_path, "--jsonl")
     assert run.stdout is not None
     first = [run.stdout.readline() for _ in range(3)]  # the run is under way: some domains are finished
     run.send_signal(signal.SIGINT)
-    # (through run.stdout: readline may have read more than three lines into its buffer, which communicate()
-    # would skip)
-    rest, errors = run.stdout.read(), run.stderr.read() if run.stderr is not None else ""
-    run.wait(timeout=30)
+    rest, errors = rest_of(run)
     lines = [*first, *rest.splitlines()]
     objects = [json.loads(line) for line in lines]
     assert run.returncode == 130

@@ -15,7 +15,7 @@ import pytest
 
 from bench.__main__ import finding_sets
 from tests.lab import Lab
-from tests.test_cli import ROOT, check, finished, lab_args
+from tests.test_cli import ROOT, check, finished, lab_args, rest_of
 from wizard.cli import build_parser
 from wizard.workers import auto_workers, fork, forks, run_workers
 
@@ -99,10 +99,7 @@ def test_ctrl_c_stops_every_worker_and_prints_what_they_finished(dns_lab: Lab, t
     assert run.stdout is not None
     first = [run.stdout.readline() for _ in range(6)]  # under way in both workers
     run.send_signal(signal.SIGINT)
-    # (read through run.stdout: readline may have read more than six lines into its buffer, which communicate()
-    # would skip)
-    rest, errors = run.stdout.read(), run.stderr.read() if run.stderr is not None else ""
-    run.wait(timeout=30)
+    rest, errors = rest_of(run)
     objects = [json.loads(line) for line in [*first, *rest.splitlines()]]
     assert run.returncode == 130
     assert 6 <= len(objects) < MANY
@@ -146,10 +143,9 @@ def test_ctrl_c_while_the_reader_is_not_reading_cuts_no_line(dns_lab: Lab, tmp_p
     listing.write_text("\n".join(f"n{i}.example.test" for i in range(MANY)) + "\n")
     # (a selector makes each line longer than a pipe's page, 4 KiB: only such a write can be cut)
     options = ["--jsonl", "--workers", workers, *(f"--dkim=cimcloud-{s}" for s in "abc"), *lab_args(dns_lab)]
-    run = subprocess.Popen(
-        check("--domains-file", str(listing), *options), stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT
-    )
-    assert run.stdout is not None and run.stderr is not None
+    command = check("--domains-file", str(listing), *options)
+    run = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    assert run.stdout is not None
     before, waited = -1, 0.0
     while waited < 60:  # until the pipe is full (nothing more comes for a second) and the program waits in a write
         time.sleep(1.0)
@@ -159,8 +155,7 @@ def test_ctrl_c_while_the_reader_is_not_reading_cuts_no_line(dns_lab: Lab, tmp_p
             break
         before = unread
     run.send_signal(signal.SIGINT)
-    out, errors = run.stdout.read().decode(), run.stderr.read().decode()
-    run.wait(timeout=30)
+    out, errors = rest_of(run)
     lines = out.splitlines()
     assert len(lines) > 4, "the pipe was not full"
     assert min(len(line) for line in lines) > 4096
