@@ -27,7 +27,6 @@ if TYPE_CHECKING:  # (dnspython is imported where a name, record or message need
 A, NS, CNAME, SOA, PTR, MX, TXT, AAAA, DNAME, OPT = 1, 2, 5, 6, 12, 15, 16, 28, 39, 41
 _TYPE_NUMBERS = {"A": A, "NS": NS, "CNAME": CNAME, "SOA": SOA, "PTR": PTR, "MX": MX, "TXT": TXT, "AAAA": AAAA}
 NOERROR, SERVFAIL, NXDOMAIN, REFUSED, YXDOMAIN = 0, 2, 3, 5, 6  # rcodes (RFC 1035 4.1.1, RFC 6672 2.2)
-RD = 0x0100  # the header's recursion-desired flag
 _NAME_TYPES = frozenset({NS, CNAME, PTR, DNAME})
 _READ_TYPES = frozenset({A, AAAA, TXT, MX, SOA, *_NAME_TYPES})
 # Label bytes dnspython writes as they are; any other byte is escaped (\DDD or \c), so such a name is rendered
@@ -36,6 +35,7 @@ _PLAIN = bytes(c for c in range(0x21, 0x7F) if c not in b'"().;\\@$')
 _HEADER = struct.Struct("!HHHHHH")
 _FIXED = struct.Struct("!HHIH")
 _QR, _OPCODE, _TC, _AA = 0x8000, 0x7800, 0x0200, 0x0400
+RD = 0x0100  # the header's recursion-desired flag (lookup.py clears it for a TCP query to a server)
 
 
 class Unusual(Exception):
